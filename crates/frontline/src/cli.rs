@@ -1,0 +1,316 @@
+//! The command line: serve, demo, migrate, config, user, token, role, audit.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use crate::auth::cli_actor;
+use crate::config::Config;
+use crate::domain::access::BUILTIN_ROLES;
+use crate::domain::user::Email;
+use crate::domain::DataClass;
+use crate::storage::{Store, Verification};
+
+#[derive(Parser)]
+#[command(name = "frontline", version, about = "Customer experience and security response on one frontline")]
+struct Cli {
+    /// A TOML file overriding the compiled-in defaults (FRONTLINE_* variables override both).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Run a server on a fresh embedded database with demo accounts.
+    Demo {
+        /// Where to listen (default: http.addr, 127.0.0.1:8080).
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
+        /// Data directory to create (default: a new temporary directory).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Print the effective configuration, secrets masked.
+    Config,
+    /// Manage staff users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Show roles and their grants.
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. Prints a generated password unless --password-stdin is given.
+    Add {
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// One of the roles from `frontline role list`.
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user and end their sessions.
+    Disable { email: String },
+    /// Enable a disabled user.
+    Enable { email: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token bound to a role; the secret is printed once.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value_t = 90)]
+        expires_in_days: i64,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id (tok_...).
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum RoleCommand {
+    /// List roles and their grants.
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; exit 1 and name the first broken entry if any.
+    Verify,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(config)
+        .await
+        .context("cannot open the database (check database.url / FRONTLINE_DATABASE_URL)")?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(store)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Config => {
+            print!("{}", config.to_masked_toml());
+        }
+        Command::Serve => {
+            crate::telemetry::init(&config);
+            let running = crate::start(config, true).await?;
+            tracing::info!(addr = %running.addr, backend = running.state.store.backend(), "frontline listening");
+            running.wait().await?;
+        }
+        Command::Demo { addr, data_dir } => {
+            let dir = match data_dir {
+                Some(d) => {
+                    if d.exists() && std::fs::read_dir(&d)?.next().is_some() {
+                        bail!("--data-dir {} is not empty; the demo needs a fresh directory", d.display());
+                    }
+                    d
+                }
+                None => tempfile::Builder::new()
+                    .prefix("frontline-demo-")
+                    .tempdir()?
+                    .keep(),
+            };
+            config.data_dir = dir.clone();
+            config.database.url = crate::config::Secret::default();
+            if let Some(a) = addr {
+                config.http.addr = a;
+            }
+            crate::telemetry::init(&config);
+            let store = open(&config).await?;
+            let password = crate::storage::tokens::new_secret("")[..16].to_owned();
+            let mut accounts = Vec::new();
+            for role in BUILTIN_ROLES {
+                let email = format!("{}@frontline.demo", role.name.replace('_', "-"));
+                let name = role.name.replace('_', " ");
+                crate::http::api::add_user(&store, &email, &name, role.name, &password, cli_actor("user.create", DataClass::Settings, None))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot create demo user: {e}"))?;
+                accounts.push((role.name, email));
+            }
+            let running = crate::start_with_store(config, store, true).await?;
+            println!("Frontline demo is running.\n");
+            println!("  Open:      http://{}/", running.addr);
+            println!("  Data:      {}", dir.display());
+            println!("  Password:  {password}  (every demo account)\n");
+            println!("  Accounts, one per built-in role:");
+            for (role, email) in &accounts {
+                println!("    {email:<36} {role}");
+            }
+            println!("\nPress Ctrl-C to stop.");
+            running.wait().await?;
+        }
+        Command::Migrate => {
+            let store = open(&config).await?;
+            println!("database is up to date ({})", store.backend());
+        }
+        Command::User(cmd) => return user(&config, cmd).await,
+        Command::Token(cmd) => return token(&config, cmd).await,
+        Command::Role(RoleCommand::List) => {
+            let store = open(&config).await?;
+            for r in store.list_roles().await? {
+                let grants: Vec<_> = r.grants.iter().map(ToString::to_string).collect();
+                println!("{:<18} {}\n{:<18} {}", r.name, r.description, "", grants.join(" "));
+            }
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let store = open(&config).await?;
+            match store.audit_verify().await? {
+                Verification::Intact { entries } => println!("audit trail intact: {entries} entries verified"),
+                Verification::Broken { seq, reason } => {
+                    eprintln!("audit trail BROKEN at entry {seq}: {reason}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<ExitCode> {
+    let store = open(config).await?;
+    match cmd {
+        UserCommand::Add {
+            email,
+            name,
+            role,
+            password_stdin,
+        } => {
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (crate::storage::tokens::new_secret("")[..20].to_owned(), true)
+            };
+            let user = crate::http::api::add_user(&store, &email, &name, &role, &password, cli_actor("user.create", DataClass::Settings, None))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("added {} ({})", user.id, user.role);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::List => {
+            for u in store.list_users().await? {
+                println!(
+                    "{}  {:<32} {:<18} {}",
+                    u.id,
+                    u.email,
+                    u.role,
+                    if u.disabled { "disabled" } else { "active" }
+                );
+            }
+        }
+        UserCommand::Disable { email } | UserCommand::Enable { email } if Email::parse(&email).is_err() => {
+            bail!("{email:?} is not an email address");
+        }
+        UserCommand::Disable { email } => set_disabled(&store, &email, true).await?,
+        UserCommand::Enable { email } => set_disabled(&store, &email, false).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn set_disabled(store: &Store, email: &str, disabled: bool) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Some(user) = store.user_by_email(&email).await? else {
+        bail!("no user with that email (see `frontline user list`)");
+    };
+    store
+        .update_user(
+            user.id.as_str(),
+            None,
+            Some(disabled),
+            cli_actor("user.update", DataClass::Settings, Some(user.id.to_string())),
+        )
+        .await?;
+    println!("{} {}", user.id, if disabled { "disabled" } else { "enabled" });
+    Ok(())
+}
+
+async fn token(config: &Config, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
+    let store = open(config).await?;
+    match cmd {
+        TokenCommand::Create {
+            name,
+            role,
+            expires_in_days,
+        } => {
+            let (t, secret) = crate::http::api::create_token(
+                &store,
+                &name,
+                &role,
+                Some(expires_in_days),
+                None,
+                cli_actor("token.create", DataClass::Settings, None),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created {} ({}, expires {})", t.id, t.role, t.expires_at);
+            println!("secret (shown once): {secret}");
+        }
+        TokenCommand::List => {
+            for t in store.list_tokens().await? {
+                let state = if t.revoked_at.is_some() { "revoked" } else { "live" };
+                println!("{}  {:<24} {:<18} expires {}  {state}", t.id, t.name, t.role, t.expires_at);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            store
+                .revoke_token(&id, cli_actor("token.revoke", DataClass::Settings, Some(id.clone())))
+                .await
+                .map_err(|e| match e {
+                    crate::storage::StoreError::NotFound => anyhow::anyhow!("no live token {id} (see `frontline token list`)"),
+                    e => e.into(),
+                })?;
+            println!("revoked {id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

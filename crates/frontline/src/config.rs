@@ -1,0 +1,380 @@
+//! Layered configuration: compiled-in defaults, then an optional TOML file,
+//! then `FRONTLINE_*` environment variables. Validated once, at start.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+const DEFAULTS: &str = include_str!("defaults.toml");
+const ENV_PREFIX: &str = "FRONTLINE_";
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub http: HttpConfig,
+    pub auth: AuthConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: Secret,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    pub addr: SocketAddr,
+    pub public_url: String,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub session_ttl_hours: u32,
+    pub login_attempts_per_minute_per_account: u32,
+    pub login_attempts_per_minute_per_address: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A value that must never be printed: `Debug` and `Display` mask it.
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+/// A configuration problem, always naming the key and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("invalid value for `{key}`{origin}: {message}")]
+    Invalid {
+        key: String,
+        origin: String,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Loads defaults, then `file` if given, then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect();
+        Self::load_from(file, &env)
+    }
+
+    pub fn load_from(
+        file: Option<&Path>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let mut merged: toml::Table = DEFAULTS.parse().map_err(|e: toml::de::Error| {
+            ConfigError::Syntax {
+                path: "<defaults>".into(),
+                message: e.to_string(),
+            }
+        })?;
+        let mut origins: BTreeMap<String, String> = BTreeMap::new();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            let overlay: toml::Table =
+                text.parse()
+                    .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                        path: path.to_owned(),
+                        message: e.message().to_owned(),
+                    })?;
+            merge(&mut merged, overlay, "", &mut origins, &path.display().to_string())?;
+        }
+        apply_env(&mut merged, "", env, &mut origins)?;
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(merged))
+            .map_err(|e| {
+                let key = e.path().to_string();
+                let origin = origin_of(&origins, &key);
+                ConfigError::Invalid {
+                    key,
+                    origin,
+                    message: e.inner().to_string(),
+                }
+            })?;
+        config.validate(&origins)?;
+        Ok(config)
+    }
+
+    fn validate(&self, origins: &BTreeMap<String, String>) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: String| ConfigError::Invalid {
+            key: key.to_owned(),
+            origin: origin_of(origins, key),
+            message,
+        };
+        let url = self.database.url.expose();
+        if !url.is_empty()
+            && !url.starts_with("postgres://")
+            && !url.starts_with("postgresql://")
+            && !url.starts_with("sqlite:")
+        {
+            return Err(bad(
+                "database.url",
+                "expected empty (embedded SQLite), sqlite:PATH or postgres://...".into(),
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(bad("database.max_connections", "must be at least 1".into()));
+        }
+        let public = url::Url::parse(&self.http.public_url)
+            .map_err(|e| bad("http.public_url", format!("not a URL ({e})")))?;
+        if !matches!(public.scheme(), "http" | "https") {
+            return Err(bad("http.public_url", "must start with http:// or https://".into()));
+        }
+        if self.http.request_timeout_secs == 0 {
+            return Err(bad("http.request_timeout_secs", "must be at least 1".into()));
+        }
+        if self.http.body_limit_bytes < 1024 {
+            return Err(bad("http.body_limit_bytes", "must be at least 1024".into()));
+        }
+        if self.auth.session_ttl_hours == 0 {
+            return Err(bad("auth.session_ttl_hours", "must be at least 1".into()));
+        }
+        for key in [
+            "auth.login_attempts_per_minute_per_account",
+            "auth.login_attempts_per_minute_per_address",
+        ] {
+            let v = if key.ends_with("account") {
+                self.auth.login_attempts_per_minute_per_account
+            } else {
+                self.auth.login_attempts_per_minute_per_address
+            };
+            if v == 0 {
+                return Err(bad(key, "must be at least 1".into()));
+            }
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| bad("log.level", e.to_string()))?;
+        Ok(())
+    }
+
+    /// Whether cookies get the `Secure` flag: when customers reach us over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.http.public_url.starts_with("https://")
+    }
+
+    /// The effective configuration as TOML, secrets masked.
+    pub fn to_masked_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = Secret::new(mask_url(self.database.url.expose()));
+        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+}
+
+/// Hides the password of a database URL, keeping the rest readable.
+pub fn mask_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+fn origin_of(origins: &BTreeMap<String, String>, key: &str) -> String {
+    origins
+        .get(key)
+        .map(|o| format!(" (from {o})"))
+        .unwrap_or_default()
+}
+
+fn merge(
+    base: &mut toml::Table,
+    overlay: toml::Table,
+    prefix: &str,
+    origins: &mut BTreeMap<String, String>,
+    origin: &str,
+) -> Result<(), ConfigError> {
+    for (k, v) in overlay {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => {
+                merge(b, o, &key, origins, origin)?
+            }
+            (Some(toml::Value::Table(_)), _) => {
+                return Err(ConfigError::Invalid {
+                    key,
+                    origin: format!(" (from {origin})"),
+                    message: "expected a table".into(),
+                })
+            }
+            (Some(slot), v) => {
+                *slot = v;
+                origins.insert(key, origin.to_owned());
+            }
+            (None, _) => {
+                return Err(ConfigError::Invalid {
+                    key,
+                    origin: format!(" (from {origin})"),
+                    message: "unknown key".into(),
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+fn apply_env(
+    table: &mut toml::Table,
+    prefix: &str,
+    env: &BTreeMap<String, String>,
+    origins: &mut BTreeMap<String, String>,
+) -> Result<(), ConfigError> {
+    for (k, slot) in table.iter_mut() {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        if let toml::Value::Table(t) = slot {
+            apply_env(t, &key, env, origins)?;
+            continue;
+        }
+        let var = format!("{ENV_PREFIX}{}", key.replace('.', "_").to_uppercase());
+        let Some(raw) = env.get(&var) else { continue };
+        let value = match slot {
+            toml::Value::String(_) => toml::Value::String(raw.clone()),
+            toml::Value::Integer(_) => {
+                toml::Value::Integer(raw.trim().parse().map_err(|_| ConfigError::Invalid {
+                    key: key.clone(),
+                    origin: format!(" (from {var})"),
+                    message: format!("expected a whole number, got {raw:?}"),
+                })?)
+            }
+            toml::Value::Boolean(_) => {
+                toml::Value::Boolean(raw.trim().parse().map_err(|_| ConfigError::Invalid {
+                    key: key.clone(),
+                    origin: format!(" (from {var})"),
+                    message: format!("expected true or false, got {raw:?}"),
+                })?)
+            }
+            other => {
+                return Err(ConfigError::Invalid {
+                    key,
+                    origin: format!(" (from {var})"),
+                    message: format!("cannot be set from the environment ({})", other.type_str()),
+                })
+            }
+        };
+        *slot = value;
+        origins.insert(key, var);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::load_from(None, &env(&[])).expect("defaults");
+        assert_eq!(c.http.addr.to_string(), "127.0.0.1:8080");
+        assert!(c.database.url.is_empty());
+    }
+
+    #[test]
+    fn env_overrides_file_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.toml");
+        std::fs::write(&path, "[http]\naddr = \"127.0.0.1:9000\"\nrequest_timeout_secs = 5\n").unwrap();
+        let c = Config::load_from(Some(&path), &env(&[("FRONTLINE_HTTP_ADDR", "127.0.0.1:9100")]))
+            .unwrap();
+        assert_eq!(c.http.addr.to_string(), "127.0.0.1:9100");
+        assert_eq!(c.http.request_timeout_secs, 5);
+    }
+
+    #[test]
+    fn invalid_values_name_the_key_and_source() {
+        let e = Config::load_from(None, &env(&[("FRONTLINE_HTTP_ADDR", "nowhere")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("http.addr") && e.contains("FRONTLINE_HTTP_ADDR"), "{e}");
+        let e = Config::load_from(None, &env(&[("FRONTLINE_AUTH_SESSION_TTL_HOURS", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("auth.session_ttl_hours"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.toml");
+        std::fs::write(&path, "[http]\nadress = \"x\"\n").unwrap();
+        let e = Config::load_from(Some(&path), &env(&[])).unwrap_err().to_string();
+        assert!(e.contains("http.adress") && e.contains("unknown key"), "{e}");
+    }
+
+    #[test]
+    fn masked_output_hides_database_password() {
+        let c = Config::load_from(
+            None,
+            &env(&[("FRONTLINE_DATABASE_URL", "postgres://u:hunter2@db/x")]),
+        )
+        .unwrap();
+        let shown = c.to_masked_toml();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://u:***@db/x"), "{shown}");
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,28 @@
+//! `/api/v1`: JSON for everything. Each file owns one resource.
+
+mod audit;
+mod me;
+mod roles;
+mod tokens;
+mod users;
+
+use super::guard::Route;
+
+pub(crate) use roles::parse_grants;
+pub(crate) use tokens::create_token;
+pub(crate) use users::{add_user, present as users_present};
+
+/// Every API route with the grant it needs. The router, the OpenAPI
+/// document and the permission tests are all built from this one list.
+pub fn routes() -> Vec<Route> {
+    [
+        me::routes(),
+        users::routes(),
+        roles::routes(),
+        tokens::routes(),
+        audit::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}

@@ -1,0 +1,172 @@
+//! The dashboard: server-rendered pages with auto-escaping templates and a
+//! live channel (server-sent events). No front-end build step.
+
+mod admin;
+mod login;
+
+use std::convert::Infallible;
+
+use axum::extract::State;
+use axum::http::{header, Method};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use minijinja::{context, Environment, Value};
+use serde::Serialize;
+
+use super::error::ApiError;
+use super::guard::{Auth, Need, Route};
+use super::AppState;
+use crate::auth::Principal;
+use crate::domain::{Action, DataClass, Grant};
+
+pub fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, source) in [
+        ("layout.html", include_str!("../../../templates/layout.html")),
+        ("login.html", include_str!("../../../templates/login.html")),
+        ("overview.html", include_str!("../../../templates/overview.html")),
+        ("users.html", include_str!("../../../templates/users.html")),
+        ("roles.html", include_str!("../../../templates/roles.html")),
+        ("tokens.html", include_str!("../../../templates/tokens.html")),
+        ("audit.html", include_str!("../../../templates/audit.html")),
+        ("error.html", include_str!("../../../templates/error.html")),
+    ] {
+        // The templates are compiled in; a broken one fails the test suite.
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!(template = name, error = %e, "template does not compile");
+        }
+    }
+    env
+}
+
+/// Pages for signed-in staff, each with what it needs.
+pub fn routes() -> Vec<Route> {
+    let mut routes = vec![
+        Route::new(Method::GET, "/", Need::SignedIn, overview),
+        Route::new(Method::GET, "/events", Need::SignedIn, events),
+        Route::new(Method::POST, "/logout", Need::SignedIn, login::logout),
+    ];
+    routes.extend(admin::routes());
+    routes
+}
+
+/// Pages anyone may load.
+pub fn public_routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login::form).post(login::submit))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        include_str!("../../../static/app.css"),
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        include_str!("../../../static/app.js"),
+    )
+}
+
+#[derive(Serialize)]
+struct NavItem {
+    href: &'static str,
+    label: &'static str,
+    current: bool,
+}
+
+/// The navigation: only what this principal may open.
+fn nav(p: &Principal, current: &str) -> Vec<NavItem> {
+    let settings = Grant::new(DataClass::Settings, Action::View);
+    let audit = Grant::new(DataClass::Audit, Action::View);
+    [
+        ("/", "Overview", None),
+        ("/admin/users", "Users", Some(settings)),
+        ("/admin/roles", "Roles", Some(settings)),
+        ("/admin/tokens", "API tokens", Some(settings)),
+        ("/admin/audit", "Audit trail", Some(audit)),
+    ]
+    .into_iter()
+    .filter(|(_, _, need)| need.is_none_or(|g| p.grants.contains(&g)))
+    .map(|(href, label, _)| NavItem {
+        href,
+        label,
+        current: href == current,
+    })
+    .collect()
+}
+
+/// Renders a page for a signed-in principal.
+pub(crate) fn page(state: &AppState, p: &Principal, current: &str, name: &str, ctx: Value) -> Response {
+    let base = context! {
+        me => context! { name => p.display_name, role => p.role },
+        nav => nav(p, current),
+        csrf => p.csrf.clone().unwrap_or_default(),
+    };
+    render(state, name, context! { ..ctx, ..base })
+}
+
+pub(crate) fn render(state: &AppState, name: &str, ctx: Value) -> Response {
+    match state
+        .templates
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+    {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => ApiError::Internal(anyhow::anyhow!("template {name}: {e}")).into_response(),
+    }
+}
+
+/// An error as a page, with the status it stands for.
+pub fn error_page(state: &AppState, e: ApiError) -> Response {
+    let status = e.status();
+    if let ApiError::Internal(inner) = &e {
+        tracing::error!(error = format!("{inner:#}"), "page failed");
+    }
+    let heading = match status.as_u16() {
+        403 => "Not allowed",
+        404 => "Not found",
+        429 => "Too many attempts",
+        400..=499 => "That did not work",
+        _ => "Something went wrong",
+    };
+    let mut resp = render(
+        state,
+        "error.html",
+        context! { status => status.as_u16(), heading, detail => e.to_string() },
+    );
+    *resp.status_mut() = status;
+    resp
+}
+
+async fn overview(State(state): State<AppState>, Auth(p): Auth) -> Response {
+    let grant_count = p.grants.len();
+    page(&state, &p, "/", "overview.html", context! { grant_count })
+}
+
+/// The live channel: every event the principal may see, as JSON.
+async fn events(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>> {
+    use tokio_stream::StreamExt;
+    let stream = tokio_stream::wrappers::BroadcastStream::new(state.events.subscribe())
+        .filter_map(move |ev| match ev {
+            Ok(ev) if p.can(ev.class, Action::View) => SseEvent::default().json_data(&ev).ok(),
+            _ => None,
+        })
+        .map(Ok);
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

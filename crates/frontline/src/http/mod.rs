@@ -1,0 +1,156 @@
+//! The HTTP surface: `/api/v1` JSON, the dashboard, operations endpoints.
+
+pub mod api;
+pub mod dashboard;
+pub mod error;
+pub mod guard;
+pub mod openapi;
+mod ops;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::auth::LoginThrottle;
+use crate::config::Config;
+use crate::events::EventBus;
+use crate::metrics::Metrics;
+use crate::storage::Store;
+use error::ApiError;
+use guard::Audience;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub events: EventBus,
+    pub throttle: LoginThrottle,
+    pub metrics: Arc<Metrics>,
+    pub templates: Arc<minijinja::Environment<'static>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> Self {
+        let throttle = LoginThrottle::new(
+            config.auth.login_attempts_per_minute_per_account,
+            config.auth.login_attempts_per_minute_per_address,
+        );
+        Self {
+            store,
+            config: Arc::new(config),
+            events: EventBus::new(1024),
+            throttle,
+            metrics: Arc::new(Metrics::default()),
+            templates: Arc::new(dashboard::templates()),
+        }
+    }
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+frame-ancestors 'none'";
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new();
+    let mut api_routes = api::routes();
+    let openapi = Arc::new(openapi::document(&api_routes));
+    for route in api_routes.drain(..) {
+        let path = route.path;
+        app = app.route(path, route.guarded(&state, Audience::Api));
+    }
+    for route in dashboard::routes() {
+        let path = route.path;
+        app = app.route(path, route.guarded(&state, Audience::Page));
+    }
+    let timeout = Duration::from_secs(state.config.http.request_timeout_secs);
+    let limit = state.config.http.body_limit_bytes;
+    app.merge(dashboard::public_routes())
+        .merge(ops::routes())
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header_layer(
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=()",
+        ))
+        .layer(header_layer(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ))
+        .with_state(state)
+}
+
+fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+async fn not_found(State(state): State<AppState>, req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        ApiError::NotFound("route").into_response()
+    } else {
+        dashboard::error_page(&state, ApiError::NotFound("page"))
+    }
+}
+
+/// Counts and times each request, and logs it by route pattern: concrete
+/// paths and queries may carry identifiers or search terms.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let secs = start.elapsed().as_secs_f64();
+    state.metrics.observe(&method, &route, status.as_u16(), secs);
+    if status.is_server_error() {
+        tracing::warn!(%method, %route, status = status.as_u16(), ms = secs * 1e3, "request");
+    } else {
+        tracing::debug!(%method, %route, status = status.as_u16(), ms = secs * 1e3, "request");
+    }
+    resp
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,94 @@
+//! Frontline: customer experience and security response on one frontline.
+//!
+//! The service and its command line. See `DESIGN.md` for the data path.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod events;
+pub mod http;
+pub mod metrics;
+pub mod storage;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+
+pub use config::Config;
+pub use http::AppState;
+pub use storage::Store;
+
+/// A server that is up: its address, its state, and how to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests, closes the database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.task.await??;
+        self.state.store.close().await;
+        Ok(())
+    }
+
+    /// Waits until the server stops by itself (SIGTERM or Ctrl-C).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let _keep = self.shutdown;
+        self.task.await??;
+        state.store.close().await;
+        Ok(())
+    }
+}
+
+/// Opens and migrates the database, binds the address, and serves.
+/// `stop_on_signal`: also stop on SIGTERM / Ctrl-C.
+pub async fn start(config: Config, stop_on_signal: bool) -> anyhow::Result<Running> {
+    let store = Store::connect(&config)
+        .await
+        .context("cannot open the database")?;
+    store.migrate().await.context("cannot migrate the database")?;
+    start_with_store(config, store, stop_on_signal).await
+}
+
+pub async fn start_with_store(
+    config: Config,
+    store: Store,
+    stop_on_signal: bool,
+) -> anyhow::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(config.http.addr)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (set http.addr or FRONTLINE_HTTP_ADDR)",
+                config.http.addr
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(store, config);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        if stop_on_signal {
+            tokio::select! {
+                _ = rx => {}
+                _ = telemetry::termination() => tracing::info!("shutting down"),
+            }
+        } else {
+            let _ = rx.await;
+        }
+    };
+    let task = tokio::spawn(http::serve(state.clone(), listener, shutdown));
+    Ok(Running {
+        addr,
+        state,
+        shutdown: tx,
+        task,
+    })
+}

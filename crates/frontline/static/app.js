@@ -1,0 +1,35 @@
+// Frontline dashboard: progressive enhancement only. Every page works
+// without this file; it adds confirmations and the live channel.
+"use strict";
+
+document.addEventListener("submit", (ev) => {
+  const button = ev.submitter;
+  const message = button && button.dataset.confirm;
+  if (message && !window.confirm(message)) ev.preventDefault();
+});
+
+// Live updates over server-sent events. Pages mark a list with
+// data-source="/events"; each event arrives as JSON {kind, class, at, data}.
+function connectLive() {
+  const list = document.querySelector("[data-source]");
+  if (!list) return;
+  const state = document.getElementById("live-state");
+  const source = new EventSource(list.dataset.source);
+  source.addEventListener("open", () => { if (state) state.textContent = "Live"; });
+  source.addEventListener("error", () => { if (state) state.textContent = "Reconnecting…"; });
+  source.addEventListener("message", (ev) => {
+    let event;
+    try { event = JSON.parse(ev.data); } catch (_) { return; }
+    const item = document.createElement("li");
+    item.textContent = `${event.at}  ${event.kind}  ${JSON.stringify(event.data)}`;
+    list.prepend(item);
+    while (list.children.length > 100) list.lastElementChild.remove();
+    document.dispatchEvent(new CustomEvent("frontline:event", { detail: event }));
+  });
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", connectLive);
+} else {
+  connectLive();
+}
