@@ -28,3 +28,7 @@ pub use analysis::{Analysis, Analyzer, Classification, TopicScore};
 pub use ioc::{extract_indicators, Indicator, IndicatorKind, Indicators};
 pub use language::{detect_language, Language};
 pub use lexicon::{Lexicon, LexiconEntry, LexiconError, TermRole, Topic};
+
+mod detector;
+pub use detector::{Alarm, Detector, DetectorConfig, SeriesId, Step, ValueModel};
+pub mod nab;

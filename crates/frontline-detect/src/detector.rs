@@ -1,0 +1,801 @@
+//! Streaming spike detection over per-minute series.
+//!
+//! # Model
+//!
+//! For every series the detector keeps a seasonal baseline: exponentially
+//! weighted means per hour of the week and per hour of the day, linearly
+//! interpolated between slot centres and shrunk towards each other and
+//! towards the series' overall mean while a slot has little data. A recent
+//! level (ratio of recent observed to baseline, for counts; an offset, for
+//! continuous values) scales the baseline, so a gradual change of volume is
+//! followed while a sudden one is not.
+//!
+//! Counts ([`ValueModel::Counts`]) are treated as Poisson-gamma (negative
+//! binomial): variance `mu * (1 + phi * mu)`, with the overdispersion `phi`
+//! estimated by moments. Continuous values ([`ValueModel::Continuous`]) use a
+//! Gaussian residual with an exponentially weighted variance.
+//!
+//! # Test
+//!
+//! Several CUSUMs run on the quasi log-likelihood ratio of "rate multiplied by
+//! `r`" against "rate as expected" (for counts; "mean moved by `d` standard
+//! deviations" for continuous values). Each increment is divided by the
+//! dispersion factor so overdispersed series are not over-trusted. The
+//! statistic is the largest CUSUM. By the likelihood-ratio bound a threshold
+//! `h` gives a false alarm rate per series of roughly `k * e^-h` per run
+//! start; to keep the family-wise rate across `n` series at the same level,
+//! [`DetectorConfig::for_series`] raises `h` by `ln n`.
+//!
+//! An alarm is raised once when the statistic crosses `h`; the series then
+//! stays "in alarm" (baseline frozen, no new alarm) until it has been calm
+//! for `calm_minutes` or `max_alarm_minutes` have passed.
+//!
+//! # Scores
+//!
+//! Each step also gives `score = stat / (stat + h)` in [0, 1) (0.5 at the
+//! alarm threshold) and `onset_score`, equal to `score` when it is a new
+//! maximum of the current episode of evidence and 0 otherwise, so that for
+//! any threshold a rise fires once, at its onset. NAB uses `onset_score`.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+/// How observed values are modelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueModel {
+    /// Non-negative counts: Poisson-gamma with multiplicative rises.
+    Counts,
+    /// Real values: Gaussian residuals with shifts in standard deviations.
+    Continuous,
+}
+
+/// Detector settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectorConfig {
+    /// Value model.
+    pub model: ValueModel,
+    /// Also alarm on falls (continuous model; counts only alarm on rises).
+    pub two_sided: bool,
+    /// CUSUM threshold `h` on the log-likelihood ratio.
+    pub threshold: f64,
+    /// Alternatives tested: rate ratios (counts, > 1) or shifts in standard
+    /// deviations (continuous, > 0).
+    pub alternatives: Vec<f64>,
+    /// Observations a series needs before it may alarm.
+    pub warmup: u32,
+    /// Weight (in observations) that a seasonal slot's own mean needs to
+    /// count as much as its prior.
+    pub shrink: f64,
+    /// Cap on a slot's weight: its memory in observations.
+    pub slot_memory: f64,
+    /// Half-life of the recent level, in observations.
+    pub level_half_life: f64,
+    /// Half-life of the overall mean and dispersion, in observations.
+    pub long_half_life: f64,
+    /// Minutes per step of the series (1 for minute buckets); used only to
+    /// place observations in seasonal slots.
+    pub use_weekly: bool,
+    /// Calm steps that end an alarm.
+    pub calm_steps: u32,
+    /// Longest alarm, in steps, before the baseline learns again.
+    pub max_alarm_steps: u32,
+    /// Lowest expected count per step (counts model).
+    pub min_expected: f64,
+    /// Report rising sub-threshold records as onsets (else only alarms).
+    pub record_onsets: bool,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            model: ValueModel::Counts,
+            two_sided: false,
+            threshold: 9.0,
+            alternatives: vec![1.5, 3.0, 8.0],
+            warmup: 24 * 60,
+            shrink: 20.0,
+            slot_memory: 240.0,
+            level_half_life: 60.0,
+            long_half_life: 24.0 * 60.0,
+            use_weekly: true,
+            calm_steps: 30,
+            max_alarm_steps: 6 * 60,
+            min_expected: 0.02,
+            record_onsets: true,
+        }
+    }
+}
+
+impl DetectorConfig {
+    /// Default counts configuration for a system watching `n` series: the
+    /// threshold grows by `ln n` so the expected number of false alarms
+    /// across all series stays that of one series.
+    pub fn for_series(n: usize) -> Self {
+        let mut c = Self::default();
+        c.threshold += (n.max(1) as f64).ln();
+        c
+    }
+
+    /// The configuration used for NAB's continuous values (5-minute steps,
+    /// both directions, shorter warm-up): the same detector, another model.
+    pub fn continuous() -> Self {
+        Self {
+            model: ValueModel::Continuous,
+            two_sided: true,
+            threshold: 20.0,
+            alternatives: vec![1.0, 3.0, 6.0],
+            warmup: 300,
+            shrink: 20.0,
+            slot_memory: 60.0,
+            level_half_life: 30.0,
+            long_half_life: 1000.0,
+            use_weekly: false,
+            calm_steps: 300,
+            max_alarm_steps: 300,
+            min_expected: 0.0,
+            record_onsets: false,
+        }
+    }
+}
+
+/// An alarm: a series rose (or, two-sided, fell) significantly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alarm {
+    /// The series.
+    pub series: String,
+    /// Timestamp (minutes) of the step that raised the alarm.
+    pub at: i64,
+    /// Timestamp (minutes) where the evidence began to accumulate.
+    pub started_at: i64,
+    /// Observed value at `at`.
+    pub observed: f64,
+    /// Expected value at `at`.
+    pub expected: f64,
+    /// Lower bound of the usual range at `at` (about 3 standard deviations).
+    pub lower: f64,
+    /// Upper bound of the usual range at `at`.
+    pub upper: f64,
+    /// Sum observed since `started_at`.
+    pub observed_total: f64,
+    /// Sum expected since `started_at`.
+    pub expected_total: f64,
+    /// Likelihood-ratio bound on the false alarm probability, `e^-stat`.
+    pub p_value: f64,
+    /// The CUSUM statistic.
+    pub stat: f64,
+    /// True for a fall (two-sided continuous model only).
+    pub falling: bool,
+}
+
+/// What one step of a series gave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// Expected value.
+    pub expected: f64,
+    /// Anomaly score in [0, 1): 0.5 at the alarm threshold.
+    pub score: f64,
+    /// `score` when it is a new maximum of the current episode, else 0.
+    pub onset_score: f64,
+    /// True while the series is in an alarm.
+    pub in_alarm: bool,
+    /// Set on the step that raised an alarm.
+    pub alarm: Option<Alarm>,
+}
+
+/// Opaque handle to a series, for hot loops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SeriesId(usize);
+
+const WEEK_SLOTS: usize = 168;
+/// Smallest rise of the onset score that is reported again within an episode.
+const ONSET_STEP: f64 = 0.05;
+const DAY_SLOTS: usize = 24;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Cusum {
+    stat: f64,
+    started_at: i64,
+    observed: f64,
+    expected: f64,
+}
+
+impl Cusum {
+    fn new() -> Self {
+        Self {
+            stat: 0.0,
+            started_at: 0,
+            observed: 0.0,
+            expected: 0.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct SeriesState {
+    key: String,
+    n: u64,
+    week_mean: Vec<f32>,
+    week_w: Vec<f32>,
+    day_mean: Vec<f32>,
+    day_w: Vec<f32>,
+    total_mean: f64,
+    total_w: f64,
+    /// Counts: EW sums of observed and baseline; continuous: EW residual mean.
+    level_num: f64,
+    level_den: f64,
+    /// Counts: EW sums for overdispersion; continuous: EW squared residual.
+    disp_num: f64,
+    disp_den: f64,
+    up: Vec<Cusum>,
+    down: Vec<Cusum>,
+    alarm_since: Option<i64>,
+    alarm_steps: u32,
+    calm: u32,
+    episode_max: f64,
+    quiet: u32,
+}
+
+impl SeriesState {
+    fn new(key: String, n_alt: usize) -> Self {
+        Self {
+            key,
+            n: 0,
+            week_mean: vec![0.0; WEEK_SLOTS],
+            week_w: vec![0.0; WEEK_SLOTS],
+            day_mean: vec![0.0; DAY_SLOTS],
+            day_w: vec![0.0; DAY_SLOTS],
+            total_mean: 0.0,
+            total_w: 0.0,
+            level_num: 0.0,
+            level_den: 0.0,
+            disp_num: 0.0,
+            disp_den: 0.0,
+            up: vec![Cusum::new(); n_alt],
+            down: vec![Cusum::new(); n_alt],
+            alarm_since: None,
+            alarm_steps: 0,
+            calm: 0,
+            episode_max: 0.0,
+            quiet: 0,
+        }
+    }
+}
+
+/// Position of a timestamp between two slot centres: (slot a, slot b, weight of b).
+fn slot_pos(minute_of_period: i64, slots: usize) -> (usize, usize, f64) {
+    let x = minute_of_period as f64 / 60.0 - 0.5;
+    let lo = x.floor();
+    let f = x - lo;
+    let a = (lo as i64).rem_euclid(slots as i64) as usize;
+    let b = (a + 1) % slots;
+    (a, b, f)
+}
+
+fn interp(mean: &[f32], w: &[f32], a: usize, b: usize, f: f64) -> (f64, f64) {
+    let m = mean[a] as f64 * (1.0 - f) + mean[b] as f64 * f;
+    let wt = w[a] as f64 * (1.0 - f) + w[b] as f64 * f;
+    (m, wt)
+}
+
+fn ew_factor(half_life: f64) -> f64 {
+    if half_life <= 0.0 {
+        0.0
+    } else {
+        0.5f64.powf(1.0 / half_life)
+    }
+}
+
+/// The streaming detector for many series. Serialisable: persist it and
+/// resume after a restart.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Detector {
+    config: DetectorConfig,
+    series: Vec<SeriesState>,
+    #[serde(skip)]
+    index: HashMap<String, usize>,
+    #[serde(skip)]
+    derived: Option<Derived>,
+}
+
+#[derive(Debug, Clone)]
+struct Derived {
+    level_keep: f64,
+    long_keep: f64,
+    /// Per alternative: (ln r, r - 1) for counts, (d, d^2 / 2) for continuous.
+    alt: Vec<(f64, f64)>,
+}
+
+impl Derived {
+    fn new(c: &DetectorConfig) -> Self {
+        let alt = c
+            .alternatives
+            .iter()
+            .map(|&a| match c.model {
+                ValueModel::Counts => (a.max(1.0001).ln(), a.max(1.0001) - 1.0),
+                ValueModel::Continuous => (a, a * a / 2.0),
+            })
+            .collect();
+        Self {
+            level_keep: ew_factor(c.level_half_life),
+            long_keep: ew_factor(c.long_half_life),
+            alt,
+        }
+    }
+}
+
+impl Detector {
+    /// A detector with the given configuration.
+    pub fn new(config: DetectorConfig) -> Self {
+        let derived = Some(Derived::new(&config));
+        Self {
+            config,
+            series: Vec::new(),
+            index: HashMap::new(),
+            derived,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
+    /// Number of series seen.
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    fn ensure_derived(&mut self) {
+        if self.derived.is_none() {
+            self.derived = Some(Derived::new(&self.config));
+        }
+        if self.index.len() != self.series.len() {
+            self.index = self
+                .series
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.key.clone(), i))
+                .collect();
+        }
+    }
+
+    /// The handle of a series, creating it on first use.
+    pub fn series_id(&mut self, key: &str) -> SeriesId {
+        self.ensure_derived();
+        if let Some(&i) = self.index.get(key) {
+            return SeriesId(i);
+        }
+        let i = self.series.len();
+        self.series.push(SeriesState::new(
+            key.to_owned(),
+            self.config.alternatives.len(),
+        ));
+        self.index.insert(key.to_owned(), i);
+        SeriesId(i)
+    }
+
+    /// Observes `count` for `series` in the minute `minute_ts` (minutes since
+    /// the Unix epoch, UTC). Returns an alarm when one is raised.
+    pub fn observe(&mut self, series: &str, minute_ts: i64, count: u64) -> Option<Alarm> {
+        let id = self.series_id(series);
+        self.observe_id(id, minute_ts, count as f64).alarm
+    }
+
+    /// Observes a value through a series handle and returns the whole step.
+    pub fn observe_id(&mut self, id: SeriesId, minute_ts: i64, value: f64) -> Step {
+        self.ensure_derived();
+        let Some(d) = self.derived.as_ref() else {
+            return Step::empty();
+        };
+        let Some(s) = self.series.get_mut(id.0) else {
+            return Step::empty();
+        };
+        if !value.is_finite() {
+            return Step::empty();
+        }
+        step(&self.config, d, s, minute_ts, value)
+    }
+
+    /// Observes a value by series key and returns the whole step.
+    pub fn observe_value(&mut self, series: &str, minute_ts: i64, value: f64) -> Step {
+        let id = self.series_id(series);
+        self.observe_id(id, minute_ts, value)
+    }
+}
+
+impl Step {
+    fn empty() -> Self {
+        Step {
+            expected: 0.0,
+            score: 0.0,
+            onset_score: 0.0,
+            in_alarm: false,
+            alarm: None,
+        }
+    }
+}
+
+fn step(c: &DetectorConfig, d: &Derived, s: &mut SeriesState, ts: i64, x: f64) -> Step {
+    let counts = c.model == ValueModel::Counts;
+    let x = if counts { x.max(0.0) } else { x };
+    // Baseline.
+    let (wa, wb, wf) = slot_pos(ts.rem_euclid(7 * 1440), WEEK_SLOTS);
+    let (da, db, df) = slot_pos(ts.rem_euclid(1440), DAY_SLOTS);
+    let prior = s.total_mean;
+    let (dm, dw) = interp(&s.day_mean, &s.day_w, da, db, df);
+    let b_day = (dw * dm + c.shrink * prior) / (dw + c.shrink);
+    let base = if c.use_weekly {
+        let (wm, ww) = interp(&s.week_mean, &s.week_w, wa, wb, wf);
+        (ww * wm + c.shrink * b_day) / (ww + c.shrink)
+    } else {
+        b_day
+    };
+    let (expected, sd, disp_factor) = if counts {
+        // Recent level as a ratio, with a prior of 5 expected counts at 1.
+        let level = ((s.level_num + 5.0) / (s.level_den + 5.0)).clamp(0.25, 4.0);
+        let mu = (base * level).max(c.min_expected);
+        let phi = if s.disp_den > 0.0 {
+            (s.disp_num / s.disp_den).clamp(0.0, 2.0)
+        } else {
+            0.0
+        };
+        let var = mu * (1.0 + phi * mu);
+        (mu, var.sqrt(), 1.0 + phi * mu)
+    } else {
+        let offset = if s.level_den > 0.0 {
+            s.level_num / s.level_den
+        } else {
+            0.0
+        };
+        let mu = base + offset;
+        let var = if s.disp_den > 0.0 {
+            s.disp_num / s.disp_den
+        } else {
+            0.0
+        };
+        let floor = 1e-3 * prior.abs().max(1e-6);
+        (mu, var.sqrt().max(floor), 1.0)
+    };
+
+    let warmed = s.n >= u64::from(c.warmup);
+    // CUSUMs.
+    let mut stat = 0.0f64;
+    let mut best: Option<(bool, usize)> = None;
+    if warmed {
+        let z = if counts { 0.0 } else { (x - expected) / sd };
+        for (i, &(a1, a2)) in d.alt.iter().enumerate() {
+            let inc_up = if counts {
+                (x * a1 - expected * a2) / disp_factor
+            } else {
+                a1 * z - a2
+            };
+            let cu = &mut s.up[i];
+            if cu.stat <= 0.0 {
+                cu.started_at = ts;
+                cu.observed = 0.0;
+                cu.expected = 0.0;
+            }
+            cu.stat = (cu.stat + inc_up).max(0.0);
+            cu.observed += x;
+            cu.expected += expected;
+            if cu.stat > stat {
+                stat = cu.stat;
+                best = Some((false, i));
+            }
+            if c.two_sided && !counts {
+                let cd = &mut s.down[i];
+                if cd.stat <= 0.0 {
+                    cd.started_at = ts;
+                    cd.observed = 0.0;
+                    cd.expected = 0.0;
+                }
+                cd.stat = (cd.stat - a1 * z - a2).max(0.0);
+                cd.observed += x;
+                cd.expected += expected;
+                if cd.stat > stat {
+                    stat = cd.stat;
+                    best = Some((true, i));
+                }
+            }
+        }
+    }
+    let h = c.threshold.max(1e-9);
+    let score = stat / (stat + h);
+
+    // Alarm state machine.
+    let mut alarm = None;
+    let lower = if counts {
+        (expected - 3.0 * sd).max(0.0)
+    } else {
+        expected - 3.0 * sd
+    };
+    let upper = expected + 3.0 * sd;
+    let was_in_alarm = s.alarm_since.is_some();
+    if was_in_alarm {
+        s.alarm_steps += 1;
+        let calm_now = x <= expected + 2.0 * sd && (!c.two_sided || x >= expected - 2.0 * sd);
+        s.calm = if calm_now { s.calm + 1 } else { 0 };
+        if s.calm >= c.calm_steps || s.alarm_steps >= c.max_alarm_steps {
+            s.alarm_since = None;
+        }
+    } else if warmed && stat >= h {
+        if let Some((falling, i)) = best {
+            let cu = if falling { &s.down[i] } else { &s.up[i] };
+            alarm = Some(Alarm {
+                series: s.key.clone(),
+                at: ts,
+                started_at: cu.started_at,
+                observed: x,
+                expected,
+                lower,
+                upper,
+                observed_total: cu.observed,
+                expected_total: cu.expected,
+                p_value: (-stat).exp(),
+                stat,
+                falling,
+            });
+        }
+        s.alarm_since = Some(ts);
+        s.alarm_steps = 0;
+        s.calm = 0;
+        for cu in s.up.iter_mut().chain(s.down.iter_mut()) {
+            cu.stat = 0.0;
+        }
+    }
+    let in_alarm = s.alarm_since.is_some();
+
+    // Onset score: records of the current episode, spaced by ONSET_STEP, and
+    // silence from the alarm until the episode ends, so a rise fires once
+    // at (almost) any threshold.
+    let onset_score = if alarm.is_some() {
+        s.episode_max = 1.0;
+        score
+    } else if c.record_onsets && !was_in_alarm && score > s.episode_max + ONSET_STEP {
+        s.episode_max = score;
+        score
+    } else {
+        0.0
+    };
+    if stat <= 0.0 && !in_alarm {
+        s.quiet += 1;
+        if s.quiet >= c.calm_steps.max(1) {
+            s.episode_max = 0.0;
+        }
+    } else {
+        s.quiet = 0;
+    }
+
+    // Learning, with the observation winsorised; frozen during alarms.
+    if !in_alarm || s.n < u64::from(c.warmup) {
+        let xu = if s.n < 10 {
+            x
+        } else if counts {
+            x.min(expected + 4.0 * sd + 2.0)
+        } else {
+            x.clamp(expected - 4.0 * sd, expected + 4.0 * sd)
+        };
+        update_baseline(
+            c,
+            d,
+            s,
+            ts,
+            xu,
+            base,
+            expected,
+            counts,
+            (wa, wb, wf),
+            (da, db, df),
+        );
+    }
+    s.n += 1;
+    Step {
+        expected,
+        score,
+        onset_score,
+        in_alarm,
+        alarm,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn update_baseline(
+    c: &DetectorConfig,
+    d: &Derived,
+    s: &mut SeriesState,
+    _ts: i64,
+    x: f64,
+    base: f64,
+    expected: f64,
+    counts: bool,
+    week: (usize, usize, f64),
+    day: (usize, usize, f64),
+) {
+    let cap = c.slot_memory as f32;
+    let upd = |mean: &mut [f32], w: &mut [f32], i: usize, share: f64| {
+        let share = share as f32;
+        if share <= 0.0 {
+            return;
+        }
+        w[i] = (w[i] + share).min(cap);
+        mean[i] += share * (x as f32 - mean[i]) / w[i];
+    };
+    // Seasonal slots learn the deseasonalised level too, but relative to the
+    // level it would be circular; they learn raw values.
+    if c.use_weekly {
+        upd(&mut s.week_mean, &mut s.week_w, week.0, 1.0 - week.2);
+        upd(&mut s.week_mean, &mut s.week_w, week.1, week.2);
+    }
+    // The daily profile learns days 7 times faster, so cap it 7 times lower in
+    // time: the same cap in observations.
+    upd(&mut s.day_mean, &mut s.day_w, day.0, 1.0 - day.2);
+    upd(&mut s.day_mean, &mut s.day_w, day.1, day.2);
+    let lk = d.long_keep;
+    s.total_w = s.total_w * lk + 1.0;
+    s.total_mean += (x - s.total_mean) / s.total_w;
+    let k = d.level_keep;
+    if counts {
+        s.level_num = s.level_num * k + x;
+        s.level_den = s.level_den * k + base.max(c.min_expected);
+        let r = (x - expected).powi(2) - expected;
+        s.disp_num = s.disp_num * lk + r;
+        s.disp_den = s.disp_den * lk + expected * expected;
+    } else {
+        let resid = x - base;
+        s.level_num = s.level_num * k + resid;
+        s.level_den = s.level_den * k + 1.0;
+        let r = (x - expected).powi(2);
+        s.disp_num = s.disp_num * lk + r;
+        s.disp_den = s.disp_den * lk + 1.0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic pseudo-Poisson counts without a dependency.
+    struct Lcg(u64);
+    impl Lcg {
+        fn uniform(&mut self) -> f64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+        fn poisson(&mut self, mu: f64) -> u64 {
+            let l = (-mu).exp();
+            let mut k = 0;
+            let mut p = 1.0;
+            loop {
+                p *= self.uniform();
+                if p <= l {
+                    return k;
+                }
+                k += 1;
+            }
+        }
+    }
+
+    fn rate(minute: i64) -> f64 {
+        let hour = (minute % 1440) as f64 / 60.0;
+        2.0 + 1.5 * (std::f64::consts::TAU * (hour - 8.0) / 24.0).sin()
+    }
+
+    #[test]
+    fn quiet_series_do_not_alarm_and_rises_do() {
+        let mut det = Detector::new(DetectorConfig::default());
+        let mut rng = Lcg(7);
+        let mut false_alarms = 0;
+        let start = 10_000_000i64;
+        for t in 0..14 * 1440 {
+            let ts = start + t;
+            if det.observe("s", ts, rng.poisson(rate(ts))).is_some() && t > 1440 {
+                false_alarms += 1;
+            }
+        }
+        assert!(
+            false_alarms <= 1,
+            "{false_alarms} false alarms in two weeks"
+        );
+        // A 5x rise for 20 minutes is found within a few minutes.
+        let rise_at = start + 14 * 1440;
+        let mut found = None;
+        for t in 0..20 {
+            let ts = rise_at + t;
+            if let Some(a) = det.observe("s", ts, rng.poisson(5.0 * rate(ts))) {
+                found = Some(a);
+                break;
+            }
+        }
+        let a = found.expect("the rise raises an alarm");
+        assert!(a.at - rise_at <= 5, "delay {}", a.at - rise_at);
+        assert!(
+            a.started_at >= rise_at - 3,
+            "started {}",
+            a.started_at - rise_at
+        );
+        assert!(a.observed_total > a.expected_total * 2.0);
+        assert!(a.p_value < 1e-3);
+        assert!(a.lower <= a.expected && a.expected <= a.upper);
+    }
+
+    #[test]
+    fn state_survives_serialisation() {
+        let mut det = Detector::new(DetectorConfig::default());
+        let mut rng = Lcg(3);
+        for t in 0..3000 {
+            det.observe("a", t, rng.poisson(2.0));
+        }
+        let json = serde_json::to_string(&det).expect("serialises");
+        let mut back: Detector = serde_json::from_str(&json).expect("deserialises");
+        let mut r1 = Lcg(9);
+        let mut r2 = Lcg(9);
+        for t in 3000..3100 {
+            let v1 = r1.poisson(if t > 3050 { 12.0 } else { 2.0 }) as f64;
+            let v2 = r2.poisson(if t > 3050 { 12.0 } else { 2.0 }) as f64;
+            let a = det.observe_value("a", t, v1);
+            let b = back.observe_value("a", t, v2);
+            assert_eq!(a, b);
+        }
+        assert_eq!(back.series_count(), 1);
+    }
+
+    #[test]
+    fn onset_score_fires_once_per_episode() {
+        let mut det = Detector::new(DetectorConfig {
+            warmup: 100,
+            ..DetectorConfig::default()
+        });
+        for t in 0..500 {
+            det.observe_value("a", t, 3.0);
+        }
+        let mut onsets = 0;
+        let mut last_score = 0.0;
+        for t in 500..520 {
+            let s = det.observe_value("a", t, 30.0);
+            if s.onset_score >= 0.5 {
+                onsets += 1;
+            }
+            last_score = s.score;
+            assert!((0.0..1.0).contains(&s.score));
+        }
+        assert_eq!(onsets, 1);
+        assert!(last_score >= 0.0);
+    }
+
+    #[test]
+    fn continuous_model_detects_shifts_both_ways() {
+        let mut det = Detector::new(DetectorConfig::continuous());
+        let mut rng = Lcg(11);
+        let mut alarms = Vec::new();
+        for t in 0..2000i64 {
+            let level = if (1500..1600).contains(&t) {
+                40.0
+            } else {
+                50.0
+            };
+            let v = level + 2.0 * (rng.uniform() - 0.5);
+            if let Some(a) = det.observe_value("c", t * 5, v).alarm {
+                alarms.push(a);
+            }
+        }
+        assert!(
+            alarms
+                .iter()
+                .any(|a| a.falling && a.at >= 1500 * 5 && a.at < 1510 * 5),
+            "{alarms:?}"
+        );
+    }
+
+    #[test]
+    fn family_threshold_grows_with_series() {
+        assert!(
+            DetectorConfig::for_series(1000).threshold
+                > DetectorConfig::for_series(1).threshold + 6.0
+        );
+    }
+}
