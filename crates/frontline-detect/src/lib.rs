@@ -31,4 +31,8 @@ pub use lexicon::{Lexicon, LexiconEntry, LexiconError, TermRole, Topic};
 
 mod detector;
 pub use detector::{Alarm, Detector, DetectorConfig, SeriesId, Step, ValueModel};
+pub mod cluster;
+mod dedup;
 pub mod nab;
+pub use cluster::{ClusterConfig, ClusterIndex};
+pub use dedup::ReporterWindow;
