@@ -15,7 +15,11 @@ use crate::domain::DataClass;
 use crate::storage::{Store, Verification};
 
 #[derive(Parser)]
-#[command(name = "frontline", version, about = "Customer experience and security response on one frontline")]
+#[command(
+    name = "frontline",
+    version,
+    about = "Customer experience and security response on one frontline"
+)]
 struct Cli {
     /// A TOML file overriding the compiled-in defaults (FRONTLINE_* variables override both).
     #[arg(long, global = true, value_name = "FILE")]
@@ -108,7 +112,10 @@ enum AuditCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -128,7 +135,10 @@ async fn open(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(config)
         .await
         .context("cannot open the database (check database.url / FRONTLINE_DATABASE_URL)")?;
-    store.migrate().await.context("cannot migrate the database")?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
     Ok(store)
 }
 
@@ -148,7 +158,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let dir = match data_dir {
                 Some(d) => {
                     if d.exists() && std::fs::read_dir(&d)?.next().is_some() {
-                        bail!("--data-dir {} is not empty; the demo needs a fresh directory", d.display());
+                        bail!(
+                            "--data-dir {} is not empty; the demo needs a fresh directory",
+                            d.display()
+                        );
                     }
                     d
                 }
@@ -169,9 +182,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for role in BUILTIN_ROLES {
                 let email = format!("{}@frontline.demo", role.name.replace('_', "-"));
                 let name = role.name.replace('_', " ");
-                crate::http::api::add_user(&store, &email, &name, role.name, &password, cli_actor("user.create", DataClass::Settings, None))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("cannot create demo user: {e}"))?;
+                crate::http::api::add_user(
+                    &store,
+                    &email,
+                    &name,
+                    role.name,
+                    &password,
+                    cli_actor("user.create", DataClass::Settings, None),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot create demo user: {e}"))?;
                 accounts.push((role.name, email));
             }
             let running = crate::start_with_store(config, store, true).await?;
@@ -196,13 +216,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&config).await?;
             for r in store.list_roles().await? {
                 let grants: Vec<_> = r.grants.iter().map(ToString::to_string).collect();
-                println!("{:<18} {}\n{:<18} {}", r.name, r.description, "", grants.join(" "));
+                println!(
+                    "{:<18} {}\n{:<18} {}",
+                    r.name,
+                    r.description,
+                    "",
+                    grants.join(" ")
+                );
             }
         }
         Command::Audit(AuditCommand::Verify) => {
             let store = open(&config).await?;
             match store.audit_verify().await? {
-                Verification::Intact { entries } => println!("audit trail intact: {entries} entries verified"),
+                Verification::Intact { entries } => {
+                    println!("audit trail intact: {entries} entries verified")
+                }
                 Verification::Broken { seq, reason } => {
                     eprintln!("audit trail BROKEN at entry {seq}: {reason}");
                     return Ok(ExitCode::FAILURE);
@@ -227,11 +255,21 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 std::io::stdin().lock().read_line(&mut line)?;
                 (line.trim_end_matches(['\r', '\n']).to_owned(), false)
             } else {
-                (crate::storage::tokens::new_secret("")[..20].to_owned(), true)
+                (
+                    crate::storage::tokens::new_secret("")[..20].to_owned(),
+                    true,
+                )
             };
-            let user = crate::http::api::add_user(&store, &email, &name, &role, &password, cli_actor("user.create", DataClass::Settings, None))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = crate::http::api::add_user(
+                &store,
+                &email,
+                &name,
+                &role,
+                &password,
+                cli_actor("user.create", DataClass::Settings, None),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("added {} ({})", user.id, user.role);
             if generated {
                 println!("password: {password}");
@@ -248,7 +286,9 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        UserCommand::Disable { email } | UserCommand::Enable { email } if Email::parse(&email).is_err() => {
+        UserCommand::Disable { email } | UserCommand::Enable { email }
+            if Email::parse(&email).is_err() =>
+        {
             bail!("{email:?} is not an email address");
         }
         UserCommand::Disable { email } => set_disabled(&store, &email, true).await?,
@@ -267,10 +307,18 @@ async fn set_disabled(store: &Store, email: &str, disabled: bool) -> anyhow::Res
             user.id.as_str(),
             None,
             Some(disabled),
-            cli_actor("user.update", DataClass::Settings, Some(user.id.to_string())),
+            cli_actor(
+                "user.update",
+                DataClass::Settings,
+                Some(user.id.to_string()),
+            ),
         )
         .await?;
-    println!("{} {}", user.id, if disabled { "disabled" } else { "enabled" });
+    println!(
+        "{} {}",
+        user.id,
+        if disabled { "disabled" } else { "enabled" }
+    );
     Ok(())
 }
 
@@ -297,16 +345,28 @@ async fn token(config: &Config, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
         }
         TokenCommand::List => {
             for t in store.list_tokens().await? {
-                let state = if t.revoked_at.is_some() { "revoked" } else { "live" };
-                println!("{}  {:<24} {:<18} expires {}  {state}", t.id, t.name, t.role, t.expires_at);
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "live"
+                };
+                println!(
+                    "{}  {:<24} {:<18} expires {}  {state}",
+                    t.id, t.name, t.role, t.expires_at
+                );
             }
         }
         TokenCommand::Revoke { id } => {
             store
-                .revoke_token(&id, cli_actor("token.revoke", DataClass::Settings, Some(id.clone())))
+                .revoke_token(
+                    &id,
+                    cli_actor("token.revoke", DataClass::Settings, Some(id.clone())),
+                )
                 .await
                 .map_err(|e| match e {
-                    crate::storage::StoreError::NotFound => anyhow::anyhow!("no live token {id} (see `frontline token list`)"),
+                    crate::storage::StoreError::NotFound => {
+                        anyhow::anyhow!("no live token {id} (see `frontline token list`)")
+                    }
                     e => e.into(),
                 })?;
             println!("revoked {id}");

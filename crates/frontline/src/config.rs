@@ -113,12 +113,13 @@ impl Config {
         file: Option<&Path>,
         env: &BTreeMap<String, String>,
     ) -> Result<Self, ConfigError> {
-        let mut merged: toml::Table = DEFAULTS.parse().map_err(|e: toml::de::Error| {
-            ConfigError::Syntax {
-                path: "<defaults>".into(),
-                message: e.to_string(),
-            }
-        })?;
+        let mut merged: toml::Table =
+            DEFAULTS
+                .parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: "<defaults>".into(),
+                    message: e.to_string(),
+                })?;
         let mut origins: BTreeMap<String, String> = BTreeMap::new();
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -131,11 +132,17 @@ impl Config {
                         path: path.to_owned(),
                         message: e.message().to_owned(),
                     })?;
-            merge(&mut merged, overlay, "", &mut origins, &path.display().to_string())?;
+            merge(
+                &mut merged,
+                overlay,
+                "",
+                &mut origins,
+                &path.display().to_string(),
+            )?;
         }
         apply_env(&mut merged, "", env, &mut origins)?;
-        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(merged))
-            .map_err(|e| {
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|e| {
                 let key = e.path().to_string();
                 let origin = origin_of(&origins, &key);
                 ConfigError::Invalid {
@@ -171,10 +178,16 @@ impl Config {
         let public = url::Url::parse(&self.http.public_url)
             .map_err(|e| bad("http.public_url", format!("not a URL ({e})")))?;
         if !matches!(public.scheme(), "http" | "https") {
-            return Err(bad("http.public_url", "must start with http:// or https://".into()));
+            return Err(bad(
+                "http.public_url",
+                "must start with http:// or https://".into(),
+            ));
         }
         if self.http.request_timeout_secs == 0 {
-            return Err(bad("http.request_timeout_secs", "must be at least 1".into()));
+            return Err(bad(
+                "http.request_timeout_secs",
+                "must be at least 1".into(),
+            ));
         }
         if self.http.body_limit_bytes < 1024 {
             return Err(bad("http.body_limit_bytes", "must be at least 1024".into()));
@@ -341,9 +354,16 @@ mod tests {
     fn env_overrides_file_overrides_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.toml");
-        std::fs::write(&path, "[http]\naddr = \"127.0.0.1:9000\"\nrequest_timeout_secs = 5\n").unwrap();
-        let c = Config::load_from(Some(&path), &env(&[("FRONTLINE_HTTP_ADDR", "127.0.0.1:9100")]))
-            .unwrap();
+        std::fs::write(
+            &path,
+            "[http]\naddr = \"127.0.0.1:9000\"\nrequest_timeout_secs = 5\n",
+        )
+        .unwrap();
+        let c = Config::load_from(
+            Some(&path),
+            &env(&[("FRONTLINE_HTTP_ADDR", "127.0.0.1:9100")]),
+        )
+        .unwrap();
         assert_eq!(c.http.addr.to_string(), "127.0.0.1:9100");
         assert_eq!(c.http.request_timeout_secs, 5);
     }
@@ -353,7 +373,10 @@ mod tests {
         let e = Config::load_from(None, &env(&[("FRONTLINE_HTTP_ADDR", "nowhere")]))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("http.addr") && e.contains("FRONTLINE_HTTP_ADDR"), "{e}");
+        assert!(
+            e.contains("http.addr") && e.contains("FRONTLINE_HTTP_ADDR"),
+            "{e}"
+        );
         let e = Config::load_from(None, &env(&[("FRONTLINE_AUTH_SESSION_TTL_HOURS", "x")]))
             .unwrap_err()
             .to_string();
@@ -361,8 +384,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.toml");
         std::fs::write(&path, "[http]\nadress = \"x\"\n").unwrap();
-        let e = Config::load_from(Some(&path), &env(&[])).unwrap_err().to_string();
-        assert!(e.contains("http.adress") && e.contains("unknown key"), "{e}");
+        let e = Config::load_from(Some(&path), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("http.adress") && e.contains("unknown key"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -48,13 +48,19 @@ impl Running {
     }
 }
 
+/// How long in-flight requests may take to finish once shutdown begins.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Opens and migrates the database, binds the address, and serves.
 /// `stop_on_signal`: also stop on SIGTERM / Ctrl-C.
 pub async fn start(config: Config, stop_on_signal: bool) -> anyhow::Result<Running> {
     let store = Store::connect(&config)
         .await
         .context("cannot open the database")?;
-    store.migrate().await.context("cannot migrate the database")?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
     start_with_store(config, store, stop_on_signal).await
 }
 
@@ -74,6 +80,7 @@ pub async fn start_with_store(
     let addr = listener.local_addr()?;
     let state = AppState::new(store, config);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let closing = state.closing.clone();
     let shutdown = async move {
         if stop_on_signal {
             tokio::select! {
@@ -83,8 +90,25 @@ pub async fn start_with_store(
         } else {
             let _ = rx.await;
         }
+        closing.send_replace(true);
     };
-    let task = tokio::spawn(http::serve(state.clone(), listener, shutdown));
+    let serving = http::serve(state.clone(), listener, shutdown);
+    let closing = state.closing.subscribe();
+    // Once shutdown begins, in-flight requests get GRACE to finish.
+    let task = tokio::spawn(async move {
+        let mut closing = closing;
+        tokio::pin!(serving);
+        tokio::select! {
+            r = &mut serving => r,
+            _ = async {
+                let _ = closing.wait_for(|c| *c).await;
+                tokio::time::sleep(GRACE).await;
+            } => {
+                tracing::warn!("in-flight requests did not finish in time; stopping anyway");
+                Ok(())
+            }
+        }
+    });
     Ok(Running {
         addr,
         state,

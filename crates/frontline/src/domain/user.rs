@@ -63,7 +63,10 @@ impl Password {
             ));
         }
         if s.len() > 1024 {
-            return Err(DomainError::invalid("password", "must be at most 1024 bytes"));
+            return Err(DomainError::invalid(
+                "password",
+                "must be at most 1024 bytes",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -82,7 +85,10 @@ impl fmt::Debug for Password {
 pub fn parse_name(s: &str) -> Result<String, DomainError> {
     let s = s.trim();
     if s.is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
-        return Err(DomainError::invalid("name", "must be 1-100 printable characters"));
+        return Err(DomainError::invalid(
+            "name",
+            "must be 1-100 printable characters",
+        ));
     }
     Ok(s.to_owned())
 }

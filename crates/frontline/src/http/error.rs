@@ -162,7 +162,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         // serde_json's message may quote the offending value; drop it, since
         // it may be personal data, and keep the structural reason.
         let reason = sanitize_serde_message(&inner.to_string());
-        let detail = if path == "." || path.is_empty() {
+        let structural = matches!(
+            inner.classify(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+        );
+        let detail = if structural || path == "." || path.is_empty() {
             format!("malformed JSON body: {reason}")
         } else {
             format!("field `{path}`: {reason}")
@@ -176,12 +180,38 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 fn sanitize_serde_message(msg: &str) -> String {
     let msg = msg.split(" at line ").next().unwrap_or(msg);
-    match (msg.find("invalid value: string \""), msg.find("\", expected")) {
+    match (
+        msg.find("invalid value: string \""),
+        msg.find("\", expected"),
+    ) {
         (Some(_), Some(end)) => format!("invalid value, expected{}", &msg[end + 11..]),
-        _ => match (msg.find("invalid type: string \""), msg.find("\", expected")) {
+        _ => match (
+            msg.find("invalid type: string \""),
+            msg.find("\", expected"),
+        ) {
             (Some(_), Some(end)) => format!("invalid type: string, expected{}", &msg[end + 11..]),
             _ => msg.to_owned(),
         },
+    }
+}
+
+/// A query string parsed with a `{code, detail}` error.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| ApiError::BadRequest {
+                code: "invalid_query",
+                detail: e.body_text(),
+            })
     }
 }
 
@@ -205,25 +235,5 @@ mod tests {
         assert!(!e.to_string().contains("secret@mail.com"), "{e}");
         let e = parse_json::<Body>(b"{not json").unwrap_err();
         assert!(e.to_string().starts_with("malformed JSON body"), "{e}");
-    }
-}
-
-/// A query string parsed with a `{code, detail}` error.
-pub struct ApiQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| ApiQuery(q.0))
-            .map_err(|e| ApiError::BadRequest {
-                code: "invalid_query",
-                detail: e.body_text(),
-            })
     }
 }

@@ -90,12 +90,13 @@ impl Route {
     /// Wraps the handler in the guard for this route's need.
     pub(super) fn guarded(self, state: &AppState, audience: Audience) -> MethodRouter<AppState> {
         let need = self.need;
-        self.handler.route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            move |State(state): State<AppState>, req: Request, next: Next| {
-                guard(state, need, audience, req, next)
-            },
-        ))
+        self.handler
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                move |State(state): State<AppState>, req: Request, next: Next| {
+                    guard(state, need, audience, req, next)
+                },
+            ))
     }
 }
 
@@ -137,7 +138,10 @@ fn unauthenticated(audience: Audience, parts: &Parts) -> Response {
         Audience::Page => {
             // Only the path: queries may carry search terms.
             let next = parts.uri.path();
-            let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+            let target = format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
             Redirect::to(&target).into_response()
         }
     }
@@ -155,11 +159,17 @@ fn forbidden(state: &AppState, audience: Audience, e: ApiError) -> Response {
 async fn check_csrf(req: Request, expected: &str, limit: usize) -> Result<Request, ApiError> {
     use subtle::ConstantTimeEq;
     let same = |given: &str| bool::from(given.as_bytes().ct_eq(expected.as_bytes()));
-    if let Some(h) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+    if let Some(h) = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
         return if same(h) {
             Ok(req)
         } else {
-            Err(ApiError::ForbiddenBecause("the CSRF token does not match; reload the page"))
+            Err(ApiError::ForbiddenBecause(
+                "the CSRF token does not match; reload the page",
+            ))
         };
     }
     let is_form = req
@@ -198,7 +208,12 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
         let Some((id, name, role)) = state.store.find_token(secret.trim()).await? else {
             return Err(ApiError::Unauthenticated);
         };
-        let grants = state.store.role(&role).await?.map(|r| r.grants).unwrap_or_default();
+        let grants = state
+            .store
+            .role(&role)
+            .await?
+            .map(|r| r.grants)
+            .unwrap_or_default();
         return Ok(Some(Principal {
             actor: id,
             display_name: format!("token {name}"),

@@ -35,6 +35,9 @@ pub struct AppState {
     pub throttle: LoginThrottle,
     pub metrics: Arc<Metrics>,
     pub templates: Arc<minijinja::Environment<'static>>,
+    /// Flips to true when the server begins to shut down, so that
+    /// long-lived responses (the live channel) end and shutdown completes.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
             throttle,
             metrics: Arc::new(Metrics::default()),
             templates: Arc::new(dashboard::templates()),
+            closing: Arc::new(tokio::sync::watch::channel(false).0),
         }
     }
 }
@@ -132,7 +136,9 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     let resp = next.run(req).await;
     let status = resp.status();
     let secs = start.elapsed().as_secs_f64();
-    state.metrics.observe(&method, &route, status.as_u16(), secs);
+    state
+        .metrics
+        .observe(&method, &route, status.as_u16(), secs);
     if status.is_server_error() {
         tracing::warn!(%method, %route, status = status.as_u16(), ms = secs * 1e3, "request");
     } else {

@@ -29,7 +29,9 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             tracing::warn!(error = %e, "database not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "code": "not_ready", "detail": "the database is not answering" })),
+                Json(
+                    serde_json::json!({ "code": "not_ready", "detail": "the database is not answering" }),
+                ),
             )
         }
     }

@@ -76,8 +76,7 @@ impl User {
     }
 }
 
-const COLUMNS: &str =
-    "id, email, name, role, password_hash, disabled, created_at, last_login_at";
+const COLUMNS: &str = "id, email, name, role, password_hash, disabled, created_at, last_login_at";
 
 impl Store {
     pub async fn create_user(&self, new: NewUser, by: AuditRecord) -> Result<User> {
@@ -93,7 +92,14 @@ impl Store {
         }
         tx.execute(
             &format!("INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, FALSE, $6, NULL)"),
-            args![&id, new.email.as_str(), &new.name, &new.role, &new.password_hash, now],
+            args![
+                &id,
+                new.email.as_str(),
+                &new.name,
+                &new.role,
+                &new.password_hash,
+                now
+            ],
         )
         .await
         .map_err(|e| match e {
@@ -122,14 +128,11 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        self.fetch_all(
-            &format!("SELECT {COLUMNS} FROM users ORDER BY id"),
-            vec![],
-        )
-        .await?
-        .iter()
-        .map(User::from_row)
-        .collect()
+        self.fetch_all(&format!("SELECT {COLUMNS} FROM users ORDER BY id"), vec![])
+            .await?
+            .iter()
+            .map(User::from_row)
+            .collect()
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<User>> {

@@ -17,7 +17,10 @@ pub fn routes() -> Vec<Route> {
             .doc("audit", "Page through the audit trail, newest first")
             .response::<AuditPage>(),
         Route::new(Method::GET, "/api/v1/audit/verify", VIEW, verify)
-            .doc("audit", "Check the hash chain; names the first broken entry")
+            .doc(
+                "audit",
+                "Check the hash chain; names the first broken entry",
+            )
             .response::<VerifyResult>(),
     ]
 }

@@ -18,21 +18,39 @@ const fn settings(action: Action) -> Need {
 pub fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::GET, "/api/v1/data-classes", Need::SignedIn, classes)
-            .doc("access", "The data classes and actions that grants are made of")
+            .doc(
+                "access",
+                "The data classes and actions that grants are made of",
+            )
             .response::<ClassesAndActions>(),
         Route::new(Method::GET, "/api/v1/roles", settings(Action::View), list)
             .doc("access", "List roles with their grants")
             .response_list::<Role>(),
-        Route::new(Method::POST, "/api/v1/roles", settings(Action::Store), create)
-            .doc("access", "Define a custom role")
-            .request::<RoleBody>()
-            .response::<Role>(),
-        Route::new(Method::PUT, "/api/v1/roles/{name}", settings(Action::Modify), update)
-            .doc("access", "Replace a custom role's grants")
-            .request::<RoleBody>()
-            .response::<Role>(),
-        Route::new(Method::DELETE, "/api/v1/roles/{name}", settings(Action::Delete), delete)
-            .doc("access", "Delete a custom role no one holds"),
+        Route::new(
+            Method::POST,
+            "/api/v1/roles",
+            settings(Action::Store),
+            create,
+        )
+        .doc("access", "Define a custom role")
+        .request::<RoleBody>()
+        .response::<Role>(),
+        Route::new(
+            Method::PUT,
+            "/api/v1/roles/{name}",
+            settings(Action::Modify),
+            update,
+        )
+        .doc("access", "Replace a custom role's grants")
+        .request::<RoleBody>()
+        .response::<Role>(),
+        Route::new(
+            Method::DELETE,
+            "/api/v1/roles/{name}",
+            settings(Action::Delete),
+            delete,
+        )
+        .doc("access", "Delete a custom role no one holds"),
     ]
 }
 

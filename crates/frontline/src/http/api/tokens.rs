@@ -18,12 +18,25 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/api/v1/tokens", settings(Action::View), list)
             .doc("access", "List API tokens (never their secrets)")
             .response_list::<ApiToken>(),
-        Route::new(Method::POST, "/api/v1/tokens", settings(Action::Store), create)
-            .doc("access", "Create an API token; the secret is in this response only")
-            .request::<CreateToken>()
-            .response::<CreatedToken>(),
-        Route::new(Method::DELETE, "/api/v1/tokens/{id}", settings(Action::Delete), revoke)
-            .doc("access", "Revoke an API token"),
+        Route::new(
+            Method::POST,
+            "/api/v1/tokens",
+            settings(Action::Store),
+            create,
+        )
+        .doc(
+            "access",
+            "Create an API token; the secret is in this response only",
+        )
+        .request::<CreateToken>()
+        .response::<CreatedToken>(),
+        Route::new(
+            Method::DELETE,
+            "/api/v1/tokens/{id}",
+            settings(Action::Delete),
+            revoke,
+        )
+        .doc("access", "Revoke an API token"),
     ]
 }
 
@@ -102,7 +115,10 @@ async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     state
         .store
-        .revoke_token(&id, p.audit("token.revoke", DataClass::Settings, Some(id.clone())))
+        .revoke_token(
+            &id,
+            p.audit("token.revoke", DataClass::Settings, Some(id.clone())),
+        )
         .await
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::NotFound("live token"),

@@ -19,7 +19,10 @@ const MODIFY: Need = Need::Grant(Grant::new(DataClass::Settings, Action::Modify)
 pub fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::GET, "/api/v1/users", VIEW, list)
-            .doc("access", "List staff users (emails masked without contact:view)")
+            .doc(
+                "access",
+                "List staff users (emails masked without contact:view)",
+            )
             .response_list::<UserView>(),
         Route::new(Method::POST, "/api/v1/users", STORE, create)
             .doc("access", "Add a staff user")
@@ -73,7 +76,10 @@ pub(crate) async fn present(
     Ok(users.iter().map(|u| u.view(show)).collect())
 }
 
-async fn list(State(state): State<AppState>, Auth(p): Auth) -> Result<Json<Vec<UserView>>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<Vec<UserView>>, ApiError> {
     let users = state.store.list_users().await?;
     Ok(Json(present(&state, &p, &users).await?))
 }
@@ -83,7 +89,11 @@ async fn get_one(
     Auth(p): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
-    let user = state.store.user(&id).await?.ok_or(ApiError::NotFound("user"))?;
+    let user = state
+        .store
+        .user(&id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
     let mut shown = present(&state, &p, std::slice::from_ref(&user)).await?;
     Ok(Json(shown.remove(0)))
 }

@@ -22,14 +22,44 @@ const fn settings(action: Action) -> Need {
 pub fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::GET, "/admin/users", settings(Action::View), users),
-        Route::new(Method::POST, "/admin/users", settings(Action::Store), add_user),
-        Route::new(Method::POST, "/admin/users/{id}/disable", settings(Action::Modify), disable_user),
-        Route::new(Method::POST, "/admin/users/{id}/enable", settings(Action::Modify), enable_user),
+        Route::new(
+            Method::POST,
+            "/admin/users",
+            settings(Action::Store),
+            add_user,
+        ),
+        Route::new(
+            Method::POST,
+            "/admin/users/{id}/disable",
+            settings(Action::Modify),
+            disable_user,
+        ),
+        Route::new(
+            Method::POST,
+            "/admin/users/{id}/enable",
+            settings(Action::Modify),
+            enable_user,
+        ),
         Route::new(Method::GET, "/admin/roles", settings(Action::View), roles),
-        Route::new(Method::POST, "/admin/roles", settings(Action::Store), add_role),
+        Route::new(
+            Method::POST,
+            "/admin/roles",
+            settings(Action::Store),
+            add_role,
+        ),
         Route::new(Method::GET, "/admin/tokens", settings(Action::View), tokens),
-        Route::new(Method::POST, "/admin/tokens", settings(Action::Store), add_token),
-        Route::new(Method::POST, "/admin/tokens/{id}/revoke", settings(Action::Delete), revoke_token),
+        Route::new(
+            Method::POST,
+            "/admin/tokens",
+            settings(Action::Store),
+            add_token,
+        ),
+        Route::new(
+            Method::POST,
+            "/admin/tokens/{id}/revoke",
+            settings(Action::Delete),
+            revoke_token,
+        ),
         Route::new(
             Method::GET,
             "/admin/audit",
@@ -86,7 +116,11 @@ struct NewUserForm {
     password: String,
 }
 
-async fn add_user(State(state): State<AppState>, Auth(p): Auth, Form(f): Form<NewUserForm>) -> Response {
+async fn add_user(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Form(f): Form<NewUserForm>,
+) -> Response {
     match api::add_user(
         &state.store,
         &f.email,
@@ -102,7 +136,12 @@ async fn add_user(State(state): State<AppState>, Auth(p): Auth, Form(f): Form<Ne
     }
 }
 
-async fn set_disabled(state: AppState, p: crate::auth::Principal, id: String, disabled: bool) -> Response {
+async fn set_disabled(
+    state: AppState,
+    p: crate::auth::Principal,
+    id: String,
+    disabled: bool,
+) -> Response {
     if id == p.actor && disabled {
         return error_page(
             &state,
@@ -113,24 +152,44 @@ async fn set_disabled(state: AppState, p: crate::auth::Principal, id: String, di
         );
     }
     let audit = p.audit("user.update", DataClass::Settings, Some(id.clone()));
-    match state.store.update_user(&id, None, Some(disabled), audit).await {
+    match state
+        .store
+        .update_user(&id, None, Some(disabled), audit)
+        .await
+    {
         Ok(_) => done(
             "/admin/users",
-            if disabled { "User disabled." } else { "User enabled." },
+            if disabled {
+                "User disabled."
+            } else {
+                "User enabled."
+            },
         ),
         Err(e) => error_page(&state, e.into()),
     }
 }
 
-async fn disable_user(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> Response {
+async fn disable_user(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Response {
     set_disabled(state, p, id, true).await
 }
 
-async fn enable_user(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> Response {
+async fn enable_user(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Response {
     set_disabled(state, p, id, false).await
 }
 
-async fn roles(State(state): State<AppState>, Auth(p): Auth, ApiQuery(n): ApiQuery<Notice>) -> Response {
+async fn roles(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(n): ApiQuery<Notice>,
+) -> Response {
     let roles = match state.store.list_roles().await {
         Ok(r) => r,
         Err(e) => return error_page(&state, e.into()),
@@ -174,13 +233,22 @@ struct NewRoleForm {
     grant: Vec<String>,
 }
 
-async fn add_role(State(state): State<AppState>, Auth(p): Auth, Form(f): Form<NewRoleForm>) -> Response {
+async fn add_role(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Form(f): Form<NewRoleForm>,
+) -> Response {
     let result = async {
         let name = RoleName::parse(&f.name)?;
         let grants = api::parse_grants(&f.grant)?;
         state
             .store
-            .create_role(&name, &f.description, &grants, p.audit("role.create", DataClass::Settings, None))
+            .create_role(
+                &name,
+                &f.description,
+                &grants,
+                p.audit("role.create", DataClass::Settings, None),
+            )
             .await?;
         Ok::<_, ApiError>(())
     }
@@ -191,9 +259,17 @@ async fn add_role(State(state): State<AppState>, Auth(p): Auth, Form(f): Form<Ne
     }
 }
 
-async fn token_page(state: &AppState, p: &crate::auth::Principal, secret: Option<String>, notice: Option<String>) -> Response {
+async fn token_page(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    secret: Option<String>,
+    notice: Option<String>,
+) -> Response {
     let result = async {
-        Ok::<_, ApiError>((state.store.list_tokens().await?, state.store.list_roles().await?))
+        Ok::<_, ApiError>((
+            state.store.list_tokens().await?,
+            state.store.list_roles().await?,
+        ))
     }
     .await;
     match result {
@@ -212,7 +288,11 @@ async fn token_page(state: &AppState, p: &crate::auth::Principal, secret: Option
     }
 }
 
-async fn tokens(State(state): State<AppState>, Auth(p): Auth, ApiQuery(n): ApiQuery<Notice>) -> Response {
+async fn tokens(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(n): ApiQuery<Notice>,
+) -> Response {
     token_page(&state, &p, None, n.notice).await
 }
 
@@ -223,7 +303,11 @@ struct NewTokenForm {
     expires_in_days: Option<i64>,
 }
 
-async fn add_token(State(state): State<AppState>, Auth(p): Auth, Form(f): Form<NewTokenForm>) -> Response {
+async fn add_token(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Form(f): Form<NewTokenForm>,
+) -> Response {
     match api::create_token(
         &state.store,
         &f.name,
@@ -240,10 +324,17 @@ async fn add_token(State(state): State<AppState>, Auth(p): Auth, Form(f): Form<N
     }
 }
 
-async fn revoke_token(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> Response {
+async fn revoke_token(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Response {
     match state
         .store
-        .revoke_token(&id, p.audit("token.revoke", DataClass::Settings, Some(id.clone())))
+        .revoke_token(
+            &id,
+            p.audit("token.revoke", DataClass::Settings, Some(id.clone())),
+        )
         .await
     {
         Ok(()) => done("/admin/tokens", "Token revoked."),
@@ -256,7 +347,11 @@ struct AuditQuery {
     before: Option<i64>,
 }
 
-async fn audit(State(state): State<AppState>, Auth(p): Auth, ApiQuery(q): ApiQuery<AuditQuery>) -> Response {
+async fn audit(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Response {
     let result = async {
         Ok::<_, ApiError>((
             state.store.audit_page(q.before, 100).await?,
@@ -270,7 +365,13 @@ async fn audit(State(state): State<AppState>, Auth(p): Auth, ApiQuery(q): ApiQue
                 Verification::Intact { entries } => context! { intact => true, entries },
                 Verification::Broken { seq, reason } => context! { intact => false, seq, reason },
             };
-            page(&state, &p, "/admin/audit", "audit.html", context! { page => page_, verification })
+            page(
+                &state,
+                &p,
+                "/admin/audit",
+                "audit.html",
+                context! { page => page_, verification },
+            )
         }
         Err(e) => error_page(&state, e),
     }

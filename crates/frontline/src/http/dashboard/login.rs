@@ -52,12 +52,13 @@ fn login_page(
     status: StatusCode,
 ) -> Response {
     let login_csrf = crate::storage::tokens::new_secret("");
-    let jar = jar.add(cookie(state, LOGIN_CSRF_COOKIE, login_csrf.clone(), "/login"));
-    let mut resp = render(
+    let jar = jar.add(cookie(
         state,
-        "login.html",
-        context! { login_csrf, next, error },
-    );
+        LOGIN_CSRF_COOKIE,
+        login_csrf.clone(),
+        "/login",
+    ));
+    let mut resp = render(state, "login.html", context! { login_csrf, next, error });
     *resp.status_mut() = status;
     (jar, resp).into_response()
 }
@@ -71,7 +72,13 @@ pub async fn form(
     if let Ok(Some(_)) = authenticate(&state, &parts).await {
         return Redirect::to(&safe_next(q.next.as_deref())).into_response();
     }
-    login_page(&state, jar, &safe_next(q.next.as_deref()), None, StatusCode::OK)
+    login_page(
+        &state,
+        jar,
+        &safe_next(q.next.as_deref()),
+        None,
+        StatusCode::OK,
+    )
 }
 
 #[derive(Deserialize)]
@@ -110,11 +117,14 @@ pub async fn submit(
             &state,
             jar,
             &next,
-            Some(&format!("Too many sign-in attempts. Try again in {wait} seconds.")),
+            Some(&format!(
+                "Too many sign-in attempts. Try again in {wait} seconds."
+            )),
             StatusCode::TOO_MANY_REQUESTS,
         );
         if let Ok(v) = wait.to_string().parse() {
-            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
         }
         return resp;
     }

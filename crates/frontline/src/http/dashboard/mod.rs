@@ -24,12 +24,21 @@ use crate::domain::{Action, DataClass, Grant};
 pub fn templates() -> Environment<'static> {
     let mut env = Environment::new();
     for (name, source) in [
-        ("layout.html", include_str!("../../../templates/layout.html")),
+        (
+            "layout.html",
+            include_str!("../../../templates/layout.html"),
+        ),
         ("login.html", include_str!("../../../templates/login.html")),
-        ("overview.html", include_str!("../../../templates/overview.html")),
+        (
+            "overview.html",
+            include_str!("../../../templates/overview.html"),
+        ),
         ("users.html", include_str!("../../../templates/users.html")),
         ("roles.html", include_str!("../../../templates/roles.html")),
-        ("tokens.html", include_str!("../../../templates/tokens.html")),
+        (
+            "tokens.html",
+            include_str!("../../../templates/tokens.html"),
+        ),
         ("audit.html", include_str!("../../../templates/audit.html")),
         ("error.html", include_str!("../../../templates/error.html")),
     ] {
@@ -109,7 +118,13 @@ fn nav(p: &Principal, current: &str) -> Vec<NavItem> {
 }
 
 /// Renders a page for a signed-in principal.
-pub(crate) fn page(state: &AppState, p: &Principal, current: &str, name: &str, ctx: Value) -> Response {
+pub(crate) fn page(
+    state: &AppState,
+    p: &Principal,
+    current: &str,
+    name: &str,
+    ctx: Value,
+) -> Response {
     let base = context! {
         me => context! { name => p.display_name, role => p.role },
         nav => nav(p, current),
@@ -161,12 +176,18 @@ async fn events(
     State(state): State<AppState>,
     Auth(p): Auth,
 ) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>> {
-    use tokio_stream::StreamExt;
+    use futures_util::StreamExt;
+    let mut closing = state.closing.subscribe();
     let stream = tokio_stream::wrappers::BroadcastStream::new(state.events.subscribe())
-        .filter_map(move |ev| match ev {
-            Ok(ev) if p.can(ev.class, Action::View) => SseEvent::default().json_data(&ev).ok(),
-            _ => None,
+        .filter_map(move |ev| {
+            futures_util::future::ready(match ev {
+                Ok(ev) if p.can(ev.class, Action::View) => SseEvent::default().json_data(&ev).ok(),
+                _ => None,
+            })
         })
-        .map(Ok);
+        .map(Ok)
+        .take_until(async move {
+            let _ = closing.wait_for(|c| *c).await;
+        });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

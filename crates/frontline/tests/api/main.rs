@@ -1,0 +1,13 @@
+//! Black-box tests: the real server on port 0, its own database (SQLite by
+//! default; PostgreSQL when FRONTLINE_TEST_DATABASE_URL is set), driven over
+//! HTTP, the command line and a real browser as its users would.
+
+mod helpers;
+
+mod access;
+mod audit;
+mod auth;
+mod browser;
+mod cli;
+mod health;
+mod permissions;
