@@ -92,7 +92,7 @@ impl Default for DetectorConfig {
         Self {
             model: ValueModel::Counts,
             two_sided: false,
-            threshold: 9.0,
+            threshold: 12.0,
             alternatives: vec![1.5, 3.0, 8.0],
             warmup: 24 * 60,
             shrink: 20.0,

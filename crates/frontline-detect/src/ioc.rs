@@ -456,9 +456,22 @@ pub fn extract_indicators(text: &str, reported_as_scam: bool) -> Indicators {
     };
     let has_dot = bytes.contains(&b'.');
     let digit_count = bytes.iter().filter(|b| b.is_ascii_digit()).count();
-    let mut lower_cache: Option<String> = None;
-    let mut lower =
-        |t: &str| -> String { lower_cache.get_or_insert_with(|| t.to_lowercase()).clone() };
+    let needs_context = bytes.contains(&b'@')
+        || text.contains("0x")
+        || digit_count >= 8
+        || has_long_token(bytes, 26);
+    let low_owned = if needs_context {
+        text.to_lowercase()
+    } else {
+        String::new()
+    };
+    // Lower-casing can change byte lengths outside ASCII; fall back to the
+    // original text for the context rule then.
+    let low: &str = if low_owned.len() == text.len() {
+        &low_owned
+    } else {
+        text
+    };
     let soft_default = if reported_as_scam {
         Verdict::Indicator
     } else {
@@ -490,11 +503,10 @@ pub fn extract_indicators(text: &str, reported_as_scam: bool) -> Indicators {
         }
     }
     if bytes.contains(&b'@') {
-        let low = lower(text);
         for m in p.email.find_iter(text) {
             c.taken.push((m.start(), m.end()));
             let v = m.as_str().to_ascii_lowercase();
-            if judge(&low, m.start(), m.end(), soft_default) == Verdict::Personal {
+            if judge(low, m.start(), m.end(), soft_default) == Verdict::Personal {
                 c.personal_skipped += 1;
                 continue;
             }
@@ -503,10 +515,9 @@ pub fn extract_indicators(text: &str, reported_as_scam: bool) -> Indicators {
         }
     }
     if text.contains("0x") {
-        let low = lower(text);
         for m in p.eth.find_iter(text) {
             c.taken.push((m.start(), m.end()));
-            if judge(&low, m.start(), m.end(), Verdict::Indicator) == Verdict::Personal {
+            if judge(low, m.start(), m.end(), Verdict::Indicator) == Verdict::Personal {
                 continue;
             }
             let v = m.as_str().to_ascii_lowercase();
@@ -514,13 +525,12 @@ pub fn extract_indicators(text: &str, reported_as_scam: bool) -> Indicators {
         }
     }
     if has_long_token(bytes, 26) {
-        let low = lower(text);
         for m in p.btc.find_iter(text) {
             if c.overlaps(m.start(), m.end()) || !looks_base58_address(m.as_str()) {
                 continue;
             }
             c.taken.push((m.start(), m.end()));
-            if judge(&low, m.start(), m.end(), Verdict::Indicator) == Verdict::Personal {
+            if judge(low, m.start(), m.end(), Verdict::Indicator) == Verdict::Personal {
                 continue;
             }
             let v = if m.as_str().starts_with("BC1") {
@@ -564,7 +574,6 @@ pub fn extract_indicators(text: &str, reported_as_scam: bool) -> Indicators {
         }
     }
     if digit_count >= 8 {
-        let low = lower(text);
         for m in p.phone.find_iter(text) {
             if c.overlaps(m.start(), m.end()) {
                 continue;
@@ -575,7 +584,7 @@ pub fn extract_indicators(text: &str, reported_as_scam: bool) -> Indicators {
                 continue;
             }
             c.taken.push((m.start(), m.end()));
-            if judge(&low, m.start(), m.end(), soft_default) == Verdict::Personal {
+            if judge(low, m.start(), m.end(), soft_default) == Verdict::Personal {
                 c.personal_skipped += 1;
                 continue;
             }
