@@ -112,6 +112,14 @@ pub fn test_config(db: &TestDb) -> (Config, BTreeMap<String, String>) {
     (config, env)
 }
 
+/// A fresh database and the FRONTLINE_* variables that select it, for
+/// tests that run the binary themselves.
+pub async fn test_config_env() -> (TestDb, BTreeMap<String, String>) {
+    let db = TestDb::create().await;
+    let (_, env) = test_config(&db);
+    (db, env)
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }

@@ -11,3 +11,4 @@ mod browser;
 mod cli;
 mod health;
 mod permissions;
+mod serve;
