@@ -37,6 +37,7 @@ fn main() {
         config.threshold = h;
     }
     let mut det = Detector::new(config.clone());
+    let diag = std::env::args().any(|a| a == "--diag");
 
     // Per series: mean rate per minute (log-uniform 0.3..10), cycle strength
     // and phase, weekend factor, dispersion shape.
@@ -138,7 +139,18 @@ fn main() {
                     Some(_) => {}
                     None => {
                         false_alarms += 1;
-                        let _ = a;
+                        if diag {
+                            let true_mu = p.mean * cycle * week;
+                            let since_rise = list[..cursor[s]]
+                                .last()
+                                .map(|&ri| t - rises[ri].start - rises[ri].minutes)
+                                .unwrap_or(-1);
+                            println!(
+                                "FA s{s:<3} mean {:5.2} daily {:.2} wkend {:.2} shape {:4.1} | dow {dow} h {hour:5.2} | x {} exp {:.2} true {:.2} | run {} min obs {} exp {:.1} stat {:.1} | since rise end {since_rise}",
+                                p.mean, p.daily, p.weekend, p.shape, a.observed, a.expected, true_mu,
+                                a.at - a.started_at, a.observed_total, a.expected_total, a.stat
+                            );
+                        }
                     }
                 }
             }

@@ -518,7 +518,12 @@ fn step(c: &DetectorConfig, d: &Derived, s: &mut SeriesState, ts: i64, x: f64) -
         let calm_now = x <= expected + 2.0 * sd && (!c.two_sided || x >= expected - 2.0 * sd);
         s.calm = if calm_now { s.calm + 1 } else { 0 };
         if s.calm >= c.calm_steps || s.alarm_steps >= c.max_alarm_steps {
+            // The evidence gathered during the alarm belongs to it: a new
+            // alarm needs new evidence.
             s.alarm_since = None;
+            for cu in s.up.iter_mut().chain(s.down.iter_mut()) {
+                cu.stat = 0.0;
+            }
         }
     } else if warmed && stat >= h {
         if let Some((falling, i)) = best {
@@ -721,6 +726,37 @@ mod tests {
         assert!(a.observed_total > a.expected_total * 2.0);
         assert!(a.p_value < 1e-3);
         assert!(a.lower <= a.expected && a.expected <= a.upper);
+    }
+
+    #[test]
+    fn a_long_rise_alarms_once_and_not_again_after_it_ends() {
+        let mut det = Detector::new(DetectorConfig::default());
+        let mut rng = Lcg(21);
+        let start = 20_000_000i64;
+        let rise = (start + 8 * 1440, start + 8 * 1440 + 180);
+        let mut during = 0;
+        let mut after = 0;
+        for t in 0..9 * 1440 {
+            let ts = start + t;
+            let factor = if (rise.0..rise.1).contains(&ts) {
+                5.0
+            } else {
+                1.0
+            };
+            if det
+                .observe("s", ts, rng.poisson(factor * rate(ts)))
+                .is_some()
+            {
+                if (rise.0..rise.1).contains(&ts) {
+                    during += 1;
+                } else if ts >= rise.1 {
+                    after += 1;
+                }
+            }
+        }
+        assert_eq!(during, 1);
+        // The evidence of the rise is spent by its alarm.
+        assert_eq!(after, 0);
     }
 
     #[test]
