@@ -1,7 +1,12 @@
 //! Words near a candidate that make one reading more or less likely.
 //!
-//! Only looked at for candidates that already passed the cheap checks, so a
-//! plain substring search over a short window is fast enough.
+//! Only looked at for candidates that already passed the cheap checks; all
+//! the words of all the languages are found in one pass of one automaton
+//! over a short window.
+
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 /// How many bytes before a candidate are searched for context words.
 const BEFORE: usize = 48;
@@ -25,6 +30,11 @@ const PHONE_WORDS: &[&str] = &[
     "whatsapp",
     "sms",
     "contact",
+    "number is",
+    "my number",
+    "reach me",
+    "ring me",
+    "text me",
     "telefon",
     "handy",
     "ruf",
@@ -95,7 +105,7 @@ const REFERENCE_WORDS: &[&str] = &[
     "bestell",
     "rechnung",
     "#",
-    "no.",
+    "reference",
     "订单",
     "单号",
     "编号",
@@ -109,7 +119,61 @@ const REFERENCE_WORDS: &[&str] = &[
     "ઇન્વોઇસ",
 ];
 
+/// Every context word, and the category of each pattern index. `None`
+/// only if the automaton could not be built (it can: the words are fixed).
+/// The automaton, and per pattern: its category, and whether it must stand
+/// as a whole word.
+type Words = (AhoCorasick, Vec<(u8, bool)>);
+
+static WORDS: LazyLock<Option<Words>> = LazyLock::new(|| {
+    let mut patterns: Vec<&str> = Vec::new();
+    let mut meta = Vec::new();
+    for (flag, words) in [
+        (PHONE, PHONE_WORDS),
+        (CARD, CARD_WORDS),
+        (ID, ID_WORDS),
+        (REFERENCE, REFERENCE_WORDS),
+    ] {
+        for w in words {
+            patterns.push(w);
+            // Short ASCII words must not be glued to other letters ("tel" is
+            // not in "hotel", "id" not in "did").
+            meta.push((
+                flag,
+                w.len() <= 4 && w.bytes().all(|c| c.is_ascii_alphabetic()),
+            ));
+        }
+    }
+    let ac = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .build(&patterns)
+        .ok()?;
+    Some((ac, meta))
+});
+
+/// (category, start, end) of each context word in `hay`.
+fn words_in(hay: &[u8]) -> impl Iterator<Item = (u8, usize, usize)> + '_ {
+    WORDS.iter().flat_map(move |(ac, meta)| {
+        ac.find_overlapping_iter(hay).filter_map(move |m| {
+            let (flag, bounded) = *meta.get(m.pattern().as_usize())?;
+            if bounded {
+                let left_ok = m.start() == 0 || !hay[m.start() - 1].is_ascii_alphabetic();
+                let right_ok = hay.get(m.end()).is_none_or(|c| !c.is_ascii_alphabetic());
+                if !(left_ok && right_ok) {
+                    return None;
+                }
+            }
+            Some((flag, m.start(), m.end()))
+        })
+    })
+}
+
 /// Context flags for the candidate at `start..end` of `text`.
+///
+/// Of the label words before the candidate, in the same sentence, the
+/// nearest decides ("call me about order 123": an order number). Words
+/// after it count only when there are none before ("૯૮૭૬૫ ૪૩૨૧૦ પર ફોન કરો").
 pub(crate) fn around(text: &str, start: usize, end: usize) -> u8 {
     let mut lo = start.saturating_sub(BEFORE);
     while !text.is_char_boundary(lo) {
@@ -119,23 +183,15 @@ pub(crate) fn around(text: &str, start: usize, end: usize) -> u8 {
     while !text.is_char_boundary(hi) {
         hi -= 1;
     }
-    let before = &text.as_bytes()[lo..start];
-    let after = &text.as_bytes()[end..hi];
+    let mut before = &text.as_bytes()[lo..start];
+    if let Some(cut) = sentence_start(before) {
+        before = &before[cut..];
+    }
+    let mut after = &text.as_bytes()[end..hi];
+    if let Some(cut) = sentence_end(after) {
+        after = &after[..cut];
+    }
     let mut flags = 0;
-    // Words before the number are the usual form ("phone: ..."); after the
-    // number only the unambiguous scripts, where the noun often follows.
-    if has_any(before, PHONE_WORDS) || has_any_non_ascii(after, PHONE_WORDS) {
-        flags |= PHONE;
-    }
-    if has_any(before, CARD_WORDS) {
-        flags |= CARD;
-    }
-    if has_any(before, ID_WORDS) || has_any_non_ascii(after, ID_WORDS) {
-        flags |= ID;
-    }
-    if has_any(before, REFERENCE_WORDS) {
-        flags |= REFERENCE;
-    }
     if before
         .iter()
         .chain(after)
@@ -143,39 +199,41 @@ pub(crate) fn around(text: &str, start: usize, end: usize) -> u8 {
     {
         flags |= PERSIAN_SCRIPT;
     }
+    if let Some((flag, _, _)) = words_in(before).max_by_key(|&(_, _, e)| e) {
+        return flags | flag;
+    }
+    if let Some((flag, _, _)) = words_in(after)
+        .filter(|&(f, _, _)| f != REFERENCE)
+        .min_by_key(|&(_, s, _)| s)
+    {
+        flags |= flag;
+    }
     flags
 }
 
-fn has_any(hay: &[u8], words: &[&str]) -> bool {
-    words.iter().any(|w| contains(hay, w.as_bytes()))
-}
+const SENTENCE_ENDS: [&str; 9] = [". ", "! ", "? ", "\n", "。", "！", "？", "؟", "।"];
 
-fn has_any_non_ascii(hay: &[u8], words: &[&str]) -> bool {
-    words
+/// Where the sentence containing the end of `before` starts.
+fn sentence_start(before: &[u8]) -> Option<usize> {
+    SENTENCE_ENDS
         .iter()
-        .filter(|w| !w.is_ascii())
-        .any(|w| contains(hay, w.as_bytes()))
+        .filter_map(|e| rfind(before, e.as_bytes()).map(|p| p + e.len()))
+        .max()
 }
 
-/// ASCII-case-insensitive substring search. Short ASCII words must not be
-/// glued to other letters ("tel" is not in "hotel", "id" not in "did").
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    if needle.len() > hay.len() {
-        return false;
-    }
-    let short_ascii = needle.len() <= 4 && needle.iter().all(u8::is_ascii_alphabetic);
-    (0..=hay.len() - needle.len()).any(|i| {
-        if !hay[i..i + needle.len()].eq_ignore_ascii_case(needle) {
-            return false;
-        }
-        if !short_ascii {
-            return true;
-        }
-        let left_ok = i == 0 || !hay[i - 1].is_ascii_alphabetic();
-        let right = i + needle.len();
-        let right_ok = right == hay.len() || !hay[right].is_ascii_alphabetic();
-        left_ok && right_ok
-    })
+fn sentence_end(after: &[u8]) -> Option<usize> {
+    SENTENCE_ENDS
+        .iter()
+        .filter_map(|e| find(after, e.as_bytes()))
+        .min()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -190,6 +248,10 @@ mod tests {
         assert_ne!(around(t, t.len() - 3, t.len()) & PHONE, 0);
         let t = "order #123";
         assert_ne!(around(t, 7, 10) & REFERENCE, 0);
+        let t = "call me about order 123";
+        assert_eq!(around(t, 20, 23) & (PHONE | REFERENCE), REFERENCE);
+        let t = "order 5 arrived. Call me 123";
+        assert_eq!(around(t, 25, 28) & (PHONE | REFERENCE), PHONE);
         let t = "hotel 123";
         assert_eq!(around(t, 6, 9) & PHONE, 0);
         let t = "کد ملی ۱۲۳";

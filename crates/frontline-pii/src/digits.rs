@@ -482,8 +482,10 @@ impl<'a> Candidate<'a> {
             }
         };
 
-        // Payment card.
-        if (13..=19).contains(&self.ndigits)
+        // Payment card. 12-digit ones (Maestro) only with a Maestro prefix.
+        let card_len = (13..=19).contains(&self.ndigits)
+            || (self.ndigits == 12 && maestro_prefix(self.digits));
+        if card_len
             && !self.plus
             && self.card_grouping()
             && checksum::luhn(self.digits)
@@ -492,8 +494,10 @@ impl<'a> Candidate<'a> {
             let c = ctx();
             let conf = if c & context::CARD != 0 {
                 0.98
-            } else if c & context::REFERENCE != 0 {
+            } else if c & (context::REFERENCE | context::ID | context::PHONE) != 0 {
                 0.45
+            } else if self.ndigits == 12 {
+                0.55
             } else if self.single_group() {
                 0.85
             } else {
@@ -626,10 +630,17 @@ impl<'a> Candidate<'a> {
     }
 }
 
+fn maestro_prefix(d: &[u8]) -> bool {
+    d[0] == b'5' && matches!(d[1], b'0' | b'6'..=b'9') || d[0] == b'6'
+}
+
 fn card_prefix(d: &[u8]) -> bool {
+    if d.starts_with(b"2131") || d.starts_with(b"1800") {
+        return d.len() == 15; // JCB
+    }
     match d[0] {
         b'4' => true,                                                    // Visa
-        b'5' => (b'1'..=b'5').contains(&d[1]),                           // Mastercard
+        b'5' => true,                                                    // Mastercard, Maestro
         b'2' => (b'2'..=b'7').contains(&d[1]),                           // Mastercard 2-series
         b'3' => matches!(d[1], b'0' | b'4' | b'5' | b'6' | b'7' | b'8'), // Amex, JCB, Diners
         b'6' => true,         // Discover, UnionPay, Maestro, RuPay

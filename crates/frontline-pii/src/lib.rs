@@ -250,7 +250,7 @@ impl Kinds {
 /// Finds and redacts personal data. Build once, share freely (`Send + Sync`).
 #[derive(Debug, Clone)]
 pub struct Redactor {
-    pub(crate) regions: Vec<phonenumber::country::Id>,
+    pub(crate) regions: Vec<std::sync::Arc<phone::Rules>>,
     pub(crate) kinds: Kinds,
     pub(crate) min_confidence: f32,
 }
@@ -316,7 +316,7 @@ impl Redactor {
         let regions = config
             .phone_regions
             .iter()
-            .map(|r| phone::region(r).ok_or_else(|| ConfigError::UnknownRegion(r.clone())))
+            .map(|r| phone::Rules::shared(r).ok_or_else(|| ConfigError::UnknownRegion(r.clone())))
             .collect::<Result<Vec<_>, _>>()?;
         let kinds = Kinds(config.enabled.iter().fold(0, |acc, k| acc | k.bit()));
         phone::warm_up();

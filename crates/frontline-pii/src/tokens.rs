@@ -285,12 +285,12 @@ pub(crate) fn word(text: &str, i: usize, word_end: usize) -> (Option<Finding>, u
     let b = text.as_bytes();
     let w = &b[i..word_end];
     let found = match b[i] {
-        b'A'..=b'Z' if is_iban_shaped(b, i) => {
-            // Checked or not, an IBAN-shaped token is skipped whole: its
-            // digit groups are not phone or card numbers.
-            let (f, end) = iban(b, i);
-            return (f, end.max(word_end));
-        }
+        b'A'..=b'Z' if is_iban_shaped(b, i) => match iban(b, i) {
+            // Checked or not, a full-length IBAN-shaped token is skipped
+            // whole: its digit groups are not phone or card numbers.
+            Some((f, end)) => return (f, end.max(word_end)),
+            None => upper_ids(text, i),
+        },
         b'A' => aws_key(b, i)
             .or_else(|| google_key(b, i))
             .or_else(|| upper_ids(text, i)),
@@ -528,8 +528,9 @@ fn is_iban_shaped(b: &[u8], i: usize) -> bool {
         && iban_length(&b[i..i + 2]).is_some()
 }
 
-/// The IBAN at `i` if it checks out, and the end of the IBAN-shaped text.
-fn iban(b: &[u8], i: usize) -> (Option<Finding>, usize) {
+/// If the text at `i` has an IBAN's shape and length: the IBAN if it checks
+/// out, and the end of the IBAN-shaped text.
+fn iban(b: &[u8], i: usize) -> Option<(Option<Finding>, usize)> {
     let want = iban_length(&b[i..i + 2]).unwrap_or(0);
     let mut compact = [0u8; 34];
     let mut n = 0;
@@ -547,12 +548,11 @@ fn iban(b: &[u8], i: usize) -> (Option<Finding>, usize) {
         }
     }
     if n < want || is_word_byte(at(b, j)) {
-        // Not an IBAN; skip just the word so the rest is scanned normally.
-        return (None, run_while(b, i, is_word_byte));
+        return None;
     }
     let f =
         crate::checksum::iban_mod97(&compact[..n]).then(|| finding(EntityKind::Iban, i, j, 0.97));
-    (f, j)
+    Some((f, j))
 }
 
 /// Indian Permanent Account Number: AAAAA9999A, the fourth letter being the
