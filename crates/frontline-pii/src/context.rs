@@ -211,29 +211,33 @@ pub(crate) fn around(text: &str, start: usize, end: usize) -> u8 {
     flags
 }
 
-const SENTENCE_ENDS: [&str; 9] = [". ", "! ", "? ", "\n", "。", "！", "？", "؟", "।"];
+/// Length of the sentence terminator starting at `p`, if one does:
+/// ". ", "! ", "? ", newline, "。", "！", "？", "؟", "।".
+#[inline]
+fn terminator_at(b: &[u8], p: usize) -> Option<usize> {
+    let next = |k: usize| b.get(p + k).copied().unwrap_or(0);
+    match b[p] {
+        b'.' | b'!' | b'?' if next(1) == b' ' => Some(2),
+        b'\n' => Some(1),
+        0xE3 if next(1) == 0x80 && next(2) == 0x82 => Some(3),
+        0xEF if next(1) == 0xBC && matches!(next(2), 0x81 | 0x9F) => Some(3),
+        0xD8 if next(1) == 0x9F => Some(2),
+        0xE0 if next(1) == 0xA5 && next(2) == 0xA4 => Some(3),
+        _ => None,
+    }
+}
 
 /// Where the sentence containing the end of `before` starts.
 fn sentence_start(before: &[u8]) -> Option<usize> {
-    SENTENCE_ENDS
-        .iter()
-        .filter_map(|e| rfind(before, e.as_bytes()).map(|p| p + e.len()))
-        .max()
+    (0..before.len())
+        .rev()
+        .find_map(|p| terminator_at(before, p).map(|len| p + len))
+        .filter(|&cut| cut <= before.len())
 }
 
+/// Where the sentence that `after` starts in ends.
 fn sentence_end(after: &[u8]) -> Option<usize> {
-    SENTENCE_ENDS
-        .iter()
-        .filter_map(|e| find(after, e.as_bytes()))
-        .min()
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).rposition(|w| w == needle)
+    (0..after.len()).find(|&p| terminator_at(after, p).is_some())
 }
 
 #[cfg(test)]

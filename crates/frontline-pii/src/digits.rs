@@ -135,7 +135,7 @@ pub(crate) fn scan(r: &Redactor, text: &str, i: usize, out: &mut Vec<Finding>) -
     if start > 0 && b[start - 1] == b'+' {
         plus = true;
         start -= 1;
-    } else if start >= 3 && &b[start - 3..start] == "＋".as_bytes() {
+    } else if start >= 3 && b[start - 3..start] == [0xEF, 0xBC, 0x8B] {
         plus = true;
         start -= 3;
     }
