@@ -3,7 +3,7 @@
 //! lasting 5 minutes to 6 hours are injected. Reports recall by size of rise,
 //! median detection delay and false alarms per series-week.
 //!
-//! `cargo run --release -p frontline-detect --example synthetic [-- series weeks seed [threshold]]`
+//! `cargo run --release -p frontline-detect --example synthetic [-- series weeks seed [threshold [max_step_share]]] [--set=field=json] [--diag]`
 
 use frontline_detect::{Detector, DetectorConfig};
 use rand::rngs::StdRng;
@@ -21,6 +21,18 @@ struct Rise {
 const SIZES: [f64; 7] = [1.5, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0];
 const DURATIONS: [i64; 5] = [5, 15, 60, 180, 360];
 
+/// Applies `field=json_value` to the configuration (for exploring settings).
+fn override_config(c: &DetectorConfig, kv: &str) -> Result<DetectorConfig, String> {
+    let (k, v) = kv.split_once('=').ok_or("expected --set=field=value")?;
+    let mut json = serde_json::to_value(c).map_err(|e| e.to_string())?;
+    let v: serde_json::Value = serde_json::from_str(v).map_err(|e| format!("{k}: {e}"))?;
+    match json.get_mut(k) {
+        Some(slot) => *slot = v,
+        None => return Err(format!("no field {k}")),
+    }
+    serde_json::from_value(json).map_err(|e| e.to_string())
+}
+
 fn main() {
     let args: Vec<u64> = std::env::args()
         .skip(1)
@@ -35,6 +47,18 @@ fn main() {
     let mut config = DetectorConfig::default();
     if let Some(h) = std::env::args().nth(4).and_then(|a| a.parse::<f64>().ok()) {
         config.threshold = h;
+    }
+    if let Some(m) = std::env::args().nth(5).and_then(|a| a.parse::<f64>().ok()) {
+        config.max_step_share = m;
+    }
+    for kv in std::env::args().filter_map(|a| a.strip_prefix("--set=").map(str::to_owned)) {
+        config = match override_config(&config, &kv) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        };
     }
     let mut det = Detector::new(config.clone());
     let diag = std::env::args().any(|a| a == "--diag");
@@ -93,7 +117,7 @@ fn main() {
     for t in 0..minutes {
         let ts = t0 + t;
         let hour = (ts.rem_euclid(1440)) as f64 / 60.0;
-        let dow = (ts.div_euclid(1440) + 4).rem_euclid(7); // 0 = Monday
+        let dow = (ts.div_euclid(1440) + 3).rem_euclid(7); // 0 = Monday (1970-01-01 was a Thursday)
         for s in 0..n_series {
             let p = &profiles[s];
             let cycle = 1.0 + p.daily * (std::f64::consts::TAU * (hour - p.phase) / 24.0).sin();
@@ -157,14 +181,37 @@ fn main() {
         }
     }
     let elapsed = started.elapsed();
+    if diag {
+        for r in rises
+            .iter()
+            .filter(|r| r.factor >= 3.0 && r.minutes >= 15 && r.detected_at.is_none())
+        {
+            let p = &profiles[r.series];
+            // Expected count over the rise without it.
+            let base: f64 = (r.start..r.start + r.minutes)
+                .map(|t| {
+                    let ts = t0 + t;
+                    let hour = (ts.rem_euclid(1440)) as f64 / 60.0;
+                    let dow = (ts.div_euclid(1440) + 3).rem_euclid(7);
+                    let cycle =
+                        1.0 + p.daily * (std::f64::consts::TAU * (hour - p.phase) / 24.0).sin();
+                    p.mean * cycle * if dow >= 5 { p.weekend } else { 1.0 }
+                })
+                .sum();
+            println!(
+                "MISS s{:<3} {}x {} min, mean {:5.2} shape {:4.1}: {base:.1} expected in the window without the rise",
+                r.series, r.factor, r.minutes, p.mean, p.shape
+            );
+        }
+    }
     let scored_weeks = (minutes - learn) as f64 / (7.0 * 1440.0) * n_series as f64;
     println!(
         "{n_series} series x {weeks} weeks (first week learning), seed {seed}; {observations} observations in {elapsed:.2?} ({:.1} M/s incl. data generation)",
         observations as f64 / elapsed.as_secs_f64() / 1e6
     );
     println!(
-        "config: threshold {} alternatives {:?}",
-        config.threshold, config.alternatives
+        "config: threshold {} alternatives {:?} max_step_share {}",
+        config.threshold, config.alternatives, config.max_step_share
     );
     println!("size   recall(all)  recall(>=15min)  median delay (min, >=15min)");
     for size in SIZES {
