@@ -360,3 +360,19 @@ fn odd_inputs_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn redactor_can_be_shared_across_threads() {
+    fn assert_shareable<T: Send + Sync + Clone + 'static>() {}
+    assert_shareable::<Redactor>();
+    let r = std::sync::Arc::new(redactor());
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let r = std::sync::Arc::clone(&r);
+            std::thread::spawn(move || r.redact("call 13812345678").text)
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().expect("thread"), "call [PHONE]");
+    }
+}
