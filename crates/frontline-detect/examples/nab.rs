@@ -14,10 +14,10 @@ use std::path::PathBuf;
 use frontline_detect::nab::{normalise, optimise_threshold, score_file, LabelledFile, Profile};
 use frontline_detect::{Detector, DetectorConfig, ValueModel};
 
-/// The configuration used for NAB. Values are not counts, so the continuous
-/// value model is used; everything else is the same detector.
+/// The configuration used for NAB. Values are not counts, so the windowed
+/// robust value model is used; everything else is the same detector.
 fn nab_config() -> DetectorConfig {
-    DetectorConfig::continuous()
+    DetectorConfig::windowed()
 }
 
 fn run_file(series: &nab_data::NabSeries, config: &DetectorConfig) -> Vec<f64> {

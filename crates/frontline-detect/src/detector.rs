@@ -61,6 +61,10 @@ pub enum ValueModel {
     Counts,
     /// Real values: Gaussian residuals with shifts in standard deviations.
     Continuous,
+    /// Real values of unknown distribution: robust surprise of the value and
+    /// its first difference over a sliding window, scored as an anomaly
+    /// likelihood (see the module docs of `windowed`).
+    Windowed,
 }
 
 /// Detector settings.
@@ -102,6 +106,20 @@ pub struct DetectorConfig {
     /// alarm needs an excess over at least two steps.
     #[serde(default = "one")]
     pub max_step_share: f64,
+    /// Windowed model: history length, in steps.
+    #[serde(default)]
+    pub long_window: u32,
+    /// Windowed model: steps averaged into the current surprise.
+    #[serde(default)]
+    pub short_window: u32,
+    /// Windowed model: weight of the first difference's surprise.
+    #[serde(default)]
+    pub diff_weight: f64,
+    /// Windowed model: a level shift of this many robust standard
+    /// deviations, still there when the silence after a detection ends,
+    /// replaces the history.
+    #[serde(default)]
+    pub rebaseline_sd: f64,
 }
 
 fn one() -> f64 {
@@ -126,6 +144,10 @@ impl Default for DetectorConfig {
             min_expected: 0.02,
             record_onsets: true,
             max_step_share: 0.5,
+            long_window: 0,
+            short_window: 0,
+            diff_weight: 0.0,
+            rebaseline_sd: 0.0,
         }
     }
 }
@@ -140,7 +162,31 @@ impl DetectorConfig {
         c
     }
 
-    /// The configuration used for NAB's continuous values (5-minute steps,
+    /// The windowed robust model for real values of unknown distribution,
+    /// as used for NAB: 4000-step history, 30-step surprise, detection at 2
+    /// standard deviations of the mean surprise, 150 silent steps after a
+    /// detection, re-baselining after a shift of 3 robust standard
+    /// deviations. Same detector, another model.
+    pub fn windowed() -> Self {
+        Self {
+            model: ValueModel::Windowed,
+            two_sided: true,
+            threshold: 2.0,
+            alternatives: Vec::new(),
+            warmup: 0,
+            calm_steps: 150,
+            max_alarm_steps: 150,
+            record_onsets: false,
+            max_step_share: 1.0,
+            long_window: 4000,
+            short_window: 30,
+            diff_weight: 0.0,
+            rebaseline_sd: 3.0,
+            ..Self::continuous()
+        }
+    }
+
+    /// The Gaussian CUSUM configuration for continuous values (5-minute steps,
     /// both directions, shorter warm-up): the same detector, another model.
     pub fn continuous() -> Self {
         Self {
@@ -159,6 +205,10 @@ impl DetectorConfig {
             min_expected: 0.0,
             record_onsets: false,
             max_step_share: 1.0,
+            long_window: 0,
+            short_window: 0,
+            diff_weight: 0.0,
+            rebaseline_sd: 0.0,
         }
     }
 }
@@ -264,6 +314,9 @@ struct SeriesState {
     calm: u32,
     episode_max: f64,
     quiet: u32,
+    /// State of the windowed model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    win: Option<Box<crate::windowed::WindowState>>,
 }
 
 impl SeriesState {
@@ -290,6 +343,7 @@ impl SeriesState {
             calm: 0,
             episode_max: 0.0,
             quiet: 0,
+            win: None,
         }
     }
 }
@@ -366,7 +420,7 @@ impl Derived {
             .iter()
             .map(|&a| match c.model {
                 ValueModel::Counts => (a.max(1.0001).ln(), a.max(1.0001) - 1.0),
-                ValueModel::Continuous => (a, a * a / 2.0),
+                ValueModel::Continuous | ValueModel::Windowed => (a, a * a / 2.0),
             })
             .collect();
         Self {
@@ -446,6 +500,10 @@ impl Detector {
         };
         if !value.is_finite() {
             return Step::empty();
+        }
+        if self.config.model == ValueModel::Windowed {
+            let w = s.win.get_or_insert_with(Default::default);
+            return crate::windowed::step(&self.config, w, &s.key, minute_ts, value);
         }
         step(&self.config, d, s, minute_ts, value)
     }
@@ -972,6 +1030,31 @@ mod tests {
                 .any(|a| a.falling && a.at >= 1500 * 5 && a.at < 1510 * 5),
             "{alarms:?}"
         );
+    }
+
+    #[test]
+    fn windowed_model_finds_a_spike_once_and_follows_a_level_shift() {
+        let mut det = Detector::new(DetectorConfig::windowed());
+        let mut rng = Lcg(17);
+        let mut alarms = Vec::new();
+        for t in 0..6000i64 {
+            let level = if t >= 4000 { 80.0 } else { 50.0 };
+            let spike = if (3000..3003).contains(&t) { 40.0 } else { 0.0 };
+            let v = level + spike + 4.0 * (rng.uniform() - 0.5);
+            let step = det.observe_value("w", t, v);
+            assert!((0.0..1.0).contains(&step.score));
+            if let Some(a) = step.alarm {
+                alarms.push(a.at);
+            }
+        }
+        let near = |a: i64, from: i64| alarms.iter().filter(|&&t| t >= from && t < a).count();
+        assert_eq!(near(3030, 2990), 1, "{alarms:?}");
+        assert_eq!(near(4030, 4000), 1, "{alarms:?}");
+        // After the shift the new level becomes the baseline.
+        assert_eq!(near(6000, 4030), 0, "{alarms:?}");
+        let json = serde_json::to_string(&det).expect("serialises");
+        let back: Detector = serde_json::from_str(&json).expect("deserialises");
+        assert_eq!(back.config().model, ValueModel::Windowed);
     }
 
     #[test]

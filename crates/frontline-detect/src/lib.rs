@@ -30,6 +30,7 @@ pub use language::{detect_language, Language};
 pub use lexicon::{Lexicon, LexiconEntry, LexiconError, TermRole, Topic};
 
 mod detector;
+mod windowed;
 pub use detector::{Alarm, Detector, DetectorConfig, SeriesId, Step, ValueModel};
 pub mod cluster;
 mod dedup;
