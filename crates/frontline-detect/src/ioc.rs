@@ -26,6 +26,7 @@
 
 use std::sync::OnceLock;
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -280,14 +281,41 @@ enum Verdict {
     Personal,
 }
 
-fn nearest_before(window: &str, cues: &[&str]) -> Option<usize> {
-    cues.iter()
-        .filter_map(|c| window.rfind(c).map(|p| window.len() - (p + c.len())))
+/// The four cue lists compiled into automata: one scan of a window finds
+/// every cue (overlapping) instead of one substring search per cue.
+struct Cues {
+    personal_before: AhoCorasick,
+    personal_after: AhoCorasick,
+    indicator_before: AhoCorasick,
+    indicator_after: AhoCorasick,
+}
+
+fn cues() -> &'static Cues {
+    static C: OnceLock<Cues> = OnceLock::new();
+    C.get_or_init(|| {
+        // Fixed, tested lists; failure to build is a bug caught by every test.
+        let ac = |list: &[&str]| {
+            AhoCorasick::new(list).unwrap_or_else(|e| panic!("bad built-in cue list: {e}"))
+        };
+        Cues {
+            personal_before: ac(PERSONAL_BEFORE),
+            personal_after: ac(PERSONAL_AFTER),
+            indicator_before: ac(INDICATOR_BEFORE),
+            indicator_after: ac(INDICATOR_AFTER),
+        }
+    })
+}
+
+/// Distance from the end of the nearest cue to the end of `window`.
+fn nearest_before(window: &str, cues: &AhoCorasick) -> Option<usize> {
+    cues.find_overlapping_iter(window)
+        .map(|m| window.len() - m.end())
         .min()
 }
 
-fn nearest_after(window: &str, cues: &[&str]) -> Option<usize> {
-    cues.iter().filter_map(|c| window.find(c)).min()
+/// Distance from the start of `window` to the start of the nearest cue.
+fn nearest_after(window: &str, cues: &AhoCorasick) -> Option<usize> {
+    cues.find_overlapping_iter(window).map(|m| m.start()).min()
 }
 
 fn char_floor(s: &str, mut i: usize) -> usize {
@@ -308,16 +336,17 @@ fn char_ceil(s: &str, mut i: usize) -> usize {
 fn judge(lower: &str, start: usize, end: usize, default: Verdict) -> Verdict {
     let before = &lower[char_floor(lower, start.saturating_sub(48))..start];
     let after = &lower[end..char_ceil(lower, (end + 24).min(lower.len()))];
+    let k = cues();
     let personal = [
-        nearest_before(before, PERSONAL_BEFORE),
-        nearest_after(after, PERSONAL_AFTER),
+        nearest_before(before, &k.personal_before),
+        nearest_after(after, &k.personal_after),
     ]
     .into_iter()
     .flatten()
     .min();
     let indicator = [
-        nearest_before(before, INDICATOR_BEFORE),
-        nearest_after(after, INDICATOR_AFTER),
+        nearest_before(before, &k.indicator_before),
+        nearest_after(after, &k.indicator_after),
     ]
     .into_iter()
     .flatten()
