@@ -19,6 +19,32 @@ pub struct Config {
     pub http: HttpConfig,
     pub auth: AuthConfig,
     pub log: LogConfig,
+    pub privacy: PrivacyConfig,
+    pub retention: RetentionConfig,
+    pub intake: IntakeConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    pub key_file: PathBuf,
+    pub keys: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    pub raw_text_days: u32,
+    pub contact_days: u32,
+    pub feedback_days: u32,
+    pub purge_every_minutes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeConfig {
+    pub public_per_minute_per_address: u32,
+    pub max_batch: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -208,9 +234,52 @@ impl Config {
                 return Err(bad(key, "must be at least 1".into()));
             }
         }
+        for (key, days) in [
+            ("retention.raw_text_days", self.retention.raw_text_days),
+            ("retention.contact_days", self.retention.contact_days),
+            ("retention.feedback_days", self.retention.feedback_days),
+            (
+                "retention.purge_every_minutes",
+                self.retention.purge_every_minutes,
+            ),
+        ] {
+            if days == 0 {
+                return Err(bad(key, "must be at least 1".into()));
+            }
+        }
+        if self.intake.public_per_minute_per_address == 0 {
+            return Err(bad(
+                "intake.public_per_minute_per_address",
+                "must be at least 1".into(),
+            ));
+        }
+        if !(1..=50_000).contains(&self.intake.max_batch) {
+            return Err(bad("intake.max_batch", "must be 1 to 50000".into()));
+        }
+        if !self.privacy.keys.is_empty() {
+            crate::privacy::KeyRing::parse_compact(self.privacy.keys.expose())
+                .map_err(|e| bad("privacy.keys", e.to_string()))?;
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| bad("log.level", e.to_string()))?;
         Ok(())
+    }
+
+    /// Loads the sealing key ring: `privacy.keys` if set, else the key file
+    /// (created on first use).
+    pub fn key_ring(&self) -> Result<crate::privacy::KeyRing, crate::privacy::SealError> {
+        if !self.privacy.keys.is_empty() {
+            return crate::privacy::KeyRing::parse_compact(self.privacy.keys.expose());
+        }
+        crate::privacy::KeyRing::load_or_create(&self.key_file())
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        if self.privacy.key_file.as_os_str().is_empty() {
+            self.data_dir.join("keys.toml")
+        } else {
+            self.privacy.key_file.clone()
+        }
     }
 
     /// Whether cookies get the `Secure` flag: when customers reach us over TLS.
@@ -222,6 +291,9 @@ impl Config {
     pub fn to_masked_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database.url = Secret::new(mask_url(self.database.url.expose()));
+        if !shown.privacy.keys.is_empty() {
+            shown.privacy.keys = Secret::new("***");
+        }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }
 }

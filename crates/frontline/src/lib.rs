@@ -9,7 +9,10 @@ pub mod config;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod intake;
 pub mod metrics;
+pub mod privacy;
+pub mod search;
 pub mod storage;
 pub mod telemetry;
 
@@ -78,7 +81,7 @@ pub async fn start_with_store(
             )
         })?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(store, config);
+    let state = AppState::new(store, config)?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let closing = state.closing.clone();
     let shutdown = async move {

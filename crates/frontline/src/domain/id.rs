@@ -16,6 +16,9 @@ pub enum Kind {
     Alert,
     Notice,
     Subscriber,
+    Survey,
+    Submission,
+    Subject,
 }
 
 impl Kind {
@@ -32,6 +35,9 @@ impl Kind {
             Kind::Alert => "alr",
             Kind::Notice => "ntc",
             Kind::Subscriber => "sub",
+            Kind::Survey => "srv",
+            Kind::Submission => "sbm",
+            Kind::Subject => "sbj",
         }
     }
 }

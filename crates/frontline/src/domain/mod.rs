@@ -1,7 +1,9 @@
 //! Types that can only be built valid.
 
 pub mod access;
+pub mod feedback;
 pub mod id;
+pub mod survey;
 pub mod user;
 
 pub use access::{Action, DataClass, Grant, RoleName};

@@ -66,6 +66,14 @@ impl Route {
         }
     }
 
+    /// A larger body limit for this route (bulk endpoints).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.handler = self
+            .handler
+            .layer(axum::extract::DefaultBodyLimit::max(bytes));
+        self
+    }
+
     pub fn doc(mut self, tag: &'static str, summary: &'static str) -> Self {
         self.tag = tag;
         self.summary = summary;

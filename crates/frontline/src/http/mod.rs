@@ -6,6 +6,7 @@ pub mod error;
 pub mod guard;
 pub mod openapi;
 mod ops;
+pub mod public;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,15 +39,28 @@ pub struct AppState {
     /// Flips to true when the server begins to shut down, so that
     /// long-lived responses (the live channel) end and shutdown completes.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    pub intake: crate::intake::Intake,
+    /// Limits what one client address may submit to public forms.
+    pub public_throttle: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: Config) -> Self {
+    pub fn new(store: Store, config: Config) -> anyhow::Result<Self> {
+        let ring = config.key_ring()?;
+        let intake =
+            crate::intake::Intake::start(store.clone(), Arc::new(ring), config.intake.max_batch);
+        let per_minute = std::num::NonZeroU32::new(config.intake.public_per_minute_per_address)
+            .unwrap_or(std::num::NonZeroU32::MIN);
+        let public_throttle = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+            per_minute,
+        )));
         let throttle = LoginThrottle::new(
             config.auth.login_attempts_per_minute_per_account,
             config.auth.login_attempts_per_minute_per_address,
         );
-        Self {
+        Ok(Self {
+            intake,
+            public_throttle,
             store,
             config: Arc::new(config),
             events: EventBus::new(1024),
@@ -54,7 +68,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             templates: Arc::new(dashboard::templates()),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
-        }
+        })
     }
 }
 
@@ -78,6 +92,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.http.request_timeout_secs);
     let limit = state.config.http.body_limit_bytes;
     app.merge(dashboard::public_routes())
+        .merge(public::routes())
         .merge(ops::routes())
         .route(
             "/api/openapi.json",

@@ -3,8 +3,10 @@
 //! both dialects accept; values and rows pass through small portable types.
 
 mod audit;
+pub mod feedback;
 mod roles;
 mod sessions;
+pub mod surveys;
 pub(crate) mod tokens;
 pub(crate) mod users;
 
@@ -74,6 +76,7 @@ pub enum Value {
     NullI64,
     NullText,
     NullBool,
+    NullBytes,
 }
 
 impl From<i64> for Value {
@@ -188,6 +191,7 @@ fn sqlite_query<'q>(sql: &'q str, args: &'q [Value]) -> SqliteQuery<'q> {
         Value::NullI64 => q.bind(None::<i64>),
         Value::NullText => q.bind(None::<String>),
         Value::NullBool => q.bind(None::<bool>),
+        Value::NullBytes => q.bind(None::<Vec<u8>>),
     })
 }
 
@@ -201,6 +205,7 @@ fn pg_query<'q>(sql: &'q str, args: &'q [Value]) -> PgQuery<'q> {
         Value::NullI64 => q.bind(None::<i64>),
         Value::NullText => q.bind(None::<String>),
         Value::NullBool => q.bind(None::<bool>),
+        Value::NullBytes => q.bind(None::<Vec<u8>>),
     })
 }
 

@@ -46,6 +46,17 @@ impl TestDb {
                 let pool = sqlx::PgPool::connect(&base)
                     .await
                     .expect("connect to the test PostgreSQL");
+                // Extensions are database-wide: create it once, before the
+                // tests' migrations race to.
+                static EXTENSIONS: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+                EXTENSIONS
+                    .get_or_init(|| async {
+                        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
+                            .execute(&pool)
+                            .await
+                            .expect("create pg_trgm");
+                    })
+                    .await;
                 sqlx::query(&format!("CREATE SCHEMA {schema}"))
                     .execute(&pool)
                     .await

@@ -1,8 +1,10 @@
 //! `/api/v1`: JSON for everything. Each file owns one resource.
 
 mod audit;
+pub(crate) mod feedback;
 mod me;
 mod roles;
+mod surveys;
 mod tokens;
 mod users;
 
@@ -21,6 +23,8 @@ pub fn routes() -> Vec<Route> {
         roles::routes(),
         tokens::routes(),
         audit::routes(),
+        feedback::routes(),
+        surveys::routes(),
     ]
     .into_iter()
     .flatten()

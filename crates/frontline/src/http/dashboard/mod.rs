@@ -41,6 +41,19 @@ pub fn templates() -> Environment<'static> {
         ),
         ("audit.html", include_str!("../../../templates/audit.html")),
         ("error.html", include_str!("../../../templates/error.html")),
+        (
+            "public_layout.html",
+            include_str!("../../../templates/public_layout.html"),
+        ),
+        (
+            "public_message.html",
+            include_str!("../../../templates/public_message.html"),
+        ),
+        ("form.html", include_str!("../../../templates/form.html")),
+        (
+            "privacy.html",
+            include_str!("../../../templates/privacy.html"),
+        ),
     ] {
         // The templates are compiled in; a broken one fails the test suite.
         if let Err(e) = env.add_template(name, source) {

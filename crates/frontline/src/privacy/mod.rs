@@ -1,0 +1,5 @@
+//! Privacy: sealing keys and sealed data, retention, data requests.
+
+pub mod keys;
+
+pub use keys::{KeyRing, SealError, SubjectKey};
