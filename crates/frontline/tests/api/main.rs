@@ -13,3 +13,4 @@ mod feedback;
 mod health;
 mod permissions;
 mod serve;
+mod surveys;
