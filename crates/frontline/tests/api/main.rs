@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod browser;
 mod cli;
+mod durability;
 mod feedback;
 mod health;
 mod permissions;
