@@ -66,7 +66,7 @@ impl AppState {
             events: EventBus::new(1024),
             throttle,
             metrics: Arc::new(Metrics::default()),
-            templates: Arc::new(dashboard::templates()),
+            templates: Arc::new(dashboard::templates()?),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
         })
     }

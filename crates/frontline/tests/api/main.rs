@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod browser;
 mod cli;
+mod dashboard;
 mod durability;
 mod feedback;
 mod health;

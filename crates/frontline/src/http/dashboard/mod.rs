@@ -2,6 +2,7 @@
 //! live channel (server-sent events). No front-end build step.
 
 mod admin;
+mod feedback;
 mod login;
 
 use std::convert::Infallible;
@@ -21,7 +22,9 @@ use super::AppState;
 use crate::auth::Principal;
 use crate::domain::{Action, DataClass, Grant};
 
-pub fn templates() -> Environment<'static> {
+/// All templates, compiled. A template that does not compile stops the
+/// start (and fails the tests) rather than a page at run time.
+pub fn templates() -> anyhow::Result<Environment<'static>> {
     let mut env = Environment::new();
     for (name, source) in [
         (
@@ -51,16 +54,50 @@ pub fn templates() -> Environment<'static> {
         ),
         ("form.html", include_str!("../../../templates/form.html")),
         (
+            "feedback_list.html",
+            include_str!("../../../templates/feedback_list.html"),
+        ),
+        (
+            "feedback_item.html",
+            include_str!("../../../templates/feedback_item.html"),
+        ),
+        (
+            "surveys.html",
+            include_str!("../../../templates/surveys.html"),
+        ),
+        (
+            "survey_new.html",
+            include_str!("../../../templates/survey_new.html"),
+        ),
+        (
+            "survey.html",
+            include_str!("../../../templates/survey.html"),
+        ),
+        (
             "privacy.html",
             include_str!("../../../templates/privacy.html"),
         ),
     ] {
-        // The templates are compiled in; a broken one fails the test suite.
-        if let Err(e) = env.add_template(name, source) {
-            tracing::error!(template = name, error = %e, "template does not compile");
+        env.add_template(name, source)
+            .map_err(|e| anyhow::anyhow!("template {name} does not compile: {e:#}"))?;
+    }
+    Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_compiles_and_is_registered() {
+        let env = match super::templates() {
+            Ok(env) => env,
+            Err(e) => panic!("{e}"),
+        };
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(env.get_template(&name).is_ok(), "{name} is not registered in templates()");
         }
     }
-    env
 }
 
 /// Pages for signed-in staff, each with what it needs.
@@ -70,6 +107,7 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/events", Need::SignedIn, events),
         Route::new(Method::POST, "/logout", Need::SignedIn, login::logout),
     ];
+    routes.extend(feedback::routes());
     routes.extend(admin::routes());
     routes
 }
@@ -113,8 +151,11 @@ struct NavItem {
 fn nav(p: &Principal, current: &str) -> Vec<NavItem> {
     let settings = Grant::new(DataClass::Settings, Action::View);
     let audit = Grant::new(DataClass::Audit, Action::View);
+    let feedback = Grant::new(DataClass::Feedback, Action::View);
     [
         ("/", "Overview", None),
+        ("/feedback", "Feedback", Some(feedback)),
+        ("/surveys", "Surveys", Some(feedback)),
         ("/admin/users", "Users", Some(settings)),
         ("/admin/roles", "Roles", Some(settings)),
         ("/admin/tokens", "API tokens", Some(settings)),
