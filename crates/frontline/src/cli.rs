@@ -194,6 +194,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("cannot create demo user: {e}"))?;
                 accounts.push((role.name, email));
             }
+            let ring = std::sync::Arc::new(config.key_ring()?);
+            let seeded = crate::demo::seed(&store, ring, 3000).await?;
             let running = crate::start_with_store(config, store, true).await?;
             println!("Frontline demo is running.\n");
             println!("  Open:      http://{}/", running.addr);
@@ -203,6 +205,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for (role, email) in &accounts {
                 println!("    {email:<36} {role}");
             }
+            println!(
+                "\n  {} feedback items from the last 30 days, in English, Chinese, Persian and Gujarati.",
+                seeded.feedback
+            );
+            println!("  Surveys customers answer (no sign-in):");
+            for slug in &seeded.surveys {
+                println!("    http://{}/f/{slug}   (?lang=zh, fa, gu)", running.addr);
+            }
+            println!("  Privacy notice:  http://{}/privacy", running.addr);
             println!("\nPress Ctrl-C to stop.");
             running.wait().await?;
         }
