@@ -106,14 +106,20 @@ impl Default for Policy {
 /// The privacy pass and parsing, shared by every way feedback comes in.
 pub struct Preparer {
     redactor: frontline_pii::Redactor,
+    analyzer: Arc<frontline_detect::Analyzer>,
 }
 
 impl Default for Preparer {
     /// Compiling the redactor's rules takes a while; one per process suffices.
     fn default() -> Self {
         static REDACTOR: std::sync::OnceLock<frontline_pii::Redactor> = std::sync::OnceLock::new();
+        static ANALYZER: std::sync::OnceLock<Arc<frontline_detect::Analyzer>> =
+            std::sync::OnceLock::new();
         Self {
             redactor: REDACTOR.get_or_init(frontline_pii::Redactor::new).clone(),
+            analyzer: ANALYZER
+                .get_or_init(|| Arc::new(frontline_detect::Analyzer::builtin()))
+                .clone(),
         }
     }
 }
@@ -217,6 +223,23 @@ impl Preparer {
                 (Some(contact), Some(text.to_owned()), Some(now.timestamp_millis()))
             }
         };
+        // Analysis reads the original: a scammer's number or link quoted in
+        // a phishing report is an indicator, while the redactor takes it
+        // out of the stored text like any other number.
+        let analysis = text.as_deref().map(|t| self.analyzer.analyze(t));
+        let indicators = analysis
+            .as_ref()
+            .map(|a| {
+                a.indicators
+                    .found
+                    .iter()
+                    .map(|i| {
+                        let kind = i.key.split(':').next().unwrap_or("other").to_owned();
+                        (kind, i.key.clone(), i.defanged.clone())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let (redacted, pii, raw_text) = match &text {
             Some(t) => {
                 let r = self.redactor.redact(t);
@@ -257,6 +280,9 @@ impl Preparer {
             consent_at,
             raw_text,
             pii,
+            topic: analysis.as_ref().map(|a| a.topic.as_str().to_owned()),
+            sentiment: analysis.as_ref().map(|a| f64::from(a.sentiment)),
+            indicators,
             client_ip,
             user_agent,
             idempotency_key,

@@ -34,6 +34,12 @@ pub struct PreparedFeedback {
     pub raw_text: Option<String>,
     /// Entity kinds redacted from the text, comma-separated.
     pub pii: String,
+    /// The main topic found by analysis (`account_access`, `phishing_scam`, ...).
+    pub topic: Option<String>,
+    /// Sentiment in [-1, 1].
+    pub sentiment: Option<f64>,
+    /// Indicators quoted in the text: (kind, counting key, defanged form).
+    pub indicators: Vec<(String, String, String)>,
     pub client_ip: Option<String>,
     pub user_agent: Option<String>,
     pub idempotency_key: Option<String>,
@@ -84,6 +90,8 @@ pub struct FeedbackRow {
     pub consent_text: Option<String>,
     pub consent_at: Option<i64>,
     pub pii: String,
+    pub topic: Option<String>,
+    pub sentiment: Option<f64>,
     pub client_ip: Option<String>,
     pub user_agent: Option<String>,
     pub occurred_at: i64,
@@ -92,7 +100,8 @@ pub struct FeedbackRow {
 
 pub(crate) const COLUMNS: &str = "id, kind, score, text, language, channel, component, region, \
      journey_stage, touchpoint, survey_id, question_id, submission_id, subject_id, contact_sealed, \
-     raw_text_sealed, consent_text, consent_at, pii, client_ip, user_agent, occurred_at, received_at";
+     raw_text_sealed, consent_text, consent_at, pii, client_ip, user_agent, occurred_at, received_at, \
+     topic, sentiment";
 
 impl FeedbackRow {
     pub(crate) fn from_row(r: &Row) -> Result<Self> {
@@ -116,6 +125,8 @@ impl FeedbackRow {
             consent_text: r.get("consent_text")?,
             consent_at: r.get("consent_at")?,
             pii: r.get("pii")?,
+            topic: r.get("topic")?,
+            sentiment: r.get("sentiment")?,
             client_ip: r.get("client_ip")?,
             user_agent: r.get("user_agent")?,
             occurred_at: r.get("occurred_at")?,
@@ -133,6 +144,7 @@ pub struct FeedbackFilter {
     pub region: Option<String>,
     pub language: Option<String>,
     pub journey_stage: Option<String>,
+    pub topic: Option<String>,
     pub survey_id: Option<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,
@@ -312,7 +324,7 @@ impl Tx {
             self.execute(
                 &format!(
                     "INSERT INTO feedback ({COLUMNS}, search_text, idempotency_key) VALUES \
-                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
                 ),
                 vec![
                     Value::from(&id),
@@ -338,11 +350,21 @@ impl Tx {
                     item.user_agent.clone().into(),
                     item.occurred_at.into(),
                     item.received_at.into(),
+                    item.topic.clone().into(),
+                    item.sentiment.map_or(Value::NullF64, Value::F64),
                     item.search_text.clone().into(),
                     item.idempotency_key.clone().into(),
                 ],
             )
             .await?;
+            for (kind, key, defanged) in &item.indicators {
+                self.execute(
+                    "INSERT INTO feedback_indicators (feedback_id, kind, key, defanged, occurred_at)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (feedback_id, key) DO NOTHING",
+                    args![&id, kind, key, defanged, item.occurred_at],
+                )
+                .await?;
+            }
             out.push(Stored::Created { id });
         }
         Ok(out)
@@ -377,6 +399,7 @@ impl Store {
         eq("region", &f.region, &mut sql, &mut args);
         eq("language", &f.language, &mut sql, &mut args);
         eq("journey_stage", &f.journey_stage, &mut sql, &mut args);
+        eq("topic", &f.topic, &mut sql, &mut args);
         eq("survey_id", &f.survey_id, &mut sql, &mut args);
         if let Some(since) = f.since {
             args.push(since.into());
@@ -422,6 +445,18 @@ impl Store {
             .iter()
             .map(FeedbackRow::from_row)
             .collect()
+    }
+
+    /// The indicators quoted in one item: (kind, defanged).
+    pub async fn feedback_indicators(&self, id: &str) -> Result<Vec<(String, String)>> {
+        self.fetch_all(
+            "SELECT kind, defanged FROM feedback_indicators WHERE feedback_id = $1 ORDER BY kind, key",
+            args![id],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.get("kind")?, r.get("defanged")?)))
+        .collect()
     }
 
     /// Opens an item's sealed contact and raw text (if any).

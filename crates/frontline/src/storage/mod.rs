@@ -77,6 +77,7 @@ pub enum Value {
     NullText,
     NullBool,
     NullBytes,
+    NullF64,
 }
 
 impl From<i64> for Value {
@@ -192,6 +193,7 @@ fn sqlite_query<'q>(sql: &'q str, args: &'q [Value]) -> SqliteQuery<'q> {
         Value::NullText => q.bind(None::<String>),
         Value::NullBool => q.bind(None::<bool>),
         Value::NullBytes => q.bind(None::<Vec<u8>>),
+        Value::NullF64 => q.bind(None::<f64>),
     })
 }
 
@@ -206,6 +208,7 @@ fn pg_query<'q>(sql: &'q str, args: &'q [Value]) -> PgQuery<'q> {
         Value::NullText => q.bind(None::<String>),
         Value::NullBool => q.bind(None::<bool>),
         Value::NullBytes => q.bind(None::<Vec<u8>>),
+        Value::NullF64 => q.bind(None::<f64>),
     })
 }
 

@@ -340,3 +340,71 @@ async fn search_finds_feedback_in_every_language_and_pages_by_cursor() {
 fn url_escape(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn every_item_is_analysed_and_scam_indicators_are_kept_apart_from_personal_data() {
+    let app = spawn_app().await;
+    let report = "Strange SMS pretending to be from you, sent from +44 7700 900123, asking me to confirm my card details at http://secure-login.example.net/verify. Is this a scam? My number is +44 7911 123456, please call me back.";
+    let (s, stored) = json(
+        app.post_json(
+            "/api/v1/feedback",
+            &app.admin_token,
+            &json!({"kind": "complaint", "text": report}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201);
+    let id = stored["id"].as_str().unwrap();
+    let (_, item) = json(
+        app.get(&format!("/api/v1/feedback/{id}"), &app.admin_token)
+            .await,
+    )
+    .await;
+    assert_eq!(item["topic"], "phishing_scam", "{item}");
+    assert!(item["sentiment"].as_f64().unwrap() <= 0.0);
+    let values: Vec<String> = item["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["value"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        values
+            .iter()
+            .any(|v| v.contains("secure-login") && v.contains("[.]")),
+        "defanged link: {values:?}"
+    );
+    assert!(
+        values
+            .iter()
+            .any(|v| v.contains("7700900123") || v.contains("7700 900123")),
+        "the scammer's number: {values:?}"
+    );
+    assert!(
+        !values.iter().any(|v| v.contains("7911")),
+        "the customer's own number is not an indicator: {values:?}"
+    );
+    // Both numbers are redacted from the stored text all the same.
+    let text = item["text"].as_str().unwrap();
+    assert!(!text.contains("7911") && !text.contains("7700"), "{text}");
+
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/feedback",
+            &app.admin_token,
+            &json!({"kind": "complaint", "text": "应用今天特别慢,页面一直加载不出来"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (_, page) = json(
+        app.get("/api/v1/feedback?topic=phishing_scam", &app.admin_token)
+            .await,
+    )
+    .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page["items"][0]["id"], id);
+    app.stop().await;
+}

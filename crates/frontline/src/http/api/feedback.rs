@@ -234,6 +234,7 @@ pub(crate) struct ListQuery {
     pub region: Option<String>,
     pub language: Option<String>,
     pub journey_stage: Option<String>,
+    pub topic: Option<String>,
     pub survey: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
@@ -252,6 +253,11 @@ pub struct FeedbackItem {
     /// Kinds of personal data that were redacted.
     pub redacted: Vec<String>,
     pub language: Option<String>,
+    /// account_access, phishing_scam, fraud, data_exposure, malware, outage,
+    /// performance, billing or other.
+    pub topic: Option<String>,
+    /// -1 (angry) to 1 (delighted).
+    pub sentiment: Option<f64>,
     pub channel: String,
     pub component: Option<String>,
     pub region: Option<String>,
@@ -289,6 +295,16 @@ pub struct FeedbackView {
     pub consent_text: Option<String>,
     /// The unredacted original, for `raw_text:view`, where a survey kept it.
     pub raw_text: Option<String>,
+    /// Indicators the customer quoted (scam links, senders), defanged.
+    pub indicators: Vec<IndicatorView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IndicatorView {
+    /// url, domain, ip, email, phone, btc or eth.
+    pub kind: String,
+    /// Safe to show: `hxxp://example[.]com`.
+    pub value: String,
 }
 
 pub(crate) fn item(r: &FeedbackRow) -> FeedbackItem {
@@ -304,6 +320,8 @@ pub(crate) fn item(r: &FeedbackRow) -> FeedbackItem {
             .map(str::to_owned)
             .collect(),
         language: r.language.clone(),
+        topic: r.topic.clone(),
+        sentiment: r.sentiment.map(|s| (s * 100.0).round() / 100.0),
         channel: r.channel.clone(),
         component: r.component.clone(),
         region: r.region.clone(),
@@ -338,6 +356,7 @@ pub(crate) fn filter_from(q: &ListQuery) -> Result<FeedbackFilter, ApiError> {
         region: q.region.clone(),
         language: q.language.clone(),
         journey_stage: q.journey_stage.clone(),
+        topic: q.topic.clone(),
         survey_id: q.survey.clone(),
         since: time_param("since", q.since.as_deref())?,
         until: time_param("until", q.until.as_deref())?,
@@ -422,7 +441,15 @@ pub(crate) async fn view(
         phone: c.phone.map(|ph| if full { ph } else { mask_phone(&ph) }),
         full,
     });
+    let indicators = state
+        .store
+        .feedback_indicators(&row.id)
+        .await?
+        .into_iter()
+        .map(|(kind, value)| IndicatorView { kind, value })
+        .collect();
     Ok(FeedbackView {
+        indicators,
         item: item(row),
         contact,
         consent_text: row.consent_text.clone(),
