@@ -19,6 +19,9 @@ pub enum Kind {
     Survey,
     Submission,
     Subject,
+    Component,
+    Maintenance,
+    TimelineEntry,
 }
 
 impl Kind {
@@ -38,6 +41,9 @@ impl Kind {
             Kind::Survey => "srv",
             Kind::Submission => "sbm",
             Kind::Subject => "sbj",
+            Kind::Component => "cmp",
+            Kind::Maintenance => "mnt",
+            Kind::TimelineEntry => "tln",
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod feedback;
 pub mod id;
+pub mod incident;
 pub mod survey;
 pub mod user;
 

@@ -4,6 +4,7 @@
 
 mod audit;
 pub mod feedback;
+pub mod incidents;
 mod roles;
 mod sessions;
 pub mod surveys;

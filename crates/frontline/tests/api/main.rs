@@ -13,6 +13,7 @@ mod dashboard;
 mod durability;
 mod feedback;
 mod health;
+mod incidents;
 mod permissions;
 mod serve;
 mod surveys;

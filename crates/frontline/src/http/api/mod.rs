@@ -2,6 +2,7 @@
 
 mod audit;
 pub(crate) mod feedback;
+pub(crate) mod incidents;
 mod me;
 mod roles;
 mod surveys;
@@ -25,6 +26,7 @@ pub fn routes() -> Vec<Route> {
         audit::routes(),
         feedback::routes(),
         surveys::routes(),
+        incidents::routes(),
     ]
     .into_iter()
     .flatten()
