@@ -57,6 +57,26 @@ enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Redact personal data: standard input to standard output.
+    Redact {
+        /// Print {"text", "findings"} as JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import feedback from a CSV, JSON or NDJSON export.
+    Import(crate::import::ImportArgs),
+    /// Purge what is past its retention period (retention.*_days).
+    Purge {
+        /// Report what would be purged; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Data requests: export or erase everything held about one person.
+    #[command(subcommand)]
+    Subject(crate::privacy::commands::SubjectCommand),
+    /// Sealing keys: rotate, status.
+    #[command(subcommand)]
+    Keys(crate::privacy::commands::KeysCommand),
 }
 
 #[derive(Subcommand)]
@@ -235,6 +255,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     grants.join(" ")
                 );
             }
+        }
+        Command::Redact { json } => return crate::privacy::commands::redact(json),
+        Command::Import(args) => {
+            let store = open(&config).await?;
+            return crate::import::run(&config, &store, args).await;
+        }
+        Command::Purge { dry_run } => {
+            let store = open(&config).await?;
+            return crate::privacy::commands::purge(&config, &store, dry_run).await;
+        }
+        Command::Subject(cmd) => {
+            let store = open(&config).await?;
+            return crate::privacy::commands::subject(&config, &store, cmd).await;
+        }
+        Command::Keys(cmd) => {
+            let store = open(&config).await?;
+            return crate::privacy::commands::keys(&config, &store, cmd).await;
         }
         Command::Audit(AuditCommand::Verify) => {
             let store = open(&config).await?;

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod import;
 pub mod intake;
 pub mod metrics;
 pub mod privacy;
@@ -83,6 +84,13 @@ pub async fn start_with_store(
         })?;
     let addr = listener.local_addr()?;
     let state = AppState::new(store, config)?;
+    // Retention and key re-wrapping; stops when shutdown begins.
+    privacy::spawn_worker(
+        state.store.clone(),
+        state.config.clone(),
+        state.intake.ring.clone(),
+        state.closing.subscribe(),
+    );
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let closing = state.closing.clone();
     let shutdown = async move {

@@ -15,7 +15,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -102,13 +103,18 @@ pub struct KeyRing {
     keks: BTreeMap<u32, Key>,
     current: u32,
     index_key: Key,
+    /// The key file this ring came from, if any: versions added to it
+    /// later (`frontline keys rotate` while a server runs) are picked up.
+    file: Option<PathBuf>,
+    /// Versions read from the file after loading, shared by clones.
+    later: Arc<RwLock<BTreeMap<u32, Key>>>,
 }
 
 impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyRing")
-            .field("versions", &self.keks.keys().collect::<Vec<_>>())
-            .field("current", &self.current)
+            .field("versions", &self.versions())
+            .field("current", &self.current_version())
             .finish_non_exhaustive()
     }
 }
@@ -142,6 +148,8 @@ impl KeyRing {
             keks: BTreeMap::from([(1, Key::random())]),
             current: 1,
             index_key: Key::random(),
+            file: None,
+            later: Arc::default(),
         }
     }
 
@@ -172,12 +180,20 @@ impl KeyRing {
             keks,
             current,
             index_key,
+            file: None,
+            later: Arc::default(),
         })
     }
 
     /// Reads the key file, creating it (readable by the owner only) when it
     /// does not exist yet.
     pub fn load_or_create(path: &Path) -> Result<Self, SealError> {
+        let mut ring = Self::load_or_create_file(path)?;
+        ring.file = Some(path.to_owned());
+        Ok(ring)
+    }
+
+    fn load_or_create_file(path: &Path) -> Result<Self, SealError> {
         if path.exists() {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| SealError::Ring(format!("cannot read {}: {e}", path.display())))?;
@@ -198,6 +214,8 @@ impl KeyRing {
                 keks,
                 current: file.current,
                 index_key: Key::parse(&file.index_key)?,
+                file: None,
+                later: Arc::default(),
             });
         }
         let ring = Self::generate();
@@ -209,9 +227,9 @@ impl KeyRing {
     pub fn save(&self, path: &Path) -> Result<(), SealError> {
         let file = KeyFile {
             index_key: self.index_key.encode(),
-            current: self.current,
+            current: self.current_version(),
             keys: self
-                .keks
+                .all_keks()
                 .iter()
                 .map(|(v, k)| (v.to_string(), k.encode()))
                 .collect(),
@@ -244,27 +262,92 @@ impl KeyRing {
 
     /// Adds a new key version, which seals from now on.
     pub fn rotate(&mut self) -> u32 {
-        let next = self.current + 1;
+        let next = self.current_version() + 1;
         self.keks.insert(next, Key::random());
         self.current = next;
         next
     }
 
+    /// The version that wraps new data keys: the newest one known.
     pub fn current_version(&self) -> u32 {
-        self.current
+        let later = self
+            .later
+            .read()
+            .ok()
+            .and_then(|l| l.keys().next_back().copied());
+        later.map_or(self.current, |v| v.max(self.current))
+    }
+
+    /// Every key version in the ring, oldest first.
+    pub fn versions(&self) -> Vec<u32> {
+        self.all_keks().into_keys().collect()
+    }
+
+    fn all_keks(&self) -> BTreeMap<u32, Key> {
+        let mut all = self.keks.clone();
+        if let Ok(later) = self.later.read() {
+            for (v, k) in later.iter() {
+                all.entry(*v).or_insert_with(|| k.clone());
+            }
+        }
+        all
+    }
+
+    fn kek(&self, version: u32) -> Option<Key> {
+        self.keks.get(&version).cloned().or_else(|| {
+            self.later
+                .read()
+                .ok()
+                .and_then(|l| l.get(&version).cloned())
+        })
+    }
+
+    /// Re-reads the key file this ring came from and takes in versions
+    /// added since (by `frontline keys rotate`). Returns whether any were.
+    pub fn refresh(&self) -> Result<bool, SealError> {
+        let Some(path) = &self.file else {
+            return Ok(false);
+        };
+        let on_disk = Self::load_or_create_file(path)?;
+        if on_disk.index_key.0 != self.index_key.0 {
+            return Err(SealError::Ring(format!(
+                "{} now holds a different index key; restart to use it",
+                path.display()
+            )));
+        }
+        let mut added = false;
+        let mut later = self
+            .later
+            .write()
+            .map_err(|_| SealError::Ring("key ring lock poisoned".into()))?;
+        for (v, k) in on_disk.keks {
+            if !self.keks.contains_key(&v) && !later.contains_key(&v) {
+                later.insert(v, k);
+                added = true;
+            }
+        }
+        Ok(added)
     }
 
     /// A fresh data key for a new subject: (the key, its wrapped form, the
     /// KEK version that wrapped it).
     pub fn new_subject_key(&self, subject: &str) -> (SubjectKey, Vec<u8>, u32) {
         let dek = Key::random();
-        let wrapped = self.wrap(&dek, subject);
-        (SubjectKey(dek), wrapped, self.current)
+        let (wrapped, version) = self.wrap(&dek, subject);
+        (SubjectKey(dek), wrapped, version)
     }
 
-    fn wrap(&self, dek: &Key, subject: &str) -> Vec<u8> {
-        let kek = &self.keks[&self.current];
-        kek.seal(&dek.0, aad(subject, "dek").as_bytes())
+    /// Wraps under the current version: (wrapped, version).
+    fn wrap(&self, dek: &Key, subject: &str) -> (Vec<u8>, u32) {
+        let aad = aad(subject, "dek");
+        let version = self.current_version();
+        match self.kek(version) {
+            Some(kek) => (kek.seal(&dek.0, aad.as_bytes()), version),
+            None => (
+                self.keks[&self.current].seal(&dek.0, aad.as_bytes()),
+                self.current,
+            ),
+        }
     }
 
     pub fn unwrap_subject_key(
@@ -273,22 +356,28 @@ impl KeyRing {
         wrapped: &[u8],
         version: u32,
     ) -> Result<SubjectKey, SealError> {
-        let kek = self
-            .keks
-            .get(&version)
-            .ok_or(SealError::MissingVersion(version))?;
+        let kek = match self.kek(version) {
+            Some(k) => k,
+            // Perhaps rotated while we run: look at the key file again.
+            None => {
+                self.refresh()?;
+                self.kek(version)
+                    .ok_or(SealError::MissingVersion(version))?
+            }
+        };
         let raw = kek.open(wrapped, aad(subject, "dek").as_bytes())?;
         let arr: [u8; 32] = raw.try_into().map_err(|_| SealError::Open)?;
         Ok(SubjectKey(Key(arr)))
     }
 
-    /// Re-wraps a subject key under the current version (for rotation).
+    /// Re-wraps a subject key under the current version (for rotation):
+    /// (wrapped, version).
     pub fn rewrap(
         &self,
         subject: &str,
         wrapped: &[u8],
         version: u32,
-    ) -> Result<Vec<u8>, SealError> {
+    ) -> Result<(Vec<u8>, u32), SealError> {
         let key = self.unwrap_subject_key(subject, wrapped, version)?;
         Ok(self.wrap(&key.0, subject))
     }
@@ -348,7 +437,8 @@ mod tests {
         ring.save(&path).unwrap();
         let ring = KeyRing::load_or_create(&path).unwrap();
         assert_eq!(ring.current_version(), v2);
-        let rewrapped = ring.rewrap("sbj_1", &wrapped, v1).unwrap();
+        let (rewrapped, v) = ring.rewrap("sbj_1", &wrapped, v1).unwrap();
+        assert_eq!(v, v2);
         let key = ring.unwrap_subject_key("sbj_1", &rewrapped, v2).unwrap();
         assert_eq!(key.open(&sealed, "r", "f").unwrap(), b"secret");
         assert_eq!(

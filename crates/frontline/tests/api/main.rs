@@ -15,5 +15,6 @@ mod feedback;
 mod health;
 mod incidents;
 mod permissions;
+mod privacy;
 mod serve;
 mod surveys;

@@ -5,6 +5,7 @@ pub(crate) mod feedback;
 pub(crate) mod incidents;
 mod me;
 mod roles;
+mod subjects;
 mod surveys;
 mod tokens;
 mod users;
@@ -26,6 +27,7 @@ pub fn routes() -> Vec<Route> {
         audit::routes(),
         feedback::routes(),
         surveys::routes(),
+        subjects::routes(),
         incidents::routes(),
     ]
     .into_iter()

@@ -1,0 +1,365 @@
+//! Data requests: find a person by email address or phone number (through
+//! the blind index, never by decrypting), export everything held about
+//! them, or erase it. Also the re-wrapping of subjects' data keys after a
+//! key rotation.
+
+use serde::Serialize;
+
+use crate::args;
+use crate::domain::feedback::{normalise_phone, Contact};
+use crate::domain::user::Email;
+use crate::domain::{DataClass, DomainError};
+use crate::privacy::KeyRing;
+use crate::storage::feedback::{FeedbackRow, COLUMNS};
+use crate::storage::users::rfc3339;
+use crate::storage::{AuditRecord, Result, Store, StoreError, Tx};
+
+/// How a person is identified in a data request, normalised as intake
+/// normalises it. Personal data: `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Identifier {
+    Email(String),
+    Phone(String),
+}
+
+impl std::fmt::Debug for Identifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Identifier::Email(_) => f.write_str("Email(***)"),
+            Identifier::Phone(_) => f.write_str("Phone(***)"),
+        }
+    }
+}
+
+impl Identifier {
+    /// Exactly one of an email address or a phone number (the latter read
+    /// with `region` when written without a country code, default US).
+    pub fn parse(
+        email: Option<&str>,
+        phone: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Self, DomainError> {
+        let email = email.map(str::trim).filter(|s| !s.is_empty());
+        let phone = phone.map(str::trim).filter(|s| !s.is_empty());
+        match (email, phone) {
+            (Some(e), None) => Ok(Identifier::Email(
+                Email::parse(e)
+                    .map_err(|_| DomainError::invalid("email", "not an email address"))?
+                    .as_str()
+                    .to_owned(),
+            )),
+            (None, Some(p)) => {
+                let region = region.map(str::trim).filter(|r| !r.is_empty());
+                let region = region.unwrap_or("US").to_ascii_uppercase();
+                if region.len() != 2 || !region.chars().all(|c| c.is_ascii_alphabetic()) {
+                    return Err(DomainError::invalid(
+                        "region",
+                        "must be a two-letter country code such as US or IR",
+                    ));
+                }
+                let p = normalise_phone(p, &region)
+                    .map_err(|_| DomainError::invalid("phone", "not a valid phone number"))?;
+                Ok(Identifier::Phone(p))
+            }
+            (None, None) => Err(DomainError::invalid(
+                "email",
+                "send the person's email or phone",
+            )),
+            (Some(_), Some(_)) => Err(DomainError::invalid(
+                "phone",
+                "send either email or phone, not both",
+            )),
+        }
+    }
+
+    fn blind(&self, ring: &KeyRing) -> String {
+        match self {
+            Identifier::Email(e) => ring.blind_index("email", e),
+            Identifier::Phone(p) => ring.blind_index("phone", p),
+        }
+    }
+}
+
+/// A contact as the person gave it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExportedContact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// One feedback item as the person would recognise it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExportedItem {
+    pub id: String,
+    pub kind: String,
+    pub score: Option<i64>,
+    /// The text as stored: personal data replaced by [EMAIL], [PHONE], ...
+    pub text: Option<String>,
+    /// The original text, where it was kept (sealed) and has not expired.
+    pub raw_text: Option<String>,
+    pub language: Option<String>,
+    pub channel: String,
+    pub component: Option<String>,
+    pub region: Option<String>,
+    pub journey_stage: Option<String>,
+    pub touchpoint: Option<String>,
+    pub survey_id: Option<String>,
+    pub question_id: Option<String>,
+    pub contact: Option<ExportedContact>,
+    pub consent_text: Option<String>,
+    /// RFC 3339, UTC.
+    pub consent_at: Option<String>,
+    pub occurred_at: String,
+    pub received_at: String,
+}
+
+/// Everything held about one person.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SubjectExport {
+    pub subject_id: String,
+    /// RFC 3339, UTC.
+    pub exported_at: String,
+    pub items: Vec<ExportedItem>,
+}
+
+/// What an erasure removed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct EraseReport {
+    pub subject_id: String,
+    /// Feedback rows kept without contact, raw text or consent.
+    pub feedback_anonymised: u64,
+    /// Feedback rows deleted (with `delete_feedback`).
+    pub feedback_deleted: u64,
+    /// Blind-index entries (email, phone) removed.
+    pub identifiers_removed: u64,
+    /// The person's data key was deleted: anything sealed under it is unreadable.
+    pub key_deleted: bool,
+}
+
+impl Tx {
+    async fn subject_by(&mut self, ring: &KeyRing, who: &Identifier) -> Result<Option<String>> {
+        self.fetch_optional(
+            "SELECT subject_id FROM subject_index WHERE blind = $1",
+            args![who.blind(ring)],
+        )
+        .await?
+        .map(|r| r.get("subject_id"))
+        .transpose()
+    }
+}
+
+/// Everything held about the person, decrypted; `None` if we hold nothing
+/// about them. The look is audited (by subject id, never the identifier).
+pub async fn export(
+    store: &Store,
+    ring: &KeyRing,
+    who: &Identifier,
+    mut audit: AuditRecord,
+) -> Result<Option<SubjectExport>> {
+    let mut tx = store.begin().await?;
+    let Some(subject) = tx.subject_by(ring, who).await? else {
+        return Ok(None);
+    };
+    let key_row = tx
+        .fetch_optional(
+            "SELECT key_version, wrapped_key FROM subjects WHERE id = $1",
+            args![&subject],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let version: i64 = key_row.get("key_version")?;
+    let wrapped: Vec<u8> = key_row.get("wrapped_key")?;
+    let version = u32::try_from(version)
+        .map_err(|_| StoreError::Corrupt(format!("subject {subject}: bad key version")))?;
+    let key = ring
+        .unwrap_subject_key(&subject, &wrapped, version)
+        .map_err(|e| StoreError::Corrupt(format!("subject key: {e}")))?;
+    let rows = tx
+        .fetch_all(
+            &format!("SELECT {COLUMNS} FROM feedback WHERE subject_id = $1 ORDER BY id"),
+            args![&subject],
+        )
+        .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let row = FeedbackRow::from_row(r)?;
+        let contact = row
+            .contact_sealed
+            .as_deref()
+            .map(|s| key.open(s, &row.id, "contact"))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", row.id)))?
+            .map(|b| serde_json::from_slice::<Contact>(&b))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("{}: contact: {e}", row.id)))?;
+        let raw_text = row
+            .raw_text_sealed
+            .as_deref()
+            .map(|s| key.open(s, &row.id, "raw_text"))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", row.id)))?
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        items.push(ExportedItem {
+            id: row.id,
+            kind: row.kind,
+            score: row.score,
+            text: row.text,
+            raw_text,
+            language: row.language,
+            channel: row.channel,
+            component: row.component,
+            region: row.region,
+            journey_stage: row.journey_stage,
+            touchpoint: row.touchpoint,
+            survey_id: row.survey_id,
+            question_id: row.question_id,
+            contact: contact.map(|c| ExportedContact {
+                name: c.name,
+                email: c.email,
+                phone: c.phone,
+            }),
+            consent_text: row.consent_text,
+            consent_at: row.consent_at.map(rfc3339),
+            occurred_at: rfc3339(row.occurred_at),
+            received_at: rfc3339(row.received_at),
+        });
+    }
+    audit.action = "subject.export".into();
+    audit.class = DataClass::Contact;
+    audit.record = Some(subject.clone());
+    audit.detail = serde_json::json!({ "items": items.len() });
+    tx.audit(audit).await?;
+    tx.commit().await?;
+    Ok(Some(SubjectExport {
+        subject_id: subject,
+        exported_at: rfc3339(crate::storage::now_ms()),
+        items,
+    }))
+}
+
+/// Erases the person: their data key, their index entries, and on their
+/// feedback the contact, raw text and consent (or, with `delete_feedback`,
+/// the rows themselves). One transaction, audited. `None` if we hold
+/// nothing about them.
+pub async fn erase(
+    store: &Store,
+    ring: &KeyRing,
+    who: &Identifier,
+    delete_feedback: bool,
+    mut audit: AuditRecord,
+) -> Result<Option<EraseReport>> {
+    let mut tx = store.begin().await?;
+    let Some(subject) = tx.subject_by(ring, who).await? else {
+        return Ok(None);
+    };
+    let (anonymised, deleted) = if delete_feedback {
+        let n = tx
+            .execute(
+                "DELETE FROM feedback WHERE subject_id = $1",
+                args![&subject],
+            )
+            .await?;
+        (0, n)
+    } else {
+        let n = tx
+            .execute(
+                "UPDATE feedback SET contact_sealed = NULL, raw_text_sealed = NULL, \
+                 consent_text = NULL, consent_at = NULL, subject_id = NULL WHERE subject_id = $1",
+                args![&subject],
+            )
+            .await?;
+        (n, 0)
+    };
+    let identifiers = tx
+        .execute(
+            "DELETE FROM subject_index WHERE subject_id = $1",
+            args![&subject],
+        )
+        .await?;
+    let keys = tx
+        .execute("DELETE FROM subjects WHERE id = $1", args![&subject])
+        .await?;
+    let report = EraseReport {
+        subject_id: subject.clone(),
+        feedback_anonymised: anonymised,
+        feedback_deleted: deleted,
+        identifiers_removed: identifiers,
+        key_deleted: keys > 0,
+    };
+    audit.action = "subject.erase".into();
+    audit.class = DataClass::Contact;
+    audit.record = Some(subject);
+    audit.detail = serde_json::json!({
+        "feedback_anonymised": anonymised,
+        "feedback_deleted": deleted,
+        "identifiers_removed": identifiers,
+        "delete_feedback": delete_feedback,
+    });
+    tx.audit(audit).await?;
+    tx.commit().await?;
+    Ok(Some(report))
+}
+
+/// How many subjects' data keys each key version wraps.
+pub async fn key_versions(store: &Store) -> Result<Vec<(u32, i64)>> {
+    store
+        .fetch_all(
+            "SELECT key_version, COUNT(*) AS n FROM subjects GROUP BY key_version ORDER BY key_version",
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            let v: i64 = r.get("key_version")?;
+            let n: i64 = r.get("n")?;
+            Ok((u32::try_from(v).unwrap_or(0), n))
+        })
+        .collect()
+}
+
+/// Re-wraps up to `limit` subjects whose data key is wrapped under an
+/// older version than the ring's current one; one transaction. Returns how
+/// many were re-wrapped (0: nothing left to do). A batch that changed
+/// something is audited as `keys.rewrap` by `actor`.
+pub async fn rewrap_batch(store: &Store, ring: &KeyRing, limit: i64, actor: &str) -> Result<u64> {
+    let current = i64::from(ring.current_version());
+    let mut tx = store.begin().await?;
+    let rows = tx
+        .fetch_all(
+            "SELECT id, key_version, wrapped_key FROM subjects WHERE key_version < $1 ORDER BY id LIMIT $2",
+            args![current, limit],
+        )
+        .await?;
+    let mut done = 0;
+    for r in &rows {
+        let id: String = r.get("id")?;
+        let version: i64 = r.get("key_version")?;
+        let wrapped: Vec<u8> = r.get("wrapped_key")?;
+        let v = u32::try_from(version)
+            .map_err(|_| StoreError::Corrupt(format!("subject {id}: bad key version")))?;
+        let (rewrapped, new_version) = ring
+            .rewrap(&id, &wrapped, v)
+            .map_err(|e| StoreError::Corrupt(format!("subject {id}: {e}")))?;
+        // Conditional: another node may have re-wrapped it meanwhile.
+        done += tx
+            .execute(
+                "UPDATE subjects SET key_version = $1, wrapped_key = $2 WHERE id = $3 AND key_version = $4",
+                args![i64::from(new_version), rewrapped, &id, version],
+            )
+            .await?;
+    }
+    if done > 0 {
+        tx.audit(AuditRecord {
+            actor: actor.to_owned(),
+            address: None,
+            action: "keys.rewrap".into(),
+            class: DataClass::Settings,
+            record: None,
+            detail: serde_json::json!({ "subjects": done, "key_version": current }),
+        })
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(done)
+}
