@@ -17,4 +17,5 @@ mod incidents;
 mod permissions;
 mod privacy;
 mod serve;
+mod status;
 mod surveys;

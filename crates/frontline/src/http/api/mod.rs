@@ -1,6 +1,7 @@
 //! `/api/v1`: JSON for everything. Each file owns one resource.
 
 mod audit;
+mod components;
 pub(crate) mod feedback;
 pub(crate) mod incidents;
 mod me;
@@ -29,6 +30,7 @@ pub fn routes() -> Vec<Route> {
         surveys::routes(),
         subjects::routes(),
         incidents::routes(),
+        components::routes(),
     ]
     .into_iter()
     .flatten()
