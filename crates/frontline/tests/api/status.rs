@@ -1,6 +1,112 @@
+use std::collections::BTreeSet;
+
 use serde_json::{json, Value};
 
 use crate::helpers::{create_token, json, spawn_app, TestApp};
+
+const PAGE: &[&str] = &["id", "name", "url", "time_zone", "updated_at"];
+const COMPONENT: &[&str] = &[
+    "id",
+    "name",
+    "status",
+    "created_at",
+    "updated_at",
+    "position",
+    "description",
+    "showcase",
+    "start_date",
+    "group_id",
+    "page_id",
+    "group",
+    "only_show_if_degraded",
+];
+const INCIDENT: &[&str] = &[
+    "id",
+    "name",
+    "status",
+    "created_at",
+    "updated_at",
+    "monitoring_at",
+    "resolved_at",
+    "impact",
+    "shortlink",
+    "started_at",
+    "page_id",
+    "incident_updates",
+    "components",
+];
+const UPDATE: &[&str] = &[
+    "id",
+    "status",
+    "body",
+    "incident_id",
+    "created_at",
+    "updated_at",
+    "display_at",
+    "affected_components",
+    "deliver_notifications",
+    "custom_tweet",
+    "tweet_id",
+];
+const AFFECTED: &[&str] = &["code", "name", "old_status", "new_status"];
+const STATUS: &[&str] = &["indicator", "description"];
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("an object: {v}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+fn set(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn check_component(c: &Value) {
+    let mut want = set(COMPONENT);
+    if c["group"] == true {
+        want.insert("components".into());
+        assert!(c["components"].is_array());
+    }
+    assert_eq!(keys(c), want, "{c}");
+    assert!(c["position"].is_i64() && c["showcase"].is_boolean() && c["group"].is_boolean());
+}
+
+fn check_incident(i: &Value, maintenance: bool) {
+    let mut want = set(INCIDENT);
+    if maintenance {
+        want.insert("scheduled_for".into());
+        want.insert("scheduled_until".into());
+    }
+    assert_eq!(keys(i), want, "{i}");
+    for u in i["incident_updates"].as_array().unwrap() {
+        assert_eq!(keys(u), set(UPDATE), "{u}");
+        if let Some(list) = u["affected_components"].as_array() {
+            for a in list {
+                assert_eq!(keys(a), set(AFFECTED), "{a}");
+            }
+        }
+    }
+    for c in i["components"].as_array().unwrap() {
+        check_component(c);
+    }
+}
+
+async fn public(app: &TestApp, path: &str) -> Value {
+    let resp = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{path}");
+    assert_eq!(
+        resp.headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap()),
+        Some("*"),
+        "{path} is readable from other sites"
+    );
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(keys(&v["page"]), set(PAGE), "{path}");
+    v
+}
 
 async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
     let (s, v) = json(app.post_json(path, token, &body).await).await;
@@ -16,6 +122,259 @@ async fn patch(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
     .await;
     assert!(s.is_success(), "{path} {body} -> {s} {v}");
     v
+}
+
+struct Fixture {
+    comms: String,
+    login: String,
+    web: String,
+    secret: String,
+    public_incident: String,
+    hidden_incident: String,
+    maintenance: String,
+}
+
+/// Components (one private), a public incident with a published update,
+/// an incident touching only the private component, an incident with no
+/// published update, and a scheduled maintenance.
+async fn fixture(app: &TestApp) -> Fixture {
+    let comms = create_token(&app.store, "communications").await;
+    let c = |name: &str, group: Option<&str>, private: bool| json!({"name": name, "group": group, "private": private, "description": format!("The {name}")});
+    let api = post(
+        app,
+        "/api/v1/components",
+        &comms,
+        c("API", Some("Core"), false),
+    )
+    .await;
+    let login = post(
+        app,
+        "/api/v1/components",
+        &comms,
+        c("Login", Some("Core"), false),
+    )
+    .await;
+    let web = post(app, "/api/v1/components", &comms, c("Website", None, false)).await;
+    let secret = post(
+        app,
+        "/api/v1/components",
+        &comms,
+        c("Fraud engine", None, true),
+    )
+    .await;
+    assert_eq!(api["group"], "Core");
+    assert_eq!(
+        login["position"].as_i64().unwrap(),
+        api["position"].as_i64().unwrap() + 1
+    );
+    let login = login["id"].as_str().unwrap().to_owned();
+    let web = web["id"].as_str().unwrap().to_owned();
+    let secret = secret["id"].as_str().unwrap().to_owned();
+
+    let inc = post(
+        app,
+        "/api/v1/incidents",
+        &app.admin_token,
+        json!({"title": "Sign-in failures", "severity": "SEV3", "impact": "major", "components": [login]}),
+    )
+    .await;
+    let public_incident = inc["id"].as_str().unwrap().to_owned();
+    post(
+        app,
+        &format!("/api/v1/incidents/{public_incident}/updates"),
+        &comms,
+        json!({"status": "identified", "body": "Some customers cannot sign in. Use <b>the app</b> & retry.",
+               "components": {login.as_str(): "major_outage"}}),
+    )
+    .await;
+    let hidden = post(
+        app,
+        "/api/v1/incidents",
+        &app.admin_token,
+        json!({"title": "Fraud model drift", "severity": "SEV3", "components": [secret]}),
+    )
+    .await;
+    let hidden_incident = hidden["id"].as_str().unwrap().to_owned();
+    post(
+        app,
+        &format!("/api/v1/incidents/{hidden_incident}/updates"),
+        &comms,
+        json!({"status": "investigating", "body": "Internal only."}),
+    )
+    .await;
+    post(
+        app,
+        "/api/v1/incidents",
+        &app.admin_token,
+        json!({"title": "Declared but not announced", "severity": "SEV4"}),
+    )
+    .await;
+    let start = chrono::Utc::now() + chrono::Duration::days(2);
+    let m = post(
+        app,
+        "/api/v1/maintenances",
+        &comms,
+        json!({"title": "Database upgrade", "body": "The website may be slow.", "components": [web],
+               "scheduled_for": start.to_rfc3339(), "scheduled_until": (start + chrono::Duration::hours(2)).to_rfc3339()}),
+    )
+    .await;
+    Fixture {
+        comms,
+        login,
+        web,
+        secret,
+        public_incident,
+        hidden_incident,
+        maintenance: m["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn the_v2_api_has_statuspage_shapes_and_shows_only_what_is_public() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+
+    let summary = public(&app, "/api/v2/summary.json").await;
+    assert_eq!(
+        keys(&summary),
+        set(&[
+            "page",
+            "components",
+            "incidents",
+            "scheduled_maintenances",
+            "status"
+        ])
+    );
+    assert_eq!(keys(&summary["status"]), set(STATUS));
+    let components = summary["components"].as_array().unwrap();
+    components.iter().for_each(check_component);
+    let names: Vec<&str> = components
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Core", "API", "Login", "Website"],
+        "page order, no private component"
+    );
+    let core = &components[0];
+    assert_eq!(core["group"], true);
+    assert_eq!(
+        core["status"], "major_outage",
+        "a group shows its worst member"
+    );
+    assert_eq!(components[2]["group_id"], core["id"]);
+    assert_eq!(core["components"].as_array().unwrap().len(), 2);
+    assert_eq!(summary["status"]["indicator"], "critical");
+    assert_eq!(summary["status"]["description"], "Major System Outage");
+
+    let incidents = summary["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    let inc = &incidents[0];
+    check_incident(inc, false);
+    assert_eq!(inc["id"], f.public_incident.as_str());
+    assert_eq!(inc["name"], "Sign-in failures");
+    assert_eq!(inc["status"], "identified");
+    assert_eq!(inc["impact"], "major");
+    assert_eq!(inc["resolved_at"], Value::Null);
+    assert_eq!(inc["page_id"], summary["page"]["id"]);
+    let update = &inc["incident_updates"][0];
+    assert_eq!(update["incident_id"], inc["id"]);
+    assert_eq!(
+        update["affected_components"],
+        json!([{"code": f.login, "name": "Login", "old_status": "operational", "new_status": "major_outage"}])
+    );
+    assert_eq!(inc["components"][0]["id"], f.login.as_str());
+    let maint = summary["scheduled_maintenances"].as_array().unwrap();
+    assert_eq!(maint.len(), 1);
+    check_incident(&maint[0], true);
+
+    let status = public(&app, "/api/v2/status.json").await;
+    assert_eq!(keys(&status), set(&["page", "status"]));
+    assert_eq!(status["status"], summary["status"]);
+    let comps = public(&app, "/api/v2/components.json").await;
+    assert_eq!(keys(&comps), set(&["page", "components"]));
+    assert_eq!(comps["components"], summary["components"]);
+    let all = public(&app, "/api/v2/incidents.json").await;
+    assert_eq!(keys(&all), set(&["page", "incidents"]));
+    let text = all.to_string();
+    assert!(
+        !text.contains(&f.hidden_incident),
+        "private-only incident hidden"
+    );
+    assert!(
+        !text.contains("Declared but not announced"),
+        "unannounced incident hidden"
+    );
+    assert!(!text.contains(&f.secret));
+
+    // Resolve: unresolved empties, the history keeps it.
+    post(
+        &app,
+        &format!("/api/v1/incidents/{}/updates", f.public_incident),
+        &f.comms,
+        json!({"status": "resolved", "body": "Fixed.", "components": {f.login.as_str(): "operational"}}),
+    )
+    .await;
+    let unresolved = public(&app, "/api/v2/incidents/unresolved.json").await;
+    assert_eq!(unresolved["incidents"], json!([]));
+    let all = public(&app, "/api/v2/incidents.json").await;
+    let inc = &all["incidents"][0];
+    check_incident(inc, false);
+    assert_eq!(inc["status"], "resolved");
+    assert!(inc["resolved_at"].is_string());
+    assert_eq!(
+        inc["incident_updates"][0]["status"], "resolved",
+        "newest first"
+    );
+
+    // Maintenance: upcoming, then active, then done.
+    let upcoming = public(&app, "/api/v2/scheduled-maintenances/upcoming.json").await;
+    assert_eq!(keys(&upcoming), set(&["page", "scheduled_maintenances"]));
+    assert_eq!(
+        upcoming["scheduled_maintenances"][0]["id"],
+        f.maintenance.as_str()
+    );
+    assert_eq!(upcoming["scheduled_maintenances"][0]["status"], "scheduled");
+    let active = public(&app, "/api/v2/scheduled-maintenances/active.json").await;
+    assert_eq!(active["scheduled_maintenances"], json!([]));
+    patch(
+        &app,
+        &format!("/api/v1/maintenances/{}", f.maintenance),
+        &f.comms,
+        json!({"status": "in_progress", "body": "Started."}),
+    )
+    .await;
+    let active = public(&app, "/api/v2/scheduled-maintenances/active.json").await;
+    let m = &active["scheduled_maintenances"][0];
+    check_incident(m, true);
+    assert_eq!(m["status"], "in_progress");
+    assert_eq!(m["components"][0]["status"], "under_maintenance");
+    assert_eq!(m["incident_updates"].as_array().unwrap().len(), 2);
+    let status = public(&app, "/api/v2/status.json").await;
+    assert_eq!(status["status"]["description"], "Service Under Maintenance");
+    patch(
+        &app,
+        &format!("/api/v1/maintenances/{}", f.maintenance),
+        &f.comms,
+        json!({"status": "completed"}),
+    )
+    .await;
+    let all = public(&app, "/api/v2/scheduled-maintenances.json").await;
+    assert_eq!(all["scheduled_maintenances"][0]["status"], "completed");
+    assert!(all["scheduled_maintenances"][0]["resolved_at"].is_string());
+    let status = public(&app, "/api/v2/status.json").await;
+    assert_eq!(
+        status["status"],
+        json!({"indicator": "none", "description": "All Systems Operational"})
+    );
+    let (_, web) = json(
+        app.get(&format!("/api/v1/components/{}", f.web), &f.comms)
+            .await,
+    )
+    .await;
+    assert_eq!(web["status"], "operational");
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -97,5 +456,106 @@ async fn components_are_managed_with_notice_grants_and_bad_input_names_the_field
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert!(actions.contains(&"component.create") && actions.contains(&"component.update"));
+    app.stop().await;
+}
+
+async fn page(app: &TestApp, path: &str) -> String {
+    let resp = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{path}");
+    assert!(resp.headers().get("set-cookie").is_none());
+    resp.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_status_page_is_plain_html_localised_with_90_days_per_component() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let html = page(&app, "/status").await;
+    assert!(!html.contains("<script"), "no JavaScript");
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "no third-party assets"
+    );
+    assert!(html.contains("<html lang=\"en\" dir=\"ltr\">"));
+    assert!(html.contains("Major system outage"), "overall status");
+    assert!(html.contains("Sign-in failures") && html.contains("Identified"));
+    assert!(
+        html.contains("Use &lt;b&gt;the app&lt;") && html.contains("&amp; retry."),
+        "escaped"
+    );
+    assert!(html.contains("Database upgrade"), "upcoming maintenance");
+    assert!(html.contains("Core") && html.contains("Website"));
+    assert!(!html.contains("Fraud engine") && !html.contains("Fraud model drift"));
+    assert!(!html.contains("Declared but not announced"));
+    // API, Login, Website: 90 cells each, each with a text alternative.
+    assert_eq!(html.matches("<li class=\"day ").count(), 3 * 90);
+    assert_eq!(html.matches("<span class=\"vh\">").count(), 3 * 90);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert!(
+        html.contains(&format!("{today}: Major outage")),
+        "today is the worst it was"
+    );
+    assert!(
+        html.contains("d-no_data"),
+        "days before a component existed"
+    );
+
+    let fa = page(&app, "/status?lang=fa").await;
+    assert!(fa.contains("<html lang=\"fa\" dir=\"rtl\">"));
+    assert!(fa.contains("وضعیت سامانه"));
+    let zh = page(&app, "/status?lang=zh").await;
+    assert!(zh.contains("系统状态") && zh.contains("严重中断"));
+    let gu = page(&app, "/status?lang=gu").await;
+    assert!(gu.contains("સિસ્ટમ સ્થિતિ"));
+    let other = page(&app, "/status?lang=xx").await;
+    assert!(other.contains("<html lang=\"en\""));
+
+    // Feeds.
+    let resp = app
+        .client
+        .get(app.url("/status/feed.atom"))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/atom+xml"));
+    let atom = resp.text().await.unwrap();
+    assert!(atom.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\""));
+    assert!(atom.contains("Sign-in failures: Identified"));
+    assert!(atom.contains("Use &lt;b&gt;the app&lt;/b&gt; &amp; retry."));
+    assert!(atom.contains("Database upgrade: Scheduled"));
+    assert!(!atom.contains("Internal only") && !atom.contains("Fraud"));
+    let resp = app
+        .client
+        .get(app.url("/status/feed.rss"))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/rss+xml"));
+    let rss = resp.text().await.unwrap();
+    assert!(rss.contains("<rss version=\"2.0\">") && rss.contains("<item>"));
+    assert!(rss.contains("Sign-in failures: Identified"));
+    let login = page(&app, &format!("/status/components/{}/feed.atom", f.login)).await;
+    assert!(login.contains("Sign-in failures") && !login.contains("Database upgrade"));
+    let web = page(&app, &format!("/status/components/{}/feed.atom", f.web)).await;
+    assert!(web.contains("Database upgrade") && !web.contains("Sign-in failures"));
+    for id in [f.secret.as_str(), "cmp_01J00000000000000000000000"] {
+        let resp = app
+            .client
+            .get(app.url(&format!("/status/components/{id}/feed.atom")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            404,
+            "no feed for a private or missing component"
+        );
+    }
     app.stop().await;
 }

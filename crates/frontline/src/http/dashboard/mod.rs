@@ -77,6 +77,7 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
             "privacy.html",
             include_str!("../../../templates/privacy.html"),
         ),
+        ("status.html", include_str!("../../../templates/status.html")),
     ] {
         env.add_template(name, source)
             .map_err(|e| anyhow::anyhow!("template {name} does not compile: {e:#}"))?;

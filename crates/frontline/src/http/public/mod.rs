@@ -1,9 +1,10 @@
-//! Public pages, no sign-in and no cookies: hosted survey forms and the
-//! privacy notice.
+//! Public pages, no sign-in and no cookies: hosted survey forms, the
+//! privacy notice, and the status page with its feeds and JSON.
 
 mod forms;
 pub mod i18n;
 mod privacy;
+mod status;
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -16,6 +17,33 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/f/{slug}", get(forms::show).post(forms::submit))
         .route("/privacy", get(privacy::notice))
+        .route("/status", get(status::page))
+        .route("/status/feed.atom", get(status::feed_atom))
+        .route("/status/feed.rss", get(status::feed_rss))
+        .route(
+            "/status/components/{id}/feed.atom",
+            get(status::component_feed_atom),
+        )
+        .route("/api/v2/summary.json", get(status::v2_summary))
+        .route("/api/v2/status.json", get(status::v2_status))
+        .route("/api/v2/components.json", get(status::v2_components))
+        .route("/api/v2/incidents.json", get(status::v2_incidents))
+        .route(
+            "/api/v2/incidents/unresolved.json",
+            get(status::v2_unresolved),
+        )
+        .route(
+            "/api/v2/scheduled-maintenances.json",
+            get(status::v2_maintenances),
+        )
+        .route(
+            "/api/v2/scheduled-maintenances/upcoming.json",
+            get(status::v2_upcoming),
+        )
+        .route(
+            "/api/v2/scheduled-maintenances/active.json",
+            get(status::v2_active),
+        )
         .route("/static/public.css", get(css))
 }
 
