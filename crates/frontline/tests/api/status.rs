@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{create_token, json, spawn_app, TestApp};
+use crate::helpers::{create_token, create_user, hidden_field, json, spawn_app, TestApp, PASSWORD};
 
 const PAGE: &[&str] = &["id", "name", "url", "time_zone", "updated_at"];
 const COMPONENT: &[&str] = &[
@@ -557,5 +557,184 @@ async fn the_status_page_is_plain_html_localised_with_90_days_per_component() {
             "no feed for a private or missing component"
         );
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_incidents_and_approve_and_publish_buttons_by_role() {
+    let app = spawn_app().await;
+    create_user(
+        &app.store,
+        "cora@example.com",
+        "Cora Comms",
+        "communications",
+    )
+    .await;
+    create_user(&app.store, "lars@example.com", "Lars Legal", "legal").await;
+    create_user(&app.store, "ana@example.com", "Ana Analyst", "analyst").await;
+    let soc = create_token(&app.store, "security_analyst").await;
+    let comms_token = create_token(&app.store, "communications").await;
+    let inc = post(
+        &app,
+        "/api/v1/incidents",
+        &soc,
+        json!({"title": "Phishing SMS wave", "severity": "SEV1"}),
+    )
+    .await;
+    let id = inc["id"].as_str().unwrap().to_owned();
+    post(
+        &app,
+        "/api/v1/components",
+        &comms_token,
+        json!({"name": "Payments"}),
+    )
+    .await;
+    let draft = post(
+        &app,
+        &format!("/api/v1/incidents/{id}/updates"),
+        &comms_token,
+        json!({"status": "investigating", "body": "We never ask for your PIN by SMS."}),
+    )
+    .await;
+    let uid = draft["id"].as_str().unwrap().to_owned();
+
+    let (cora, s) = app.browser_session("cora@example.com", PASSWORD).await;
+    assert_eq!(s, 303);
+    let list = cora
+        .get(app.url("/incidents"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains(">Incidents</a>") && list.contains(">Status page</a>"),
+        "nav items"
+    );
+    assert!(list.contains("Phishing SMS wave"));
+    let html = cora
+        .get(app.url(&format!("/incidents/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Approve as communications"), "{html}");
+    assert!(!html.contains("Publish to the status page"));
+    let csrf = hidden_field(&html, "csrf").unwrap();
+    let resp = cora
+        .post(app.url(&format!("/incidents/{id}/updates/{uid}/approve")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let html = cora
+        .get(app.url(&format!("/incidents/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("Approve as communications"), "approved once");
+    assert!(html.contains("Waiting for: legal"));
+
+    let (lars, _) = app.browser_session("lars@example.com", PASSWORD).await;
+    let html = lars
+        .get(app.url(&format!("/incidents/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Approve as legal"));
+    let csrf = hidden_field(&html, "csrf").unwrap();
+    let resp = lars
+        .post(app.url(&format!("/incidents/{id}/updates/{uid}/approve")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let html = lars
+        .get(app.url(&format!("/incidents/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Publish to the status page"));
+    let resp = lars
+        .post(app.url(&format!("/incidents/{id}/updates/{uid}/publish")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let status = page(&app, "/status").await;
+    assert!(status.contains("We never ask for your PIN by SMS."));
+
+    // A note from the form lands on the timeline.
+    let resp = lars
+        .post(app.url(&format!("/incidents/{id}/notes")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("body", "Legal reviewed the wording."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let html = cora
+        .get(app.url(&format!("/incidents/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Legal reviewed the wording."));
+    let comps = cora
+        .get(app.url("/components"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(comps.contains("Payments"));
+
+    // An analyst has neither page.
+    let (ana, _) = app.browser_session("ana@example.com", PASSWORD).await;
+    let home = ana
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!home.contains(">Incidents</a>"));
+    assert_eq!(
+        ana.get(app.url("/incidents"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        ana.get(app.url("/components"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
     app.stop().await;
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod feedback;
+mod incidents;
 mod login;
 
 use std::convert::Infallible;
@@ -78,6 +79,18 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
             include_str!("../../../templates/privacy.html"),
         ),
         ("status.html", include_str!("../../../templates/status.html")),
+        (
+            "incidents.html",
+            include_str!("../../../templates/incidents.html"),
+        ),
+        (
+            "incident.html",
+            include_str!("../../../templates/incident.html"),
+        ),
+        (
+            "components.html",
+            include_str!("../../../templates/components.html"),
+        ),
     ] {
         env.add_template(name, source)
             .map_err(|e| anyhow::anyhow!("template {name} does not compile: {e:#}"))?;
@@ -109,6 +122,7 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::POST, "/logout", Need::SignedIn, login::logout),
     ];
     routes.extend(feedback::routes());
+    routes.extend(incidents::routes());
     routes.extend(admin::routes());
     routes
 }
@@ -153,10 +167,14 @@ fn nav(p: &Principal, current: &str) -> Vec<NavItem> {
     let settings = Grant::new(DataClass::Settings, Action::View);
     let audit = Grant::new(DataClass::Audit, Action::View);
     let feedback = Grant::new(DataClass::Feedback, Action::View);
+    let incidents = Grant::new(DataClass::Incidents, Action::View);
+    let notices = Grant::new(DataClass::Notices, Action::View);
     [
         ("/", "Overview", None),
         ("/feedback", "Feedback", Some(feedback)),
         ("/surveys", "Surveys", Some(feedback)),
+        ("/incidents", "Incidents", Some(incidents)),
+        ("/components", "Status page", Some(notices)),
         ("/admin/users", "Users", Some(settings)),
         ("/admin/roles", "Roles", Some(settings)),
         ("/admin/tokens", "API tokens", Some(settings)),
