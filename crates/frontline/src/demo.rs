@@ -140,8 +140,20 @@ pub async fn seed(store: &Store, ring: Arc<KeyRing>, n: usize) -> anyhow::Result
     let preparer = Preparer::default();
     let mut rng = StdRng::seed_from_u64(2026);
     let now = chrono::Utc::now();
-    let nps = store.create_survey("how-are-we-doing", &nps_survey().validate()?, actor("survey.create")).await?;
-    let support = store.create_survey("support", &support_survey().validate()?, actor("survey.create")).await?;
+    let nps = store
+        .create_survey(
+            "how-are-we-doing",
+            &nps_survey().validate()?,
+            actor("survey.create"),
+        )
+        .await?;
+    let support = store
+        .create_survey(
+            "support",
+            &support_survey().validate()?,
+            actor("survey.create"),
+        )
+        .await?;
     let mut batch = Vec::new();
     let mut stored = 0;
     while stored + batch.len() < n {
@@ -149,7 +161,8 @@ pub async fn seed(store: &Store, ring: Arc<KeyRing>, n: usize) -> anyhow::Result
         let at = occurred(&mut rng, now);
         let region = REGIONS[rng.gen_range(0..REGIONS.len())].to_owned();
         let roll = rng.gen_range(0..100);
-        let submission = Some(crate::domain::Id::new(crate::domain::id::Kind::Submission).to_string());
+        let submission =
+            Some(crate::domain::Id::new(crate::domain::id::Kind::Submission).to_string());
         if roll < 40 {
             // An NPS answer, half of them with a reason.
             let score: i64 = match rng.gen_range(0..100) {
@@ -175,7 +188,10 @@ pub async fn seed(store: &Store, ring: Arc<KeyRing>, n: usize) -> anyhow::Result
             batch.push(preparer.prepare(input, &policy, Some("recommend".into()))?);
             if rng.gen_bool(0.5) {
                 let positive = score >= 9;
-                let options: Vec<_> = REASONS.iter().filter(|(l, p, _)| *l == lang && *p == positive).collect();
+                let options: Vec<_> = REASONS
+                    .iter()
+                    .filter(|(l, p, _)| *l == lang && *p == positive)
+                    .collect();
                 if let Some((_, _, text)) = options.get(rng.gen_range(0..options.len().max(1))) {
                     let input = FeedbackInput {
                         kind: "comment".into(),
@@ -196,7 +212,9 @@ pub async fn seed(store: &Store, ring: Arc<KeyRing>, n: usize) -> anyhow::Result
                 submission_id: submission,
                 ..Policy::default()
             };
-            let csat = *[5, 5, 5, 4, 4, 4, 3, 2, 1].get(rng.gen_range(0..9)).unwrap_or(&4);
+            let csat = *[5, 5, 5, 4, 4, 4, 3, 2, 1]
+                .get(rng.gen_range(0..9))
+                .unwrap_or(&4);
             let effort = (csat + rng.gen_range(0..3)).clamp(1, 7);
             for (kind, q, score) in [("csat", "csat", csat), ("ces", "effort", effort)] {
                 let input = FeedbackInput {
@@ -238,13 +256,17 @@ pub async fn seed(store: &Store, ring: Arc<KeyRing>, n: usize) -> anyhow::Result
         }
         if batch.len() >= 500 {
             stored += batch.len();
-            store.store_feedback(&ring, &batch, actor("feedback.store"), None).await?;
+            store
+                .store_feedback(&ring, &batch, actor("feedback.store"), None)
+                .await?;
             batch.clear();
         }
     }
     if !batch.is_empty() {
         stored += batch.len();
-        store.store_feedback(&ring, &batch, actor("feedback.store"), None).await?;
+        store
+            .store_feedback(&ring, &batch, actor("feedback.store"), None)
+            .await?;
     }
     Ok(Seeded {
         surveys: vec![nps.slug, support.slug],

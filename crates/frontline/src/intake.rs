@@ -303,15 +303,22 @@ struct Job {
 #[derive(Clone)]
 pub struct Intake {
     tx: mpsc::Sender<Job>,
+    /// Clones of this handle share the writer.
     pub preparer: Arc<Preparer>,
     pub ring: Arc<KeyRing>,
 }
 
 impl Intake {
     /// Starts the writer task.
-    pub fn start(store: Store, ring: Arc<KeyRing>, max_batch: usize) -> Self {
+    /// Starts the writer task; what it commits is counted by `watcher`.
+    pub fn start(
+        store: Store,
+        ring: Arc<KeyRing>,
+        max_batch: usize,
+        watcher: Option<crate::signals::Watcher>,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(writer(store, ring.clone(), rx, max_batch));
+        tokio::spawn(writer(store, ring.clone(), rx, max_batch, watcher));
         Self {
             tx,
             preparer: Arc::new(Preparer::default()),
@@ -351,7 +358,41 @@ impl Intake {
     }
 }
 
-async fn writer(store: Store, ring: Arc<KeyRing>, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+/// Tells the watcher about items that were committed and have a topic.
+fn report(
+    watcher: Option<&crate::signals::Watcher>,
+    items: &[PreparedFeedback],
+    stored: &[Stored],
+) {
+    let Some(w) = watcher else { return };
+    for (item, s) in items.iter().zip(stored) {
+        if let (Stored::Created { .. }, Some(topic)) = (s, &item.topic) {
+            w.observe(crate::signals::Observation {
+                occurred_at: item.occurred_at,
+                topic: topic.clone(),
+                component: item.component.clone(),
+                region: item.region.clone(),
+                channel: item.channel.clone(),
+            });
+        }
+    }
+}
+
+fn answer(watcher: Option<&crate::signals::Watcher>, job: Job, r: Result<Vec<Stored>, StoreError>) {
+    if let Ok(stored) = &r {
+        report(watcher, &job.items, stored);
+    }
+    let _ = job.reply.send(r);
+}
+
+async fn writer(
+    store: Store,
+    ring: Arc<KeyRing>,
+    mut rx: mpsc::Receiver<Job>,
+    max_batch: usize,
+    watcher: Option<crate::signals::Watcher>,
+) {
+    let watcher = watcher.as_ref();
     while let Some(first) = rx.recv().await {
         let mut n = first.items.len();
         let mut jobs = vec![first];
@@ -367,15 +408,15 @@ async fn writer(store: Store, ring: Arc<KeyRing>, mut rx: mpsc::Receiver<Job>, m
         if jobs.len() == 1 {
             let job = jobs.remove(0);
             let r = store
-                .store_feedback(&ring, &job.items, job.audit, job.claim.as_ref())
+                .store_feedback(&ring, &job.items, job.audit.clone(), job.claim.as_ref())
                 .await;
-            let _ = job.reply.send(r);
+            answer(watcher, job, r);
             continue;
         }
         match write_together(&store, &ring, &jobs).await {
             Ok(results) => {
                 for (job, r) in jobs.into_iter().zip(results) {
-                    let _ = job.reply.send(Ok(r));
+                    answer(watcher, job, Ok(r));
                 }
             }
             Err(e) => {
@@ -383,9 +424,9 @@ async fn writer(store: Store, ring: Arc<KeyRing>, mut rx: mpsc::Receiver<Job>, m
                 tracing::warn!(error = %e, jobs = jobs.len(), "group commit failed; retrying one by one");
                 for job in jobs {
                     let r = store
-                        .store_feedback(&ring, &job.items, job.audit, job.claim.as_ref())
+                        .store_feedback(&ring, &job.items, job.audit.clone(), job.claim.as_ref())
                         .await;
-                    let _ = job.reply.send(r);
+                    answer(watcher, job, r);
                 }
             }
         }

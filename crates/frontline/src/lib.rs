@@ -15,6 +15,7 @@ pub mod intake;
 pub mod metrics;
 pub mod privacy;
 pub mod search;
+pub mod signals;
 pub mod storage;
 pub mod telemetry;
 
@@ -39,6 +40,7 @@ impl Running {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.task.await??;
+        self.state.finish_background(GRACE).await;
         self.state.store.close().await;
         Ok(())
     }
@@ -48,6 +50,7 @@ impl Running {
         let state = self.state.clone();
         let _keep = self.shutdown;
         self.task.await??;
+        state.finish_background(GRACE).await;
         state.store.close().await;
         Ok(())
     }
@@ -85,12 +88,15 @@ pub async fn start_with_store(
     let addr = listener.local_addr()?;
     let state = AppState::new(store, config)?;
     // Retention and key re-wrapping; stops when shutdown begins.
-    privacy::spawn_worker(
+    let worker = privacy::spawn_worker(
         state.store.clone(),
         state.config.clone(),
         state.intake.ring.clone(),
         state.closing.subscribe(),
     );
+    if let Ok(mut tasks) = state.background.lock() {
+        tasks.push(worker);
+    }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let closing = state.closing.clone();
     let shutdown = async move {

@@ -42,13 +42,37 @@ pub struct AppState {
     pub intake: crate::intake::Intake,
     /// Limits what one client address may submit to public forms.
     pub public_throttle: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Background tasks that must finish (and save) before the database
+    /// closes at shutdown.
+    pub background: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl AppState {
+    /// Waits (up to `grace`) for the background tasks to finish.
+    pub async fn finish_background(&self, grace: std::time::Duration) {
+        let tasks: Vec<_> = match self.background.lock() {
+            Ok(mut t) => t.drain(..).collect(),
+            Err(_) => return,
+        };
+        for t in tasks {
+            if tokio::time::timeout(grace, t).await.is_err() {
+                tracing::warn!("a background task did not finish in time");
+            }
+        }
+    }
+
     pub fn new(store: Store, config: Config) -> anyhow::Result<Self> {
         let ring = config.key_ring()?;
-        let intake =
-            crate::intake::Intake::start(store.clone(), Arc::new(ring), config.intake.max_batch);
+        let events = EventBus::new(1024);
+        let closing = Arc::new(tokio::sync::watch::channel(false).0);
+        let (watcher, watcher_task) =
+            crate::signals::Watcher::start(store.clone(), events.clone(), closing.subscribe());
+        let intake = crate::intake::Intake::start(
+            store.clone(),
+            Arc::new(ring),
+            config.intake.max_batch,
+            Some(watcher),
+        );
         let per_minute = std::num::NonZeroU32::new(config.intake.public_per_minute_per_address)
             .unwrap_or(std::num::NonZeroU32::MIN);
         let public_throttle = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
@@ -63,11 +87,12 @@ impl AppState {
             public_throttle,
             store,
             config: Arc::new(config),
-            events: EventBus::new(1024),
+            events,
             throttle,
             metrics: Arc::new(Metrics::default()),
             templates: Arc::new(dashboard::templates()?),
-            closing: Arc::new(tokio::sync::watch::channel(false).0),
+            closing,
+            background: Arc::new(std::sync::Mutex::new(vec![watcher_task])),
         })
     }
 }

@@ -5,9 +5,10 @@
 mod audit;
 pub mod feedback;
 pub mod incidents;
-pub mod status;
 mod roles;
 mod sessions;
+pub mod signals;
+pub mod status;
 pub mod surveys;
 pub(crate) mod tokens;
 pub(crate) mod users;

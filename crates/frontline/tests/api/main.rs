@@ -17,5 +17,6 @@ mod incidents;
 mod permissions;
 mod privacy;
 mod serve;
+mod signals;
 mod status;
 mod surveys;

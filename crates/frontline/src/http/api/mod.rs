@@ -6,6 +6,7 @@ pub(crate) mod feedback;
 pub(crate) mod incidents;
 mod me;
 mod roles;
+mod signals;
 mod subjects;
 mod surveys;
 mod tokens;
@@ -27,10 +28,11 @@ pub fn routes() -> Vec<Route> {
         tokens::routes(),
         audit::routes(),
         feedback::routes(),
+        signals::routes(),
         surveys::routes(),
-        subjects::routes(),
         incidents::routes(),
         components::routes(),
+        subjects::routes(),
     ]
     .into_iter()
     .flatten()
