@@ -142,7 +142,7 @@ pub async fn subject(
                 eprintln!("no one with that email or phone is on record");
                 return Ok(ExitCode::FAILURE);
             };
-            println!("erased {}", r.subject_id);
+            println!("erased {} ({} subjects)", r.subject_id, r.subjects_erased);
             if delete_feedback {
                 println!("  feedback deleted:      {}", r.feedback_deleted);
             } else {

@@ -117,7 +117,12 @@ pub struct ExportedItem {
 /// Everything held about one person.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SubjectExport {
+    /// The subject the email or phone leads to.
     pub subject_id: String,
+    /// Every subject found for the person: the first, and those reached
+    /// through other identifiers in their contacts (an email given once
+    /// alone and a phone given once alone make two subjects).
+    pub subject_ids: Vec<String>,
     /// RFC 3339, UTC.
     pub exported_at: String,
     pub items: Vec<ExportedItem>,
@@ -126,26 +131,124 @@ pub struct SubjectExport {
 /// What an erasure removed.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct EraseReport {
+    /// The subject the email or phone leads to.
     pub subject_id: String,
+    /// Subjects erased (see `SubjectExport::subject_ids`).
+    pub subjects_erased: u64,
     /// Feedback rows kept without contact, raw text or consent.
     pub feedback_anonymised: u64,
     /// Feedback rows deleted (with `delete_feedback`).
     pub feedback_deleted: u64,
     /// Blind-index entries (email, phone) removed.
     pub identifiers_removed: u64,
-    /// The person's data key was deleted: anything sealed under it is unreadable.
+    /// The person's data keys were deleted: anything sealed under them is unreadable.
     pub key_deleted: bool,
 }
 
+/// The most subjects one request follows, against pathological data.
+const MAX_SUBJECTS: usize = 100;
+
+/// One subject's feedback rows, with contact and raw text opened.
+struct Opened {
+    row: FeedbackRow,
+    contact: Option<Contact>,
+    raw_text: Option<String>,
+}
+
 impl Tx {
-    async fn subject_by(&mut self, ring: &KeyRing, who: &Identifier) -> Result<Option<String>> {
+    async fn subject_with(&mut self, blind: &str) -> Result<Option<String>> {
         self.fetch_optional(
             "SELECT subject_id FROM subject_index WHERE blind = $1",
-            args![who.blind(ring)],
+            args![blind],
         )
         .await?
         .map(|r| r.get("subject_id"))
         .transpose()
+    }
+
+    /// A subject's feedback, opened with their data key.
+    async fn open_subject(&mut self, ring: &KeyRing, subject: &str) -> Result<Vec<Opened>> {
+        let key_row = self
+            .fetch_optional(
+                "SELECT key_version, wrapped_key FROM subjects WHERE id = $1",
+                args![subject],
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let version: i64 = key_row.get("key_version")?;
+        let wrapped: Vec<u8> = key_row.get("wrapped_key")?;
+        let version = u32::try_from(version)
+            .map_err(|_| StoreError::Corrupt(format!("subject {subject}: bad key version")))?;
+        let key = ring
+            .unwrap_subject_key(subject, &wrapped, version)
+            .map_err(|e| StoreError::Corrupt(format!("subject key: {e}")))?;
+        let rows = self
+            .fetch_all(
+                &format!("SELECT {COLUMNS} FROM feedback WHERE subject_id = $1 ORDER BY id"),
+                args![subject],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let row = FeedbackRow::from_row(r)?;
+            let contact = row
+                .contact_sealed
+                .as_deref()
+                .map(|s| key.open(s, &row.id, "contact"))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("{}: {e}", row.id)))?
+                .map(|b| serde_json::from_slice::<Contact>(&b))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("{}: contact: {e}", row.id)))?;
+            let raw_text = row
+                .raw_text_sealed
+                .as_deref()
+                .map(|s| key.open(s, &row.id, "raw_text"))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("{}: {e}", row.id)))?
+                .map(|b| String::from_utf8_lossy(&b).into_owned());
+            out.push(Opened {
+                row,
+                contact,
+                raw_text,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The person's subjects: the one the identifier leads to, then those
+    /// the other identifiers in their contacts lead to, and so on. Empty if
+    /// we hold nothing about them.
+    async fn subjects_of(
+        &mut self,
+        ring: &KeyRing,
+        who: &Identifier,
+    ) -> Result<Vec<(String, Vec<Opened>)>> {
+        let mut found: Vec<(String, Vec<Opened>)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut queue = vec![who.blind(ring)];
+        while let Some(blind) = queue.pop() {
+            if !seen.insert(blind.clone()) || found.len() >= MAX_SUBJECTS {
+                continue;
+            }
+            let Some(subject) = self.subject_with(&blind).await? else {
+                continue;
+            };
+            if found.iter().any(|(s, _)| *s == subject) {
+                continue;
+            }
+            let opened = self.open_subject(ring, &subject).await?;
+            for c in opened.iter().filter_map(|o| o.contact.as_ref()) {
+                if let Some(e) = &c.email {
+                    queue.push(ring.blind_index("email", e));
+                }
+                if let Some(p) = &c.phone {
+                    queue.push(ring.blind_index("phone", p));
+                }
+            }
+            found.push((subject, opened));
+        }
+        Ok(found)
     }
 }
 
@@ -158,87 +261,61 @@ pub async fn export(
     mut audit: AuditRecord,
 ) -> Result<Option<SubjectExport>> {
     let mut tx = store.begin().await?;
-    let Some(subject) = tx.subject_by(ring, who).await? else {
+    let subjects = tx.subjects_of(ring, who).await?;
+    let Some(first) = subjects.first().map(|(s, _)| s.clone()) else {
         return Ok(None);
     };
-    let key_row = tx
-        .fetch_optional(
-            "SELECT key_version, wrapped_key FROM subjects WHERE id = $1",
-            args![&subject],
-        )
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    let version: i64 = key_row.get("key_version")?;
-    let wrapped: Vec<u8> = key_row.get("wrapped_key")?;
-    let version = u32::try_from(version)
-        .map_err(|_| StoreError::Corrupt(format!("subject {subject}: bad key version")))?;
-    let key = ring
-        .unwrap_subject_key(&subject, &wrapped, version)
-        .map_err(|e| StoreError::Corrupt(format!("subject key: {e}")))?;
-    let rows = tx
-        .fetch_all(
-            &format!("SELECT {COLUMNS} FROM feedback WHERE subject_id = $1 ORDER BY id"),
-            args![&subject],
-        )
-        .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let row = FeedbackRow::from_row(r)?;
-        let contact = row
-            .contact_sealed
-            .as_deref()
-            .map(|s| key.open(s, &row.id, "contact"))
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", row.id)))?
-            .map(|b| serde_json::from_slice::<Contact>(&b))
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("{}: contact: {e}", row.id)))?;
-        let raw_text = row
-            .raw_text_sealed
-            .as_deref()
-            .map(|s| key.open(s, &row.id, "raw_text"))
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", row.id)))?
-            .map(|b| String::from_utf8_lossy(&b).into_owned());
-        items.push(ExportedItem {
-            id: row.id,
-            kind: row.kind,
-            score: row.score,
-            text: row.text,
+    let subject_ids: Vec<String> = subjects.iter().map(|(s, _)| s.clone()).collect();
+    let mut items = Vec::new();
+    for (_, opened) in subjects {
+        for Opened {
+            row,
+            contact,
             raw_text,
-            language: row.language,
-            channel: row.channel,
-            component: row.component,
-            region: row.region,
-            journey_stage: row.journey_stage,
-            touchpoint: row.touchpoint,
-            survey_id: row.survey_id,
-            question_id: row.question_id,
-            contact: contact.map(|c| ExportedContact {
-                name: c.name,
-                email: c.email,
-                phone: c.phone,
-            }),
-            consent_text: row.consent_text,
-            consent_at: row.consent_at.map(rfc3339),
-            occurred_at: rfc3339(row.occurred_at),
-            received_at: rfc3339(row.received_at),
-        });
+        } in opened
+        {
+            items.push(ExportedItem {
+                id: row.id,
+                kind: row.kind,
+                score: row.score,
+                text: row.text,
+                raw_text,
+                language: row.language,
+                channel: row.channel,
+                component: row.component,
+                region: row.region,
+                journey_stage: row.journey_stage,
+                touchpoint: row.touchpoint,
+                survey_id: row.survey_id,
+                question_id: row.question_id,
+                contact: contact.map(|c| ExportedContact {
+                    name: c.name,
+                    email: c.email,
+                    phone: c.phone,
+                }),
+                consent_text: row.consent_text,
+                consent_at: row.consent_at.map(rfc3339),
+                occurred_at: rfc3339(row.occurred_at),
+                received_at: rfc3339(row.received_at),
+            });
+        }
     }
+    items.sort_by(|a, b| a.id.cmp(&b.id));
     audit.action = "subject.export".into();
     audit.class = DataClass::Contact;
-    audit.record = Some(subject.clone());
-    audit.detail = serde_json::json!({ "items": items.len() });
+    audit.record = Some(first.clone());
+    audit.detail = serde_json::json!({ "items": items.len(), "subjects": subject_ids });
     tx.audit(audit).await?;
     tx.commit().await?;
     Ok(Some(SubjectExport {
-        subject_id: subject,
+        subject_id: first,
+        subject_ids,
         exported_at: rfc3339(crate::storage::now_ms()),
         items,
     }))
 }
 
-/// Erases the person: their data key, their index entries, and on their
+/// Erases the person: their data keys, their index entries, and on their
 /// feedback the contact, raw text and consent (or, with `delete_feedback`,
 /// the rows themselves). One transaction, audited. `None` if we hold
 /// nothing about them.
@@ -250,50 +327,56 @@ pub async fn erase(
     mut audit: AuditRecord,
 ) -> Result<Option<EraseReport>> {
     let mut tx = store.begin().await?;
-    let Some(subject) = tx.subject_by(ring, who).await? else {
+    let subjects: Vec<String> = tx
+        .subjects_of(ring, who)
+        .await?
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    let Some(first) = subjects.first().cloned() else {
         return Ok(None);
     };
-    let (anonymised, deleted) = if delete_feedback {
-        let n = tx
+    let mut report = EraseReport {
+        subject_id: first.clone(),
+        subjects_erased: 0,
+        feedback_anonymised: 0,
+        feedback_deleted: 0,
+        identifiers_removed: 0,
+        key_deleted: false,
+    };
+    for subject in &subjects {
+        if delete_feedback {
+            report.feedback_deleted += tx
+                .execute("DELETE FROM feedback WHERE subject_id = $1", args![subject])
+                .await?;
+        } else {
+            report.feedback_anonymised += tx
+                .execute(
+                    "UPDATE feedback SET contact_sealed = NULL, raw_text_sealed = NULL, \
+                     consent_text = NULL, consent_at = NULL, subject_id = NULL WHERE subject_id = $1",
+                    args![subject],
+                )
+                .await?;
+        }
+        report.identifiers_removed += tx
             .execute(
-                "DELETE FROM feedback WHERE subject_id = $1",
-                args![&subject],
+                "DELETE FROM subject_index WHERE subject_id = $1",
+                args![subject],
             )
             .await?;
-        (0, n)
-    } else {
-        let n = tx
-            .execute(
-                "UPDATE feedback SET contact_sealed = NULL, raw_text_sealed = NULL, \
-                 consent_text = NULL, consent_at = NULL, subject_id = NULL WHERE subject_id = $1",
-                args![&subject],
-            )
+        report.subjects_erased += tx
+            .execute("DELETE FROM subjects WHERE id = $1", args![subject])
             .await?;
-        (n, 0)
-    };
-    let identifiers = tx
-        .execute(
-            "DELETE FROM subject_index WHERE subject_id = $1",
-            args![&subject],
-        )
-        .await?;
-    let keys = tx
-        .execute("DELETE FROM subjects WHERE id = $1", args![&subject])
-        .await?;
-    let report = EraseReport {
-        subject_id: subject.clone(),
-        feedback_anonymised: anonymised,
-        feedback_deleted: deleted,
-        identifiers_removed: identifiers,
-        key_deleted: keys > 0,
-    };
+    }
+    report.key_deleted = report.subjects_erased == subjects.len() as u64;
     audit.action = "subject.erase".into();
     audit.class = DataClass::Contact;
-    audit.record = Some(subject);
+    audit.record = Some(first);
     audit.detail = serde_json::json!({
-        "feedback_anonymised": anonymised,
-        "feedback_deleted": deleted,
-        "identifiers_removed": identifiers,
+        "subjects": subjects,
+        "feedback_anonymised": report.feedback_anonymised,
+        "feedback_deleted": report.feedback_deleted,
+        "identifiers_removed": report.identifiers_removed,
         "delete_feedback": delete_feedback,
     });
     tx.audit(audit).await?;

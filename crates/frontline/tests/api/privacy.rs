@@ -488,6 +488,73 @@ async fn a_person_is_exported_and_erased_by_email_or_phone() {
 }
 
 #[tokio::test]
+async fn a_person_under_two_subjects_is_exported_and_erased_whole() {
+    let app = spawn_app().await;
+    let consent = json!({"given": true, "text": "ok"});
+    // An email alone, a phone alone, then both together: two subjects.
+    for contact in [
+        json!({"email": "lee@example.com"}),
+        json!({"phone": "+14155552690"}),
+        json!({"email": "lee@example.com", "phone": "+14155552690"}),
+    ] {
+        post(
+            &app,
+            json!({"kind": "comment", "text": "Hi", "contact": contact, "consent": consent}),
+        )
+        .await;
+    }
+    assert_eq!(
+        scalar_i64(&app, "SELECT COUNT(*) AS n FROM subjects", vec![]).await,
+        2
+    );
+    let (s, body) = json(
+        app.post_json(
+            "/api/v1/subjects/export",
+            &app.admin_token,
+            &json!({"email": "lee@example.com"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["subject_ids"].as_array().unwrap().len(), 2, "{body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 3, "{body}");
+    let (s, report) = json(
+        app.post_json(
+            "/api/v1/subjects/erase",
+            &app.admin_token,
+            &json!({"email": "lee@example.com"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["subjects_erased"], 2);
+    assert_eq!(report["feedback_anonymised"], 3);
+    assert_eq!(report["identifiers_removed"], 2);
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/subjects/export",
+            &app.admin_token,
+            &json!({"phone": "+14155552690"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 404);
+    assert_eq!(
+        scalar_i64(
+            &app,
+            "SELECT COUNT(*) AS n FROM feedback WHERE contact_sealed IS NOT NULL",
+            vec![]
+        )
+        .await,
+        0
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn keys_rotate_rewraps_every_subject_and_contacts_still_open() {
     let app = spawn_app().await;
     let mut ids = Vec::new();
