@@ -114,10 +114,7 @@ enum ContactFate {
 const TRUE_ISH: &[&str] = &["true", "yes", "y", "1", "on", "x", "opt-in", "opted in"];
 
 fn map_generic(r: &Record, consent_default: Option<&str>) -> Result<Mapped, String> {
-    let score = r
-        .get(&["score", "rating"])
-        .map(parse_score)
-        .transpose()?;
+    let score = r.get(&["score", "rating"]).map(parse_score).transpose()?;
     let kind = r
         .get(&["kind", "type"])
         .unwrap_or(if score.is_some() { "" } else { "comment" })
