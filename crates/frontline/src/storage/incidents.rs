@@ -127,9 +127,10 @@ pub enum UpdateRefusal {
     Store(#[from] StoreError),
 }
 
-const INCIDENT_COLUMNS: &str = "id, title, severity, impact, status, components, segments, \
+pub(super) const INCIDENT_COLUMNS: &str =
+    "id, title, severity, impact, status, components, segments, \
 created_by, created_at, updated_at, monitoring_at, resolved_at";
-const UPDATE_COLUMNS: &str = "id, incident_id, status, body, component_status, \
+pub(super) const UPDATE_COLUMNS: &str = "id, incident_id, status, body, component_status, \
 affected_components, drafted_by, created_at, published_at, published_by";
 
 fn corrupt(what: &str) -> StoreError {
@@ -145,7 +146,7 @@ fn to_json<T: Serialize>(v: &T) -> Result<String> {
 }
 
 impl Incident {
-    fn from_row(r: &Row, team: Vec<TeamMember>) -> Result<Self> {
+    pub(super) fn from_row(r: &Row, team: Vec<TeamMember>) -> Result<Self> {
         Ok(Self {
             id: r.get("id")?,
             title: r.get("title")?,
@@ -180,7 +181,7 @@ impl TimelineEntry {
 }
 
 impl IncidentUpdate {
-    fn from_row(r: &Row, approvals: Vec<Approval>, severity: Severity) -> Result<Self> {
+    pub(super) fn from_row(r: &Row, approvals: Vec<Approval>, severity: Severity) -> Result<Self> {
         let published_at = r.get::<Option<i64>>("published_at")?.map(Time);
         let component_status: BTreeMap<String, String> =
             serde_json::from_str(&r.get::<String>("component_status")?)
@@ -695,7 +696,12 @@ impl Store {
         })
         .await?;
         if publish {
-            publish_in(&mut tx, incident, &id, &by).await?;
+            match publish_in(&mut tx, &incident.id, &id, &by).await {
+                // The severity was raised meanwhile: it stays a draft.
+                Ok(()) | Err(UpdateRefusal::NeedsApproval(_)) => {}
+                Err(UpdateRefusal::Store(e)) => return Err(e.into()),
+                Err(e) => return Err(StoreError::Corrupt(e.to_string()).into()),
+            }
         }
         tx.commit().await?;
         self.incident_update(incident, &id)
@@ -775,13 +781,8 @@ impl Store {
         if current.published_at.is_some() {
             return Err(UpdateRefusal::AlreadyPublished);
         }
-        if !current.approvals_missing.is_empty() {
-            return Err(UpdateRefusal::NeedsApproval(
-                current.approvals_missing.join(" and "),
-            ));
-        }
         let mut tx = self.begin().await?;
-        publish_in(&mut tx, incident, update, &by).await?;
+        publish_in(&mut tx, &incident.id, update, &by).await?;
         tx.commit().await?;
         Ok(self
             .incident_update(incident, update)
@@ -804,20 +805,51 @@ fn status_times(old: &Incident, status: IncidentStatus, now: i64) -> (Option<i64
     (monitoring, resolved)
 }
 
+/// Publishes a draft inside `tx`. The incident and the approvals are read
+/// in the same transaction, so a severity raised or an approval given
+/// meanwhile counts. The draft is claimed (published_at set where it was
+/// unset) before any component changes, so it is published once.
 async fn publish_in(
     tx: &mut Tx,
-    incident: &Incident,
+    incident_id: &str,
     update: &str,
     by: &AuditRecord,
-) -> Result<(), StoreError> {
+) -> Result<(), UpdateRefusal> {
     let now = now_ms();
     let row = tx
         .fetch_optional(
-            "SELECT status, component_status FROM incident_updates WHERE id = $1 AND published_at IS NULL",
+            &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = $1"),
+            args![incident_id],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let incident = Incident::from_row(&row, vec![])?;
+    if incident.severity.needs_approval() {
+        let given: Vec<String> = tx
+            .fetch_all(
+                "SELECT role FROM incident_update_approvals WHERE update_id = $1",
+                args![update],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get::<String>("role"))
+            .collect::<Result<_>>()?;
+        let missing: Vec<&str> = APPROVING_ROLES
+            .iter()
+            .copied()
+            .filter(|r| !given.iter().any(|g| g == r))
+            .collect();
+        if !missing.is_empty() {
+            return Err(UpdateRefusal::NeedsApproval(missing.join(" and ")));
+        }
+    }
+    let row = tx
+        .fetch_optional(
+            "SELECT status, component_status FROM incident_updates WHERE id = $1",
             args![update],
         )
         .await?
-        .ok_or(StoreError::Conflict("a published update"))?;
+        .ok_or(StoreError::NotFound)?;
     let status = IncidentStatus::from_db(&row.get::<String>("status")?)
         .ok_or_else(|| corrupt("update status"))?;
     let wanted: BTreeMap<String, String> =
@@ -834,27 +866,14 @@ async fn publish_in(
         else {
             continue;
         };
-        let old_status: String = c.get("status")?;
         affected.push(AffectedComponent {
             code: component.clone(),
             name: c.get("name")?,
-            old_status: old_status.clone(),
+            old_status: c.get("status")?,
             new_status: new_status.clone(),
         });
-        if old_status != *new_status {
-            tx.execute(
-                "UPDATE components SET status = $1, updated_at = $2 WHERE id = $3",
-                args![new_status, now, component],
-            )
-            .await?;
-            tx.execute(
-                "INSERT INTO component_status_log (component_id, status, at) VALUES ($1, $2, $3)",
-                args![component, new_status, now],
-            )
-            .await?;
-        }
     }
-    let n = tx
+    let claimed = tx
         .execute(
             "UPDATE incident_updates SET published_at = $1, published_by = $2, affected_components = $3
              WHERE id = $4 AND published_at IS NULL",
@@ -866,18 +885,30 @@ async fn publish_in(
             ],
         )
         .await?;
-    if n == 0 {
-        return Err(StoreError::Conflict("a published update"));
+    if claimed == 0 {
+        return Err(UpdateRefusal::AlreadyPublished);
     }
-    let (monitoring_at, resolved_at) = status_times(incident, status, now);
+    for a in affected.iter().filter(|a| a.old_status != a.new_status) {
+        tx.execute(
+            "UPDATE components SET status = $1, updated_at = $2 WHERE id = $3",
+            args![&a.new_status, now, &a.code],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO component_status_log (component_id, status, at) VALUES ($1, $2, $3)",
+            args![&a.code, &a.new_status, now],
+        )
+        .await?;
+    }
+    let (monitoring_at, resolved_at) = status_times(&incident, status, now);
     tx.execute(
         "UPDATE incidents SET status = $1, updated_at = $2, monitoring_at = $3, resolved_at = $4 WHERE id = $5",
-        args![status.as_str(), now, monitoring_at, resolved_at, &incident.id],
+        args![status.as_str(), now, monitoring_at, resolved_at, incident_id],
     )
     .await?;
     if status != incident.status {
         tx.timeline(
-            &incident.id,
+            incident_id,
             "status",
             &format!("Status {} → {}", incident.status, status),
             &by.actor,
@@ -885,7 +916,7 @@ async fn publish_in(
         .await?;
     }
     tx.timeline(
-        &incident.id,
+        incident_id,
         "update_published",
         &format!("Update {update} published ({status})"),
         &by.actor,
@@ -895,7 +926,7 @@ async fn publish_in(
         action: "incident.update.publish".into(),
         class: DataClass::Notices,
         record: Some(update.to_owned()),
-        detail: serde_json::json!({ "incident": incident.id, "status": status.as_str() }),
+        detail: serde_json::json!({ "incident": incident_id, "status": status.as_str() }),
         ..by.clone()
     })
     .await?;

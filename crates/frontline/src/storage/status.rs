@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::incidents::{Incident, IncidentUpdate, Time};
+use super::incidents::{Incident, IncidentUpdate, Time, INCIDENT_COLUMNS, UPDATE_COLUMNS};
 use super::{now_ms, AuditRecord, Result, Row, Store, StoreError, Tx};
 use crate::args;
 use crate::domain::incident::{ComponentStatus, MaintenanceStatus};
@@ -596,30 +596,44 @@ impl Store {
     }
 
     /// Incidents with at least one published update, newest first, each
-    /// with its published updates only.
+    /// with its published updates only (newest first). Two queries, however
+    /// many incidents: the public pages read this on every request.
     pub async fn public_incidents(&self, limit: i64) -> Result<Vec<PublicIncident>> {
-        let rows = self
+        const ANNOUNCED: &str = "SELECT i.id FROM incidents i WHERE EXISTS
+             (SELECT 1 FROM incident_updates u WHERE u.incident_id = i.id AND u.published_at IS NOT NULL)
+             ORDER BY i.created_at DESC, i.id DESC LIMIT $1";
+        let incidents = self
             .fetch_all(
-                "SELECT i.id FROM incidents i WHERE EXISTS
-                 (SELECT 1 FROM incident_updates u WHERE u.incident_id = i.id AND u.published_at IS NOT NULL)
-                 ORDER BY i.created_at DESC, i.id DESC LIMIT $1",
+                &format!(
+                    "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id IN ({ANNOUNCED})
+                     ORDER BY created_at DESC, id DESC"
+                ),
                 args![limit],
             )
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let id: String = r.get("id")?;
-            let Some(incident) = self.incident(&id).await? else {
-                continue;
-            };
-            let mut updates: Vec<IncidentUpdate> = self
-                .incident_updates(&incident)
-                .await?
-                .into_iter()
-                .filter(|u| u.published_at.is_some())
-                .collect();
-            updates.sort_by(|a, b| b.published_at.cmp(&a.published_at).then(b.id.cmp(&a.id)));
-            out.push(PublicIncident { incident, updates });
+        let updates = self
+            .fetch_all(
+                &format!(
+                    "SELECT {UPDATE_COLUMNS} FROM incident_updates
+                     WHERE published_at IS NOT NULL AND incident_id IN ({ANNOUNCED})
+                     ORDER BY published_at DESC, id DESC"
+                ),
+                args![limit],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(incidents.len());
+        for r in &incidents {
+            let incident = Incident::from_row(r, vec![])?;
+            let mut mine = Vec::new();
+            for u in &updates {
+                if u.get::<String>("incident_id")? == incident.id {
+                    mine.push(IncidentUpdate::from_row(u, vec![], incident.severity)?);
+                }
+            }
+            out.push(PublicIncident {
+                incident,
+                updates: mine,
+            });
         }
         Ok(out)
     }

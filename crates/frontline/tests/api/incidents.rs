@@ -488,3 +488,39 @@ async fn sev3_updates_publish_at_once_and_corrections_are_new_updates() {
     assert_eq!(list.as_array().unwrap().len(), 2, "nothing half-stored");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn raising_the_severity_after_drafting_makes_publishing_wait_for_approval() {
+    let app = spawn_app().await;
+    let comms = create_token(&app.store, "communications").await;
+    let legal = create_token(&app.store, "legal").await;
+    let inc = declare(
+        &app,
+        &app.admin_token,
+        json!({"title": "Odd logins", "severity": "SEV3"}),
+    )
+    .await;
+    let path = format!("/api/v1/incidents/{}", inc["id"].as_str().unwrap());
+    let (s, draft) = post(
+        &app,
+        &format!("{path}/updates"),
+        &comms,
+        json!({"status": "investigating", "body": "Looking into it.", "draft": true}),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let uid = draft["id"].as_str().unwrap();
+    let (s, _) = patch(&app, &path, &app.admin_token, json!({"severity": "SEV1"})).await;
+    assert_eq!(s, 200);
+    let publish = format!("{path}/updates/{uid}/publish");
+    let (s, err) = post(&app, &publish, &comms, json!({})).await;
+    assert_eq!(s, 409, "{err}");
+    for t in [&comms, &legal] {
+        let (s, _) = post(&app, &format!("{path}/updates/{uid}/approve"), t, json!({})).await;
+        assert_eq!(s, 200);
+    }
+    let (s, done) = post(&app, &publish, &comms, json!({})).await;
+    assert_eq!(s, 200, "{done}");
+    assert_eq!(done["state"], "published");
+    app.stop().await;
+}

@@ -226,7 +226,7 @@ fn parse_team(
     Ok(out)
 }
 
-fn refusal(e: IncidentRefusal) -> ApiError {
+pub(crate) fn refusal(e: IncidentRefusal) -> ApiError {
     match e {
         IncidentRefusal::UnknownComponent | IncidentRefusal::UnknownUser => {
             ApiError::Unprocessable {

@@ -13,7 +13,7 @@ use super::{error_page, page};
 use crate::domain::incident::{ComponentStatus, Impact, IncidentStatus, Severity, APPROVING_ROLES};
 use crate::domain::{Action, DataClass, Grant};
 use crate::http::api::incidents::{
-    approve, find, note, parse_new, publish, write_update, NewIncidentBody, UpdateBody,
+    approve, find, note, parse_new, publish, refusal, write_update, NewIncidentBody, UpdateBody,
 };
 use crate::http::error::{ApiError, ApiQuery};
 use crate::http::guard::{Auth, Need, Route};
@@ -132,10 +132,7 @@ async fn declare(
             .store
             .create_incident(&new, p.audit("incident.create", DataClass::Incidents, None))
             .await
-            .map_err(|e| ApiError::Unprocessable {
-                code: "unknown_reference",
-                detail: e.to_string(),
-            })?;
+            .map_err(refusal)?;
         state.events.publish(
             "incident.created",
             DataClass::Incidents,
