@@ -477,6 +477,10 @@ async fn the_status_page_is_plain_html_localised_with_90_days_per_component() {
         "no third-party assets"
     );
     assert!(html.contains("<html lang=\"en\" dir=\"ltr\">"));
+    assert!(
+        html.contains("rel=\"alternate\" type=\"application/atom+xml\""),
+        "feeds are discoverable"
+    );
     assert!(html.contains("Major system outage"), "overall status");
     assert!(html.contains("Sign-in failures") && html.contains("Identified"));
     assert!(
@@ -641,6 +645,10 @@ async fn the_dashboard_shows_incidents_and_approve_and_publish_buttons_by_role()
         .unwrap();
     assert!(!html.contains("Approve as communications"), "approved once");
     assert!(html.contains("Waiting for: legal"));
+    assert!(
+        html.contains("Approved for communications by Cora Comms"),
+        "names, not ids"
+    );
 
     let (lars, _) = app.browser_session("lars@example.com", PASSWORD).await;
     let html = lars

@@ -191,13 +191,24 @@ async fn show(
             })
             .collect();
         let components: Vec<_> = components.into_iter().filter(|c| !c.is_group).collect();
+        // Staff names (never email addresses) for the ids in the timeline.
+        let mut names: std::collections::BTreeMap<String, String> = state
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .map(|u| (u.id.to_string(), u.name))
+            .collect();
+        for t in state.store.list_tokens().await? {
+            names.insert(t.id, format!("{} (API token)", t.name));
+        }
         Ok::<_, ApiError>(page(
             &state,
             &p,
             "/incidents",
             "incident.html",
             context! {
-                incident, timeline, updates, component_names, components,
+                incident, timeline, updates, component_names, components, names,
                 notice => n.notice,
                 my_role => p.role,
                 can_note => p.can(DataClass::Incidents, Action::Modify),
