@@ -156,7 +156,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 /// Parses JSON, naming the path of the field that does not fit.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    serde_path_to_error::deserialize(&mut de).map_err(json_error)
+}
+
+/// Reads an already parsed JSON value, naming the field that does not fit.
+pub fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(json_error)
+}
+
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    {
         let path = e.path().to_string();
         let inner = e.into_inner();
         // serde_json's message may quote the offending value; drop it, since
@@ -175,7 +184,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             code: "invalid_body",
             detail,
         }
-    })
+    }
 }
 
 fn sanitize_serde_message(msg: &str) -> String {

@@ -170,6 +170,49 @@ pub struct LinkClaim {
 }
 
 impl Tx {
+    /// Inserts rows of equal width with as few statements as the
+    /// databases' parameter limits allow.
+    async fn insert_rows(&mut self, head: &str, tail: &str, rows: Vec<Vec<Value>>) -> Result<()> {
+        let Some(width) = rows.first().map(Vec::len) else {
+            return Ok(());
+        };
+        let per_statement = (2000 / width.max(1)).clamp(1, 100);
+        let postgres = self.is_postgres();
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+            let mut sql = String::with_capacity(head.len() + chunk.len() * width * 5);
+            sql.push_str(head);
+            let mut n = 0;
+            for (i, row) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push('(');
+                for j in 0..row.len() {
+                    n += 1;
+                    if j > 0 {
+                        sql.push(',');
+                    }
+                    // SQLite looks named parameters up one by one (a linear
+                    // scan each): thousands of `$N` cost more than the
+                    // insert. Anonymous `?` bind by position.
+                    if postgres {
+                        sql.push('$');
+                        sql.push_str(&n.to_string());
+                    } else {
+                        sql.push('?');
+                    }
+                }
+                sql.push(')');
+            }
+            sql.push_str(tail);
+            self.execute(&sql, chunk.into_iter().flatten().collect())
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Spends a single-use link, or fails if it was spent already.
     pub async fn claim_link(&mut self, c: &LinkClaim) -> Result<()> {
         let n = self
@@ -272,6 +315,8 @@ impl Tx {
         let mut cache = KeyCache::default();
         let mut out = Vec::with_capacity(items.len());
         let mut seen_keys: HashMap<String, String> = HashMap::new();
+        let mut rows: Vec<Vec<Value>> = Vec::with_capacity(items.len());
+        let mut indicator_rows: Vec<Vec<Value>> = Vec::new();
         for item in items {
             if let Some(key) = &item.idempotency_key {
                 if let Some(id) = seen_keys.get(key) {
@@ -321,52 +366,54 @@ impl Tx {
                 subject = Some(s);
             }
             let bytes = |b: Option<Vec<u8>>| b.map_or(Value::NullBytes, Value::Bytes);
-            self.execute(
-                &format!(
-                    "INSERT INTO feedback ({COLUMNS}, search_text, idempotency_key) VALUES \
-                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
-                ),
-                vec![
-                    Value::from(&id),
-                    item.kind.clone().into(),
-                    item.score.into(),
-                    item.text.clone().into(),
-                    item.language.clone().into(),
-                    item.channel.clone().into(),
-                    item.component.clone().into(),
-                    item.region.clone().into(),
-                    item.journey_stage.clone().into(),
-                    item.touchpoint.clone().into(),
-                    item.survey_id.clone().into(),
-                    item.question_id.clone().into(),
-                    item.submission_id.clone().into(),
-                    subject.into(),
-                    bytes(contact_sealed),
-                    bytes(raw_sealed),
-                    item.consent_text.clone().into(),
-                    item.consent_at.into(),
-                    item.pii.clone().into(),
-                    item.client_ip.clone().into(),
-                    item.user_agent.clone().into(),
-                    item.occurred_at.into(),
-                    item.received_at.into(),
-                    item.topic.clone().into(),
-                    item.sentiment.map_or(Value::NullF64, Value::F64),
-                    item.search_text.clone().into(),
-                    item.idempotency_key.clone().into(),
-                ],
-            )
-            .await?;
+            rows.push(vec![
+                Value::from(&id),
+                item.kind.clone().into(),
+                item.score.into(),
+                item.text.clone().into(),
+                item.language.clone().into(),
+                item.channel.clone().into(),
+                item.component.clone().into(),
+                item.region.clone().into(),
+                item.journey_stage.clone().into(),
+                item.touchpoint.clone().into(),
+                item.survey_id.clone().into(),
+                item.question_id.clone().into(),
+                item.submission_id.clone().into(),
+                subject.into(),
+                bytes(contact_sealed),
+                bytes(raw_sealed),
+                item.consent_text.clone().into(),
+                item.consent_at.into(),
+                item.pii.clone().into(),
+                item.client_ip.clone().into(),
+                item.user_agent.clone().into(),
+                item.occurred_at.into(),
+                item.received_at.into(),
+                item.topic.clone().into(),
+                item.sentiment.map_or(Value::NullF64, Value::F64),
+                item.search_text.clone().into(),
+                item.idempotency_key.clone().into(),
+            ]);
             for (kind, key, defanged) in &item.indicators {
-                self.execute(
-                    "INSERT INTO feedback_indicators (feedback_id, kind, key, defanged, occurred_at)
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (feedback_id, key) DO NOTHING",
-                    args![&id, kind, key, defanged, item.occurred_at],
-                )
-                .await?;
+                indicator_rows.push(args![&id, kind, key, defanged, item.occurred_at]);
             }
             out.push(Stored::Created { id });
         }
+        // Many rows per statement: one round trip per hundred items, not one
+        // per item.
+        self.insert_rows(
+            &format!("INSERT INTO feedback ({COLUMNS}, search_text, idempotency_key) VALUES "),
+            "",
+            rows,
+        )
+        .await?;
+        self.insert_rows(
+            "INSERT INTO feedback_indicators (feedback_id, kind, key, defanged, occurred_at) VALUES ",
+            " ON CONFLICT (feedback_id, key) DO NOTHING",
+            indicator_rows,
+        )
+        .await?;
         Ok(out)
     }
 }

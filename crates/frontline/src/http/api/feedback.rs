@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Principal;
 use crate::domain::user::mask_email;
 use crate::domain::{Action, DataClass, Grant};
-use crate::http::error::{parse_json, ApiError, ApiJson, ApiQuery};
+use crate::http::error::{from_json_value, ApiError, ApiJson, ApiQuery};
 use crate::http::guard::{Auth, Need, Route};
 use crate::http::AppState;
 use crate::intake::{FeedbackInput, Policy};
@@ -161,7 +161,7 @@ async fn batch(
                     code: "invalid_body",
                     detail: e,
                 })?;
-                let input: FeedbackInput = parse_json(value.to_string().as_bytes())?;
+                let input: FeedbackInput = from_json_value(value)?;
                 preparer
                     .prepare(input, &policy, None)
                     .map_err(ApiError::from)
