@@ -746,3 +746,133 @@ async fn the_dashboard_shows_incidents_and_approve_and_publish_buttons_by_role()
     );
     app.stop().await;
 }
+
+/// A chromedriver process, stopped when dropped.
+struct Driver {
+    child: std::process::Child,
+    url: String,
+    profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// chromedriver on a free port, or None where it is not installed.
+async fn chromedriver() -> Option<Driver> {
+    use std::process::{Command, Stdio};
+    let found = Command::new("chromedriver")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have chromium and chromium-driver"
+        );
+        eprintln!("status page browser test passed over: no chromedriver");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let driver = Driver {
+        child: Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+        url: format!("http://127.0.0.1:{port}"),
+        profile: tempfile::tempdir().ok()?,
+    };
+    for _ in 0..100 {
+        if reqwest::get(format!("{}/status", driver.url)).await.is_ok() {
+            return Some(driver);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+#[tokio::test]
+async fn on_a_phone_the_status_page_fits_loads_nothing_foreign_and_reads_right_to_left_in_persian()
+{
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    fixture(&app).await;
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-background-networking", "--disable-sync",
+                "--window-size=390,844",
+                format!("--user-data-dir={}", driver.profile.path().display()),
+            ]
+        }),
+    );
+    let client =
+        fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await
+            .expect("browser session");
+    let shots =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for (lang, dir) in [("en", "ltr"), ("fa", "rtl")] {
+        client
+            .goto(&app.url(&format!("/status?lang={lang}")))
+            .await
+            .unwrap();
+        let facts = client
+            .execute(
+                "const cells = [...document.querySelectorAll('.day')];
+                 return {
+                   overflow: document.documentElement.scrollWidth - window.innerWidth,
+                   cells: cells.length,
+                   narrowest: Math.min(...cells.map(c => c.getBoundingClientRect().width)),
+                   direction: getComputedStyle(document.body).direction,
+                   foreign: performance.getEntriesByType('resource')
+                     .filter(r => !r.name.startsWith(location.origin)).length,
+                   styled: getComputedStyle(document.querySelector('.overall')).color,
+                 };",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            facts["overflow"].as_f64().unwrap() <= 0.0,
+            "{lang}: fits the phone: {facts}"
+        );
+        assert_eq!(facts["cells"], 3 * 90, "{facts}");
+        assert!(
+            facts["narrowest"].as_f64().unwrap() > 0.5,
+            "{lang}: every day visible: {facts}"
+        );
+        assert_eq!(facts["direction"], dir, "{facts}");
+        assert_eq!(facts["foreign"], 0, "nothing from other sites: {facts}");
+        assert_eq!(
+            facts["styled"], "rgb(255, 255, 255)",
+            "the stylesheet applied: {facts}"
+        );
+        std::fs::write(
+            shots.join(format!("status-{lang}.png")),
+            client.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    }
+    client.close().await.unwrap();
+    app.stop().await;
+}
