@@ -356,6 +356,29 @@ impl Store {
         })
     }
 
+    /// Reports per minute in a series between two times (ms): (minute, n).
+    pub async fn series_minutes(
+        &self,
+        key: &SeriesKey,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<(i64, i64)>> {
+        let (filter, mut args) = series_filter(key, since);
+        args.push(until.into());
+        let n = args.len();
+        self.fetch_all(
+            &format!(
+                "SELECT f.occurred_at / 60000 AS minute, COUNT(*) AS n FROM feedback f
+                 WHERE {filter} AND f.occurred_at < ${n} GROUP BY f.occurred_at / 60000 ORDER BY minute"
+            ),
+            args,
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.get("minute")?, r.get("n")?)))
+        .collect()
+    }
+
     pub async fn save_detector_state(&self, name: &str, state: &str, minute: i64) -> Result<()> {
         self.execute(
             "INSERT INTO detector_state (name, state, minute, updated_at) VALUES ($1, $2, $3, $4)

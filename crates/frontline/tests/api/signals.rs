@@ -121,6 +121,34 @@ async fn a_phishing_wave_becomes_a_signal_within_seconds_with_its_evidence() {
         "{view}"
     );
 
+    // The dashboard shows it: the list, then the signal with its chart,
+    // quotes, indicators and actions.
+    let (browser, _) = app
+        .browser_session(&app.admin_email, crate::helpers::PASSWORD)
+        .await;
+    let list = browser
+        .get(app.url("/signals?status=open"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains(&format!("/signals/{id}")), "{list}");
+    let page = browser
+        .get(app.url(&format!("/signals/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<svg") && page.contains("class=\"bar\"") && page.contains("class=\"fired\"")
+    );
+    assert!(page.contains("secure-login[.]example[.]net"));
+    assert!(page.contains("冒充") && page.contains("Acknowledge"));
+
     // Acknowledge, then dismiss with a reason; a viewer may do neither.
     let viewer = create_token(&app.store, "analyst").await;
     let resp = app

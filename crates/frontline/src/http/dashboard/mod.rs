@@ -5,6 +5,7 @@ mod admin;
 mod feedback;
 mod incidents;
 mod login;
+mod signals;
 
 use std::convert::Infallible;
 
@@ -55,6 +56,14 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
         ),
         ("form.html", include_str!("../../../templates/form.html")),
         (
+            "signals.html",
+            include_str!("../../../templates/signals.html"),
+        ),
+        (
+            "signal.html",
+            include_str!("../../../templates/signal.html"),
+        ),
+        (
             "feedback_list.html",
             include_str!("../../../templates/feedback_list.html"),
         ),
@@ -78,7 +87,10 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
             "privacy.html",
             include_str!("../../../templates/privacy.html"),
         ),
-        ("status.html", include_str!("../../../templates/status.html")),
+        (
+            "status.html",
+            include_str!("../../../templates/status.html"),
+        ),
         (
             "incidents.html",
             include_str!("../../../templates/incidents.html"),
@@ -109,7 +121,10 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
         for entry in std::fs::read_dir(dir).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-            assert!(env.get_template(&name).is_ok(), "{name} is not registered in templates()");
+            assert!(
+                env.get_template(&name).is_ok(),
+                "{name} is not registered in templates()"
+            );
         }
     }
 }
@@ -122,6 +137,7 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::POST, "/logout", Need::SignedIn, login::logout),
     ];
     routes.extend(feedback::routes());
+    routes.extend(signals::routes());
     routes.extend(incidents::routes());
     routes.extend(admin::routes());
     routes
@@ -172,6 +188,7 @@ fn nav(p: &Principal, current: &str) -> Vec<NavItem> {
     [
         ("/", "Overview", None),
         ("/feedback", "Feedback", Some(feedback)),
+        ("/signals", "Signals", Some(feedback)),
         ("/surveys", "Surveys", Some(feedback)),
         ("/incidents", "Incidents", Some(incidents)),
         ("/components", "Status page", Some(notices)),
