@@ -318,6 +318,19 @@ async fn the_v2_api_has_statuspage_shapes_and_shows_only_what_is_public() {
     .await;
     let unresolved = public(&app, "/api/v2/incidents/unresolved.json").await;
     assert_eq!(unresolved["incidents"], json!([]));
+    let html = app
+        .client
+        .get(app.url("/status"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Past incidents") && html.contains(&format!("id=\"{}\"", f.public_incident)),
+        "a resolved incident stays on the page, where its shortlink points"
+    );
     let all = public(&app, "/api/v2/incidents.json").await;
     let inc = &all["incidents"][0];
     check_incident(inc, false);

@@ -615,28 +615,40 @@ async fn build_page(state: &AppState, lang: &str) -> Result<Response, ApiError> 
             });
         }
     }
-    let incidents: Vec<EventView> = s
-        .unresolved()
-        .map(|i| {
-            let status = Snapshot::public_status(i);
-            EventView {
-                id: i.incident.id.clone(),
-                name: i.incident.title.clone(),
-                impact: i.incident.impact.as_str(),
-                label: t(&format!("is_{}", status.as_str())),
-                when: None,
-                updates: i
-                    .updates
-                    .iter()
-                    .map(|u| UpdateView {
-                        status: u.status.as_str(),
-                        label: t(&format!("is_{}", u.status.as_str())),
-                        body: u.body.clone(),
-                        at: when(u.published_at.unwrap_or(u.created_at).0),
-                    })
-                    .collect(),
-            }
+    let event = |i: &PublicIncident| {
+        let status = Snapshot::public_status(i);
+        EventView {
+            id: i.incident.id.clone(),
+            name: i.incident.title.clone(),
+            impact: i.incident.impact.as_str(),
+            label: t(&format!("is_{}", status.as_str())),
+            when: None,
+            updates: i
+                .updates
+                .iter()
+                .map(|u| UpdateView {
+                    status: u.status.as_str(),
+                    label: t(&format!("is_{}", u.status.as_str())),
+                    body: u.body.clone(),
+                    at: when(u.published_at.unwrap_or(u.created_at).0),
+                })
+                .collect(),
+        }
+    };
+    let incidents: Vec<EventView> = s.unresolved().map(event).collect();
+    // Resolved in the last 14 days, so that shortlinks lead somewhere.
+    let recent = now - 14 * DAY_MS;
+    let past: Vec<EventView> = s
+        .incidents
+        .iter()
+        .filter(|i| Snapshot::public_status(i).is_resolved())
+        .filter(|i| {
+            i.updates
+                .first()
+                .and_then(|u| u.published_at)
+                .is_some_and(|at| at.0 >= recent)
         })
+        .map(event)
         .collect();
     let maintenances: Vec<EventView> = s
         .upcoming_or_active()
@@ -682,7 +694,7 @@ async fn build_page(state: &AppState, lang: &str) -> Result<Response, ApiError> 
             lang, dir => i18n::dir(lang), t => i18n::phrases(lang), languages,
             name => s.name,
             indicator, overall => t(overall_key),
-            groups, incidents, maintenances,
+            groups, incidents, past, maintenances,
             days => DAYS,
             updated => when(now),
         },
