@@ -9,10 +9,10 @@ use serde_json::json;
 
 use crate::helpers::{spawn_app, PASSWORD};
 
-struct Driver {
+pub struct Driver {
     child: Child,
     url: String,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 impl Drop for Driver {
@@ -55,7 +55,7 @@ async fn chromedriver() -> Option<Driver> {
     let driver = Driver {
         child,
         url,
-        _profile: tempfile::tempdir().ok()?,
+        profile: tempfile::tempdir().ok()?,
     };
     for _ in 0..100 {
         if reqwest::get(format!("{}/status", driver.url)).await.is_ok() {
@@ -66,18 +66,11 @@ async fn chromedriver() -> Option<Driver> {
     panic!("chromedriver did not start");
 }
 
-pub fn screenshot_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
-}
-
-#[tokio::test]
-async fn a_browser_signs_in_and_reaches_the_live_dashboard() {
-    let Some(driver) = chromedriver().await else {
-        return;
-    };
-    let app = spawn_app().await;
+/// A headless Chromium session of the given window size, or None where
+/// chromedriver is missing (outside CI). Keep the `Driver` alive while the
+/// client is used.
+pub async fn headless(width: u32, height: u32) -> Option<(Driver, fantoccini::Client)> {
+    let driver = chromedriver().await?;
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -86,8 +79,8 @@ async fn a_browser_signs_in_and_reaches_the_live_dashboard() {
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                format!("--user-data-dir={}", driver._profile.path().display()),
+                "--disable-component-update", "--disable-sync", format!("--window-size={width},{height}"),
+                format!("--user-data-dir={}", driver.profile.path().display()),
             ]
         }),
     );
@@ -96,6 +89,21 @@ async fn a_browser_signs_in_and_reaches_the_live_dashboard() {
         .connect(&driver.url)
         .await
         .expect("browser session");
+    Some((driver, client))
+}
+
+pub fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+#[tokio::test]
+async fn a_browser_signs_in_and_reaches_the_live_dashboard() {
+    let Some((_driver, client)) = headless(1280, 900).await else {
+        return;
+    };
+    let app = spawn_app().await;
 
     // A deep link sends us to sign in, then on to where we were going.
     client.goto(&app.url("/admin/roles")).await.unwrap();

@@ -760,87 +760,14 @@ async fn the_dashboard_shows_incidents_and_approve_and_publish_buttons_by_role()
     app.stop().await;
 }
 
-/// A chromedriver process, stopped when dropped.
-struct Driver {
-    child: std::process::Child,
-    url: String,
-    profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// chromedriver on a free port, or None where it is not installed.
-async fn chromedriver() -> Option<Driver> {
-    use std::process::{Command, Stdio};
-    let found = Command::new("chromedriver")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have chromium and chromium-driver"
-        );
-        eprintln!("status page browser test passed over: no chromedriver");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let driver = Driver {
-        child: Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-        url: format!("http://127.0.0.1:{port}"),
-        profile: tempfile::tempdir().ok()?,
-    };
-    for _ in 0..100 {
-        if reqwest::get(format!("{}/status", driver.url)).await.is_ok() {
-            return Some(driver);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not start");
-}
-
 #[tokio::test]
 async fn on_a_phone_the_status_page_fits_loads_nothing_foreign_and_reads_right_to_left_in_persian()
 {
-    let Some(driver) = chromedriver().await else {
+    let Some((_driver, client)) = crate::browser::headless(390, 844).await else {
         return;
     };
     let app = spawn_app().await;
     fixture(&app).await;
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--no-first-run", "--disable-background-networking", "--disable-sync",
-                "--window-size=390,844",
-                format!("--user-data-dir={}", driver.profile.path().display()),
-            ]
-        }),
-    );
-    let client =
-        fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&driver.url)
-            .await
-            .expect("browser session");
     let shots =
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
