@@ -194,6 +194,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.database.url = crate::config::Secret::default();
             if let Some(a) = addr {
                 config.http.addr = a;
+                // Links the demo prints and pages show point where it listens.
+                config.http.public_url = format!("http://{a}");
             }
             crate::telemetry::init(&config);
             let store = open(&config).await?;
