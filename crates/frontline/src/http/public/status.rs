@@ -98,7 +98,11 @@ impl Snapshot {
             .iter()
             .filter_map(|i| i.updates.first().and_then(|u| u.published_at).map(|t| t.0));
         let m = self.maintenances.iter().map(|m| m.updated_at.0);
-        c.chain(i).chain(m).max().unwrap_or(0)
+        // A page with nothing on it yet is as of now, not of 1970.
+        c.chain(i)
+            .chain(m)
+            .max()
+            .unwrap_or_else(crate::storage::now_ms)
     }
 
     fn component(&self, id: &str) -> Option<&Component> {
