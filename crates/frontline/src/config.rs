@@ -221,19 +221,6 @@ impl Config {
         if self.auth.session_ttl_hours == 0 {
             return Err(bad("auth.session_ttl_hours", "must be at least 1".into()));
         }
-        for key in [
-            "auth.login_attempts_per_minute_per_account",
-            "auth.login_attempts_per_minute_per_address",
-        ] {
-            let v = if key.ends_with("account") {
-                self.auth.login_attempts_per_minute_per_account
-            } else {
-                self.auth.login_attempts_per_minute_per_address
-            };
-            if v == 0 {
-                return Err(bad(key, "must be at least 1".into()));
-            }
-        }
         for (key, days) in [
             ("retention.raw_text_days", self.retention.raw_text_days),
             ("retention.contact_days", self.retention.contact_days),
@@ -241,6 +228,14 @@ impl Config {
             (
                 "retention.purge_every_minutes",
                 self.retention.purge_every_minutes,
+            ),
+            (
+                "auth.login_attempts_per_minute_per_account",
+                self.auth.login_attempts_per_minute_per_account,
+            ),
+            (
+                "auth.login_attempts_per_minute_per_address",
+                self.auth.login_attempts_per_minute_per_address,
             ),
         ] {
             if days == 0 {
@@ -463,6 +458,20 @@ mod tests {
             e.contains("http.adress") && e.contains("unknown key"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn zero_limits_and_periods_are_refused() {
+        for var in [
+            "FRONTLINE_AUTH_LOGIN_ATTEMPTS_PER_MINUTE_PER_ACCOUNT",
+            "FRONTLINE_AUTH_LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS",
+            "FRONTLINE_RETENTION_CONTACT_DAYS",
+        ] {
+            let e = Config::load_from(None, &env(&[(var, "0")]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("at least 1") && e.contains(var), "{var}: {e}");
+        }
     }
 
     #[test]

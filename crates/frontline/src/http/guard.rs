@@ -115,7 +115,7 @@ async fn guard(
     req: Request,
     next: Next,
 ) -> Response {
-    let (mut parts, body) = req.into_parts();
+    let (parts, body) = req.into_parts();
     let principal = match authenticate(&state, &parts).await {
         Ok(Some(p)) => p,
         Ok(None) => return unauthenticated(audience, &parts),
@@ -126,16 +126,16 @@ async fn guard(
             return forbidden(&state, audience, ApiError::Forbidden(grant));
         }
     }
-    let mut req = Request::from_parts(parts.clone(), body);
+    let safe_method = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut req = Request::from_parts(parts, body);
     if let Some(expected) = principal.csrf.as_deref() {
-        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        if !safe_method {
             match check_csrf(req, expected, state.config.http.body_limit_bytes).await {
                 Ok(r) => req = r,
                 Err(e) => return forbidden(&state, audience, e),
             }
         }
     }
-    parts.extensions.insert(principal.clone());
     req.extensions_mut().insert(principal);
     next.run(req).await
 }
