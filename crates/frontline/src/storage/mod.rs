@@ -5,6 +5,7 @@
 mod audit;
 pub mod feedback;
 pub mod incidents;
+pub mod indicators;
 mod roles;
 mod sessions;
 pub mod signals;

@@ -194,3 +194,112 @@ async fn a_phishing_wave_becomes_a_signal_within_seconds_with_its_evidence() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn quoted_indicators_are_counted_and_exported_as_csv_and_stix() {
+    let app = spawn_app().await;
+    let analyst = create_token(&app.store, "security_analyst").await;
+    let mut items = phishing(6, 0).as_array().unwrap().clone();
+    items.push(json!({"kind": "complaint", "text": "I got a text from +44 7700 900123 saying my account is locked, and to pay 0.1 BTC to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"}));
+    // The customer's own number is personal data, not an indicator.
+    items.push(json!({"kind": "complaint", "text": "Please call me back, my number is +44 7700 900456, I cannot log in"}));
+    let (s, _) = json(
+        app.post_json("/api/v1/feedback/batch", &app.admin_token, &json!(items))
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+
+    let (s, list) = json(app.get("/api/v1/indicators", &analyst).await).await;
+    assert_eq!(s, 200, "{list}");
+    let list = list.as_array().unwrap();
+    let link = list
+        .iter()
+        .find(|i| i["kind"] == "url")
+        .expect("the scam link is an indicator");
+    assert_eq!(link["reports"], 6);
+    assert_eq!(link["topic"], "phishing_scam");
+    assert!(
+        link["defanged"].as_str().unwrap().starts_with("hxxp://"),
+        "{link}"
+    );
+    assert!(list
+        .iter()
+        .any(|i| i["kind"] == "phone" && i["key"].as_str().unwrap().ends_with("7700900123")));
+    assert!(
+        !list
+            .iter()
+            .any(|i| i["key"].as_str().unwrap().ends_with("7700900456")),
+        "the customer's own number is not an indicator: {list:?}"
+    );
+    let (s, only) = json(
+        app.get("/api/v1/indicators?kind=url&min_reports=2", &analyst)
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(only.as_array().unwrap().len(), 1, "{only}");
+    let (s, bad) = json(app.get("/api/v1/indicators?kind=pigeon", &analyst).await).await;
+    assert_eq!(s, 400);
+    assert_eq!(bad["code"], "invalid_query");
+
+    let csv = app.get("/api/v1/indicators/export.csv", &analyst).await;
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let body = csv.text().await.unwrap();
+    let mut lines = body.lines();
+    assert_eq!(
+        lines.next(),
+        Some("kind,value,defanged,reports,first_seen,last_seen,topic")
+    );
+    assert!(
+        body.lines().any(
+            |l| l.starts_with("url,http://secure-login.example.net/verify,hxxp://")
+                && l.contains(",6,")
+        ),
+        "{body}"
+    );
+
+    let stix = app.get("/api/v1/indicators/export.stix", &analyst).await;
+    assert_eq!(stix.status(), 200);
+    assert!(stix.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/stix+json"));
+    let bundle: Value = stix.json().await.unwrap();
+    assert_eq!(bundle["type"], "bundle");
+    let objects = bundle["objects"].as_array().unwrap();
+    let indicator = objects
+        .iter()
+        .find(|o| {
+            o["type"] == "indicator"
+                && o["pattern"] == "[url:value = 'http://secure-login.example.net/verify']"
+        })
+        .expect("the link as a STIX indicator");
+    assert_eq!(indicator["spec_version"], "2.1");
+    assert_eq!(indicator["pattern_type"], "stix");
+    assert!(indicator["id"].as_str().unwrap().starts_with("indicator--"));
+    let sighting = objects
+        .iter()
+        .find(|o| o["type"] == "sighting" && o["sighting_of_ref"] == indicator["id"])
+        .expect("its sighting");
+    assert_eq!(sighting["count"], 6);
+    assert!(objects.iter().any(|o| o["type"] == "indicator"
+        && o["pattern"]
+            .as_str()
+            .unwrap()
+            .starts_with("[x-cryptocurrency-wallet:value")));
+
+    // The analyst role (aggregates only) may not export.
+    let analyst_only = create_token(&app.store, "analyst").await;
+    assert_eq!(
+        app.get("/api/v1/indicators/export.stix", &analyst_only)
+            .await
+            .status(),
+        403
+    );
+    app.stop().await;
+}

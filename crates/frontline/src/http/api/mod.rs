@@ -4,6 +4,7 @@ mod audit;
 mod components;
 pub(crate) mod feedback;
 pub(crate) mod incidents;
+mod indicators;
 mod me;
 mod roles;
 mod signals;
@@ -29,6 +30,7 @@ pub fn routes() -> Vec<Route> {
         audit::routes(),
         feedback::routes(),
         signals::routes(),
+        indicators::routes(),
         surveys::routes(),
         incidents::routes(),
         components::routes(),
