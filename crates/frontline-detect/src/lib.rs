@@ -9,6 +9,8 @@
 //! - [`Detector`]: streaming spike detection over per-minute count series,
 //!   with seasonal baselines for counts, false-alarm control across many
 //!   series and serialisable state.
+//! - [`GrowthWatch`]: fast-growing keys (a scam link, a sender's number, a
+//!   near-duplicate message) that many customers report at once.
 //! - [`ReporterWindow`]: counts repeated reports from one reporter once per
 //!   window.
 //! - [`nab`]: the Numenta Anomaly Benchmark scorer.
@@ -34,6 +36,8 @@ mod windowed;
 pub use detector::{Alarm, Detector, DetectorConfig, SeriesId, Step, ValueModel};
 pub mod cluster;
 mod dedup;
+pub mod growth;
 pub mod nab;
 pub use cluster::{ClusterConfig, ClusterIndex};
 pub use dedup::ReporterWindow;
+pub use growth::{Growth, GrowthConfig, GrowthWatch};

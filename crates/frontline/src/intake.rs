@@ -368,11 +368,19 @@ fn report(
     for (item, s) in items.iter().zip(stored) {
         if let (Stored::Created { .. }, Some(topic)) = (s, &item.topic) {
             w.observe(crate::signals::Observation {
+                feedback_id: item.id.to_string(),
                 occurred_at: item.occurred_at,
                 topic: topic.clone(),
                 component: item.component.clone(),
                 region: item.region.clone(),
                 channel: item.channel.clone(),
+                reporter: item.contact.as_ref().and_then(crate::signals::reporter_of),
+                text: item.text.clone(),
+                indicators: item
+                    .indicators
+                    .iter()
+                    .map(|(_, key, defanged)| (key.clone(), defanged.clone()))
+                    .collect(),
             });
         }
     }

@@ -17,7 +17,11 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use frontline_detect::{Alarm, Detector, DetectorConfig};
+use frontline_detect::cluster::ClusterId;
+use frontline_detect::{
+    Alarm, ClusterConfig, ClusterIndex, Detector, DetectorConfig, GrowthConfig, GrowthWatch,
+    ReporterWindow,
+};
 use tokio::sync::{mpsc, watch};
 
 use crate::domain::DataClass;
@@ -35,14 +39,50 @@ const REPLAY_MINUTES: i64 = 7 * 24 * 60;
 const TICK: Duration = Duration::from_secs(2);
 
 /// One analysed item, as the watcher counts it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Observation {
+    pub feedback_id: String,
     pub occurred_at: i64,
     pub topic: String,
     pub component: Option<String>,
     pub region: Option<String>,
     pub channel: String,
+    /// Who sent it, as an opaque hash that lives only in this process
+    /// (see [`reporter_of`]); `None` for anonymous items.
+    pub reporter: Option<u64>,
+    /// The redacted text, for near-duplicate clustering.
+    pub text: Option<String>,
+    /// Indicators quoted: (counting key, defanged form).
+    pub indicators: Vec<(String, String)>,
 }
+
+impl std::fmt::Debug for Observation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Observation")
+            .field("feedback_id", &self.feedback_id)
+            .field("topic", &self.topic)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The reporter of an item with a contact: a keyed hash of their email or
+/// phone under a key made at start and never stored, so repeated reports
+/// can be told apart without keeping anything that names the person.
+pub fn reporter_of(c: &crate::domain::feedback::Contact) -> Option<u64> {
+    use std::hash::BuildHasher;
+    static KEY: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    let who = c.email.as_deref().or(c.phone.as_deref())?;
+    Some(KEY.get_or_init(Default::default).hash_one(who))
+}
+
+/// One report from one reporter counts once per this window, per topic
+/// (and per indicator, per message).
+const REPORTER_WINDOW_MINUTES: u32 = 60;
+/// Near-duplicate texts are looked for among this many hours of reports.
+const CLUSTER_HOURS: i64 = 6;
+/// Reports of a cluster kept in memory, to remember as a signal's members.
+const CLUSTER_MEMBERS: usize = 200;
 
 impl Observation {
     /// The series an item counts in.
@@ -52,6 +92,7 @@ impl Observation {
             component: self.component.clone(),
             region: self.region.clone(),
             channel: Some(self.channel.clone()),
+            ..Default::default()
         })
     }
 }
@@ -137,18 +178,219 @@ struct State {
     counts: HashMap<(i64, String), u64>,
     /// The last minute the detector has seen.
     closed: i64,
+    reporters: ReporterWindow,
+    /// Indicators: saved with the detector.
+    indicators: GrowthWatch,
+    /// Near-duplicate clusters of recent texts, and how fast each grows.
+    clusters: ClusterIndex,
+    cluster_growth: GrowthWatch,
+    cluster_info: HashMap<ClusterId, ClusterInfo>,
+    /// When the cluster index was started (minute); it is started afresh
+    /// every `CLUSTER_HOURS`, from the texts of the last hours.
+    clusters_since: i64,
+    /// Growing indicators and clusters to record at the next tick.
+    pending: HashMap<String, Firing>,
+}
+
+struct ClusterInfo {
+    /// The first report's id: names the cluster's signal.
+    first: String,
+    topic: String,
+    component: Option<String>,
+    region: Option<String>,
+    channel: String,
+    /// A redacted quote of the first report.
+    quote: String,
+    members: std::collections::VecDeque<(String, i64)>,
+}
+
+/// Saved beside the detector.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    detector: Detector,
+    #[serde(default = "indicator_watch")]
+    indicators: GrowthWatch,
+}
+
+fn indicator_watch() -> GrowthWatch {
+    GrowthWatch::new(GrowthConfig::default())
+}
+
+fn cluster_watch() -> GrowthWatch {
+    GrowthWatch::new(GrowthConfig {
+        // Texts are many; their keys need not be remembered for long.
+        forget_after_minutes: CLUSTER_HOURS * 60,
+        ..GrowthConfig::default()
+    })
+}
+
+/// A chance bound for `n` reports where `expected` were: the Poisson tail
+/// P(X >= n), with at least half a report expected (nothing is ever certain
+/// never to happen).
+fn poisson_tail(n: f64, expected: f64) -> f64 {
+    let lambda = expected.max(0.5);
+    let k_max = n.ceil() as u64;
+    let mut term = (-lambda).exp();
+    let mut below = 0.0;
+    for k in 0..k_max {
+        below += term;
+        term *= lambda / (k + 1) as f64;
+    }
+    (1.0 - below).clamp(0.0, 1.0)
+}
+
+fn quote_of(text: &str) -> String {
+    let t: String = text.chars().take(90).collect();
+    if t.len() < text.len() {
+        format!("{}…", t.trim_end())
+    } else {
+        t
+    }
 }
 
 fn now_minute() -> i64 {
     chrono::Utc::now().timestamp_millis().div_euclid(60_000)
 }
 
+/// A reporter's report in one scope (a topic, an indicator, a message).
+fn scoped(reporter: u64, scope: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    reporter.hash(&mut h);
+    scope.hash(&mut h);
+    h.finish()
+}
+
 impl State {
+    fn new(detector: Detector, indicators: GrowthWatch, closed: i64) -> Self {
+        Self {
+            detector,
+            known: BTreeSet::new(),
+            counts: HashMap::new(),
+            closed,
+            reporters: ReporterWindow::new(REPORTER_WINDOW_MINUTES),
+            indicators,
+            clusters: ClusterIndex::new(ClusterConfig::default()),
+            cluster_growth: cluster_watch(),
+            cluster_info: HashMap::new(),
+            clusters_since: now_minute(),
+            pending: HashMap::new(),
+        }
+    }
+
+    /// Is this the reporter's first report in `scope` within the window?
+    fn admit(&mut self, o: &Observation, scope: &str, minute: i64) -> bool {
+        match o.reporter {
+            Some(r) => self.reporters.admit(scoped(r, scope), minute),
+            None => true,
+        }
+    }
+
     fn count(&mut self, minute: i64, series: Vec<String>) {
         for key in series {
             self.known.insert(key.clone());
             *self.counts.entry((minute, key)).or_default() += 1;
         }
+    }
+
+    /// Counts a live item into its series, its indicators and its cluster.
+    fn take(&mut self, o: &Observation, minute: i64) {
+        if self.admit(o, &o.topic, minute) {
+            self.count(minute, o.series());
+        }
+        self.grow(o, minute, true);
+    }
+
+    /// Indicators and near-duplicates; `live`: growth is news.
+    fn grow(&mut self, o: &Observation, minute: i64, live: bool) {
+        for (key, defanged) in &o.indicators {
+            if !self.admit(o, key, minute) {
+                continue;
+            }
+            if let Some(g) = self.indicators.observe(key, minute) {
+                if live {
+                    let what = match key.split(':').next() {
+                        Some("url") => "Scam link",
+                        Some("domain") => "Domain",
+                        Some("ip") => "Address",
+                        Some("email") => "Sender address",
+                        Some("phone") => "Sender's number",
+                        _ => "Wallet address",
+                    };
+                    let title = format!(
+                        "{what} {defanged} quoted in {} reports within {} minutes",
+                        g.in_window,
+                        self.indicators.config().window_minutes
+                    );
+                    let series = SeriesKey {
+                        indicator: Some(key.clone()),
+                        topic: Some(o.topic.clone()),
+                        component: o.component.clone(),
+                        region: o.region.clone(),
+                        channel: Some(o.channel.clone()),
+                        cluster: None,
+                    };
+                    self.pending
+                        .insert(series.key(), growth_firing(series, &g, title, Vec::new()));
+                }
+            }
+        }
+        let Some(text) = o.text.as_deref().filter(|t| t.chars().count() >= 20) else {
+            return;
+        };
+        if minute - self.clusters_since >= CLUSTER_HOURS * 60 {
+            self.clusters = ClusterIndex::new(ClusterConfig::default());
+            self.cluster_info.clear();
+            self.clusters_since = minute;
+        }
+        let a = self.clusters.assign(text);
+        let info = self
+            .cluster_info
+            .entry(a.cluster)
+            .or_insert_with(|| ClusterInfo {
+                first: o.feedback_id.clone(),
+                topic: o.topic.clone(),
+                component: o.component.clone(),
+                region: o.region.clone(),
+                channel: o.channel.clone(),
+                quote: quote_of(text),
+                members: Default::default(),
+            });
+        info.members
+            .push_back((o.feedback_id.clone(), o.occurred_at));
+        if info.members.len() > CLUSTER_MEMBERS {
+            info.members.pop_front();
+        }
+        let name = format!("cluster={}", info.first);
+        if !self.admit(o, &name, minute) {
+            return;
+        }
+        let Some(g) = self.cluster_growth.observe(&name, minute) else {
+            return;
+        };
+        if !live {
+            return;
+        }
+        let Some(info) = self.cluster_info.get(&a.cluster) else {
+            return;
+        };
+        let title = format!(
+            "The same message reported {} times within {} minutes: \u{201c}{}\u{201d}",
+            g.in_window,
+            self.cluster_growth.config().window_minutes,
+            info.quote
+        );
+        let series = SeriesKey {
+            cluster: Some(info.first.clone()),
+            topic: Some(info.topic.clone()),
+            component: info.component.clone(),
+            region: info.region.clone(),
+            channel: Some(info.channel.clone()),
+            indicator: None,
+        };
+        let members = info.members.iter().cloned().collect();
+        self.pending
+            .insert(series.key(), growth_firing(series, &g, title, members));
     }
 
     /// Runs every closed minute up to `until` (exclusive) through the detector.
@@ -186,37 +428,55 @@ impl State {
     }
 }
 
+fn growth_firing(
+    series: SeriesKey,
+    g: &frontline_detect::Growth,
+    title: String,
+    members: Vec<(String, i64)>,
+) -> Firing {
+    let n = g.in_window as f64;
+    Firing {
+        series,
+        observed: n,
+        expected: g.expected,
+        upper: g.expected.max(1.0) * 4.0,
+        observed_total: n,
+        expected_total: g.expected,
+        p_value: poisson_tail(n, g.expected),
+        started_at: g.started_at * 60_000,
+        title: Some(title),
+        members,
+    }
+}
+
 async fn warm_up(store: &Store, events: &EventBus) -> State {
     let now = now_minute();
-    let (detector, closed) = match store.load_detector_state(STATE_NAME).await {
-        Ok(Some((json, minute))) => match serde_json::from_str::<Detector>(&json) {
-            Ok(d) => (d, minute),
-            Err(e) => {
-                tracing::warn!(error = %e, "saved detector state unreadable; relearning");
-                (
-                    Detector::new(DetectorConfig::for_series(EXPECTED_SERIES)),
-                    now - REPLAY_MINUTES - 1,
-                )
-            }
-        },
-        Ok(None) => (
+    let fresh = || {
+        (
             Detector::new(DetectorConfig::for_series(EXPECTED_SERIES)),
+            indicator_watch(),
             now - REPLAY_MINUTES - 1,
-        ),
+        )
+    };
+    let (detector, indicators, closed) = match store.load_detector_state(STATE_NAME).await {
+        // The detector alone was saved before indicators were watched.
+        Ok(Some((json, minute))) => match serde_json::from_str::<Saved>(&json) {
+            Ok(s) => (s.detector, s.indicators, minute),
+            Err(_) => match serde_json::from_str::<Detector>(&json) {
+                Ok(d) => (d, indicator_watch(), minute),
+                Err(e) => {
+                    tracing::warn!(error = %e, "saved detector state unreadable; relearning");
+                    fresh()
+                }
+            },
+        },
+        Ok(None) => fresh(),
         Err(e) => {
             tracing::warn!(error = %e, "cannot load detector state");
-            (
-                Detector::new(DetectorConfig::for_series(EXPECTED_SERIES)),
-                now - REPLAY_MINUTES - 1,
-            )
+            fresh()
         }
     };
-    let mut state = State {
-        detector,
-        known: BTreeSet::new(),
-        counts: HashMap::new(),
-        closed,
-    };
+    let mut state = State::new(detector, indicators, closed);
     // The total and every topic are watched from the start, so that their
     // baselines (quiet, at first) are learned from the replayed week and a
     // first-ever phishing wave is news at once.
@@ -243,6 +503,38 @@ async fn warm_up(store: &Store, events: &EventBus) -> State {
         }
         Err(e) => tracing::warn!(error = %e, "cannot replay feedback history"),
     }
+    // Indicators since the state was saved, and the last hours' texts for
+    // near-duplicates; growth in the last hour is news.
+    let texts_since = (now - CLUSTER_HOURS * 60) * 60_000;
+    match store
+        .recent_reports(since, texts_since, now * 60_000, 200_000)
+        .await
+    {
+        Ok(reports) => {
+            state.clusters_since = now - CLUSTER_HOURS * 60;
+            for r in reports {
+                let minute = r.occurred_at.div_euclid(60_000);
+                let o = Observation {
+                    feedback_id: r.id,
+                    occurred_at: r.occurred_at,
+                    topic: r.topic,
+                    component: r.component,
+                    region: r.region,
+                    channel: r.channel,
+                    reporter: None,
+                    // Indicators before the saved minute were counted then.
+                    indicators: if minute > closed {
+                        r.indicators
+                    } else {
+                        Vec::new()
+                    },
+                    text: r.text,
+                };
+                state.grow(&o, minute, minute >= now - 60);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot replay recent reports"),
+    }
     // Alarms in the replayed history are news only if they are recent (the
     // server was down while a wave began); older ones are history.
     let replayed = state.close_until(now);
@@ -256,7 +548,15 @@ async fn warm_up(store: &Store, events: &EventBus) -> State {
         recent = recent.len(),
         "signal watcher ready"
     );
+    flush(store, events, &mut state).await;
     state
+}
+
+/// Records the indicators and clusters that grew since the last tick.
+async fn flush(store: &Store, events: &EventBus, state: &mut State) {
+    for (_, f) in state.pending.drain() {
+        record(store, events, &f).await;
+    }
 }
 
 async fn run(
@@ -275,7 +575,7 @@ async fn run(
                     let minute = o.occurred_at.div_euclid(60_000);
                     let now = now_minute();
                     if minute > state.closed && minute >= now - LIVE_WINDOW_MINUTES && minute <= now + 1 {
-                        state.count(minute, o.series());
+                        state.take(&o, minute);
                     }
                 }
                 None => break,
@@ -287,6 +587,7 @@ async fn run(
                 for a in alarms {
                     fire(&store, &events, &a).await;
                 }
+                flush(&store, &events, &mut state).await;
                 if state.closed > saved_minute {
                     save(&store, &state).await;
                     saved_minute = state.closed;
@@ -303,7 +604,16 @@ async fn run(
 }
 
 async fn save(store: &Store, state: &State) {
-    match serde_json::to_string(&state.detector) {
+    #[derive(serde::Serialize)]
+    struct SavedRef<'a> {
+        detector: &'a Detector,
+        indicators: &'a GrowthWatch,
+    }
+    let saved = SavedRef {
+        detector: &state.detector,
+        indicators: &state.indicators,
+    };
+    match serde_json::to_string(&saved) {
         Ok(json) => {
             if let Err(e) = store
                 .save_detector_state(STATE_NAME, &json, state.closed)
@@ -329,8 +639,14 @@ async fn fire(store: &Store, events: &EventBus, a: &Alarm) {
         expected_total: a.expected_total,
         p_value: a.p_value,
         started_at: a.started_at * 60_000,
+        title: None,
+        members: Vec::new(),
     };
-    match store.record_firing(&firing).await {
+    record(store, events, &firing).await;
+}
+
+async fn record(store: &Store, events: &EventBus, firing: &Firing) {
+    match store.record_firing(firing).await {
         Ok((signal, new)) => {
             let kind = if new {
                 "signal.opened"
@@ -355,13 +671,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_chance_bound_is_the_poisson_tail() {
+        // P(X >= 5 | 0.5) = 1 - e^-0.5 (1 + .5 + .125 + .0208 + .0026)
+        assert!((poisson_tail(5.0, 0.0) - 1.72e-4).abs() < 1e-5);
+        assert!((poisson_tail(0.0, 3.0) - 1.0).abs() < 1e-12);
+        assert!(poisson_tail(20.0, 5.0) < poisson_tail(10.0, 5.0));
+    }
+
+    #[test]
     fn an_item_counts_in_its_topic_its_places_and_the_total() {
         let o = Observation {
+            feedback_id: "fb_1".into(),
             occurred_at: 0,
             topic: "phishing_scam".into(),
             component: Some("sms".into()),
             region: None,
             channel: "app".into(),
+            reporter: None,
+            text: None,
+            indicators: Vec::new(),
         };
         assert_eq!(
             o.series(),

@@ -14,10 +14,22 @@ pub struct SeriesKey {
     pub component: Option<String>,
     pub region: Option<String>,
     pub channel: Option<String>,
+    /// An indicator many customers quote (`url:https://...`): the series
+    /// is its reports, whatever their topic.
+    pub indicator: Option<String>,
+    /// A near-duplicate cluster, named by its first report's id.
+    pub cluster: Option<String>,
 }
 
 impl SeriesKey {
     pub fn key(&self) -> String {
+        // An indicator may hold any character: it is the whole key.
+        if let Some(i) = &self.indicator {
+            return format!("indicator={i}");
+        }
+        if let Some(c) = &self.cluster {
+            return format!("cluster={c}");
+        }
         let parts: Vec<String> = [
             ("topic", &self.topic),
             ("component", &self.component),
@@ -36,6 +48,14 @@ impl SeriesKey {
 
     pub fn parse(key: &str) -> Self {
         let mut s = Self::default();
+        if let Some(i) = key.strip_prefix("indicator=") {
+            s.indicator = Some(i.to_owned());
+            return s;
+        }
+        if let Some(c) = key.strip_prefix("cluster=") {
+            s.cluster = Some(c.to_owned());
+            return s;
+        }
         for part in key.split('|') {
             match part.split_once('=') {
                 Some(("topic", v)) => s.topic = Some(v.to_owned()),
@@ -50,6 +70,12 @@ impl SeriesKey {
 
     /// People's words for the series: "phishing scam in sms, eu-west".
     pub fn describe(&self) -> String {
+        if self.indicator.is_some() {
+            return "one indicator quoted in many reports".into();
+        }
+        if self.cluster.is_some() {
+            return "one message reported by many customers".into();
+        }
         let what = self
             .topic
             .as_deref()
@@ -79,6 +105,11 @@ pub struct Firing {
     pub p_value: f64,
     /// ms since the epoch.
     pub started_at: i64,
+    /// A title that says more than the series can (the indicator, the
+    /// message); `None`: made from the series.
+    pub title: Option<String>,
+    /// Reports to remember as the signal's members: (feedback id, ms).
+    pub members: Vec<(String, i64)>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -146,6 +177,37 @@ pub struct Evidence {
     pub quotes: Vec<Quote>,
     /// Indicators most often quoted: (defanged, times).
     pub indicators: Vec<(String, i64)>,
+    /// Near-duplicate messages among the reports, largest first.
+    pub clusters: Vec<ClusterSummary>,
+}
+
+/// Many customers sending in the same message.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClusterSummary {
+    /// Reports of this message among the signal's.
+    pub reports: usize,
+    /// The first of them, redacted.
+    pub quote: Quote,
+}
+
+/// Groups reports into near-duplicates: the clusters of two or more.
+fn clusters_of(quotes: Vec<Quote>) -> Vec<ClusterSummary> {
+    let mut index = frontline_detect::ClusterIndex::new(Default::default());
+    let mut found: std::collections::HashMap<u32, ClusterSummary> = Default::default();
+    for q in quotes {
+        let a = index.assign(&q.text);
+        found
+            .entry(a.cluster)
+            .or_insert(ClusterSummary {
+                reports: 0,
+                quote: q,
+            })
+            .reports += 1;
+    }
+    let mut v: Vec<ClusterSummary> = found.into_values().filter(|c| c.reports >= 2).collect();
+    v.sort_by(|a, b| b.reports.cmp(&a.reports).then(a.quote.at.cmp(&b.quote.at)));
+    v.truncate(5);
+    v
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -157,6 +219,9 @@ pub struct Quote {
 }
 
 fn title(f: &Firing) -> String {
+    if let Some(t) = &f.title {
+        return t.clone();
+    }
     format!(
         "{}: {:.0} reports since the rise began, {:.1} expected",
         capitalise(&f.series.describe()),
@@ -176,6 +241,16 @@ fn capitalise(s: &str) -> String {
 fn series_filter(key: &SeriesKey, since: i64) -> (String, Vec<Value>) {
     let mut sql = String::from("f.occurred_at >= $1 AND f.text IS NOT NULL");
     let mut args: Vec<Value> = vec![since.into()];
+    if let Some(i) = &key.indicator {
+        args.push(i.clone().into());
+        sql.push_str(" AND f.id IN (SELECT feedback_id FROM feedback_indicators WHERE key = $2)");
+        return (sql, args);
+    }
+    if key.cluster.is_some() {
+        args.push(key.key().into());
+        sql.push_str(" AND f.id IN (SELECT feedback_id FROM signal_members WHERE series = $2)");
+        return (sql, args);
+    }
     for (col, v) in [
         ("topic", &key.topic),
         ("component", &key.component),
@@ -204,6 +279,16 @@ impl Store {
                 args![&key],
             )
             .await?;
+        for (feedback_id, at) in &f.members {
+            // A member erased meanwhile is simply not there to remember.
+            tx.execute(
+                "INSERT INTO signal_members (series, feedback_id, occurred_at)
+                 SELECT $1, id, $3 FROM feedback WHERE id = $2
+                 ON CONFLICT (series, feedback_id) DO NOTHING",
+                args![&key, feedback_id, *at],
+            )
+            .await?;
+        }
         let (id, new) = match open {
             Some(r) => {
                 let id: String = r.get("id")?;
@@ -337,6 +422,24 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        // The oldest first, so each cluster is quoted by its first report.
+        let texts = self
+            .fetch_all(
+                &format!("SELECT f.id, f.text, f.language, f.occurred_at FROM feedback f WHERE {filter} ORDER BY f.occurred_at LIMIT 2000"),
+                args.clone(),
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Quote {
+                    id: r.get("id")?,
+                    text: r.get::<Option<String>>("text")?.unwrap_or_default(),
+                    language: r.get("language")?,
+                    at: rfc3339(r.get("occurred_at")?),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let clusters = clusters_of(texts);
         let indicators = self
             .fetch_all(
                 &format!(
@@ -353,6 +456,7 @@ impl Store {
             items,
             quotes,
             indicators,
+            clusters,
         })
     }
 
@@ -423,10 +527,83 @@ impl Store {
                     component: r.get("component")?,
                     region: r.get("region")?,
                     channel: r.get("channel")?,
+                    ..Default::default()
                 },
                 r.get("n")?,
             ))
         })
         .collect()
+    }
+}
+
+/// A stored report, as the watcher replays it at start.
+#[derive(Debug, Clone)]
+pub struct RecentReport {
+    pub id: String,
+    pub occurred_at: i64,
+    pub topic: String,
+    pub component: Option<String>,
+    pub region: Option<String>,
+    pub channel: String,
+    /// Redacted; only for reports since `texts_since`.
+    pub text: Option<String>,
+    /// (counting key, defanged).
+    pub indicators: Vec<(String, String)>,
+}
+
+impl Store {
+    /// Reports to replay, oldest first: those that quoted an indicator since
+    /// `since`, and every text report since `texts_since` (at most `limit`).
+    pub async fn recent_reports(
+        &self,
+        since: i64,
+        texts_since: i64,
+        until: i64,
+        limit: i64,
+    ) -> Result<Vec<RecentReport>> {
+        let mut by_id: std::collections::BTreeMap<(i64, String), RecentReport> = Default::default();
+        let report = |r: &Row, text: Option<String>| -> Result<RecentReport> {
+            Ok(RecentReport {
+                id: r.get("id")?,
+                occurred_at: r.get("occurred_at")?,
+                topic: r.get("topic")?,
+                component: r.get("component")?,
+                region: r.get("region")?,
+                channel: r.get("channel")?,
+                text,
+                indicators: Vec::new(),
+            })
+        };
+        for r in self
+            .fetch_all(
+                "SELECT id, occurred_at, topic, component, region, channel, text FROM feedback
+                 WHERE occurred_at >= $1 AND occurred_at < $2 AND topic IS NOT NULL AND text IS NOT NULL
+                 ORDER BY occurred_at DESC LIMIT $3",
+                args![texts_since, until, limit],
+            )
+            .await?
+        {
+            let rep = report(&r, r.get("text")?)?;
+            by_id.insert((rep.occurred_at, rep.id.clone()), rep);
+        }
+        for r in self
+            .fetch_all(
+                "SELECT f.id, f.occurred_at, f.topic, f.component, f.region, f.channel, i.key, i.defanged
+                 FROM feedback_indicators i JOIN feedback f ON f.id = i.feedback_id
+                 WHERE i.occurred_at >= $1 AND i.occurred_at < $2 AND f.topic IS NOT NULL
+                 ORDER BY i.occurred_at DESC LIMIT $3",
+                args![since, until, limit],
+            )
+            .await?
+        {
+            let at: i64 = r.get("occurred_at")?;
+            let id: String = r.get("id")?;
+            let entry = match by_id.entry((at, id)) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(report(&r, None)?),
+            };
+            entry.indicators.push((r.get("key")?, r.get("defanged")?));
+        }
+        Ok(by_id.into_values().collect())
     }
 }

@@ -23,10 +23,12 @@ async fn wait_for_open_signal(
     let deadline = tokio::time::Instant::now() + within;
     while tokio::time::Instant::now() < deadline {
         let (_, list) = json(app.get("/api/v1/signals?status=open", token).await).await;
-        if let Some(first) = list
-            .as_array()
-            .and_then(|l| l.iter().find(|s| s["topic"] == "phishing_scam"))
-        {
+        if let Some(first) = list.as_array().and_then(|l| {
+            l.iter().find(|s| {
+                s["topic"] == "phishing_scam"
+                    && s["series"].as_str().unwrap_or("").starts_with("topic=")
+            })
+        }) {
             return Some(first.clone());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -300,6 +302,165 @@ async fn quoted_indicators_are_counted_and_exported_as_csv_and_stix() {
             .await
             .status(),
         403
+    );
+    app.stop().await;
+}
+
+async fn wait_for_signal(
+    app: &crate::helpers::TestApp,
+    token: &str,
+    series_prefix: &str,
+    within: Duration,
+) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let (_, list) = json(app.get("/api/v1/signals?status=open", token).await).await;
+        if let Some(s) = list.as_array().and_then(|l| {
+            l.iter().find(|s| {
+                s["series"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with(series_prefix)
+            })
+        }) {
+            return Some(s.clone());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn parcel_scam(n: usize, person: Option<&str>) -> Value {
+    let texts = [
+        "Strange SMS pretending to be from you says my parcel 4411 is held at customs, with a link hxxp://parcel-fee[.]example/pay - is this a scam?",
+        "strange sms pretending to be from you says my parcel 9031 is held at customs with a link hxxp://parcel-fee[.]example/pay, is this a scam??",
+        "Strange SMS pretending to be from you says my parcel 7720 is held at customs, with a link hxxp://parcel-fee[.]example/pay. Is this a scam?",
+    ];
+    json!((0..n)
+        .map(|i| {
+            let mut item =
+                json!({"kind": "complaint", "text": texts[i % texts.len()], "channel": "email"});
+            if let Some(p) = person {
+                item["contact"] = json!({"email": p});
+                item["consent"] = json!({"given": true, "text": "You may contact me about this"});
+            }
+            item
+        })
+        .collect::<Vec<_>>())
+}
+
+#[tokio::test]
+async fn a_scam_link_many_customers_quote_raises_a_signal_of_its_own() {
+    let app = spawn_app().await;
+    let analyst = create_token(&app.store, "security_analyst").await;
+    // Four reports: not yet a wave.
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/feedback/batch",
+            &app.admin_token,
+            &parcel_scam(4, None),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(
+        wait_for_signal(&app, &analyst, "indicator=", Duration::from_secs(3))
+            .await
+            .is_none(),
+        "four reports are not a wave"
+    );
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/feedback/batch",
+            &app.admin_token,
+            &parcel_scam(2, None),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let signal = wait_for_signal(&app, &analyst, "indicator=url:", Duration::from_secs(10))
+        .await
+        .expect("the link's own signal");
+    let title = signal["title"].as_str().unwrap();
+    assert!(
+        title.contains("parcel-fee[.]example") && !title.contains("http://"),
+        "defanged in the title: {title}"
+    );
+    assert_eq!(signal["topic"], "phishing_scam");
+    // The same message, forwarded by many: a cluster signal with its members.
+    let cluster = wait_for_signal(&app, &analyst, "cluster=", Duration::from_secs(10))
+        .await
+        .expect("the message's own signal");
+    assert!(cluster["title"]
+        .as_str()
+        .unwrap()
+        .starts_with("The same message reported"));
+    let (s, view) = json(
+        app.get(
+            &format!("/api/v1/signals/{}", cluster["id"].as_str().unwrap()),
+            &analyst,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(view["evidence"]["items"].as_i64().unwrap() >= 5, "{view}");
+    assert!(
+        view["evidence"]["clusters"][0]["reports"].as_i64().unwrap() >= 5,
+        "{view}"
+    );
+    // More reports update the open signals rather than opening others.
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/feedback/batch",
+            &app.admin_token,
+            &parcel_scam(3, None),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, list) = json(app.get("/api/v1/signals?status=open", &analyst).await).await;
+    let links = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["series"].as_str().unwrap().starts_with("indicator=url:"))
+        .collect::<Vec<_>>();
+    assert_eq!(links.len(), 1, "{list}");
+    assert!(links[0]["observed"].as_f64().unwrap() >= 9.0, "{list}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn one_customer_reporting_again_and_again_counts_once() {
+    let app = spawn_app().await;
+    let analyst = create_token(&app.store, "security_analyst").await;
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/feedback/batch",
+            &app.admin_token,
+            &parcel_scam(8, Some("worried@example.org")),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(
+        wait_for_signal(&app, &analyst, "indicator=", Duration::from_secs(5))
+            .await
+            .is_none(),
+        "eight reports from one person are one report"
+    );
+    assert!(
+        wait_for_signal(&app, &analyst, "cluster=", Duration::from_secs(1))
+            .await
+            .is_none()
     );
     app.stop().await;
 }
