@@ -380,6 +380,11 @@ pub async fn run(config: &Config, store: &Store, args: ImportArgs) -> anyhow::Re
         ..Policy::default()
     };
     let preparer = Preparer::default();
+    preparer
+        .lexicons()
+        .refresh(store)
+        .await
+        .context("cannot load the lexicon")?;
     let bar = indicatif::ProgressBar::new(records.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("importing {bar:40} {pos}/{len} rows {msg}")

@@ -106,25 +106,31 @@ impl Default for Policy {
 /// The privacy pass and parsing, shared by every way feedback comes in.
 pub struct Preparer {
     redactor: frontline_pii::Redactor,
-    analyzer: Arc<frontline_detect::Analyzer>,
+    lexicons: crate::lexicon::Lexicons,
 }
 
 impl Default for Preparer {
-    /// Compiling the redactor's rules takes a while; one per process suffices.
+    /// The built-in lexicon alone.
     fn default() -> Self {
-        static REDACTOR: std::sync::OnceLock<frontline_pii::Redactor> = std::sync::OnceLock::new();
-        static ANALYZER: std::sync::OnceLock<Arc<frontline_detect::Analyzer>> =
-            std::sync::OnceLock::new();
-        Self {
-            redactor: REDACTOR.get_or_init(frontline_pii::Redactor::new).clone(),
-            analyzer: ANALYZER
-                .get_or_init(|| Arc::new(frontline_detect::Analyzer::builtin()))
-                .clone(),
-        }
+        Self::with_lexicons(crate::lexicon::Lexicons::default())
     }
 }
 
 impl Preparer {
+    /// Analysis follows `lexicons` as admins change them.
+    pub fn with_lexicons(lexicons: crate::lexicon::Lexicons) -> Self {
+        // Compiling the redactor's rules takes a while; one per process suffices.
+        static REDACTOR: std::sync::OnceLock<frontline_pii::Redactor> = std::sync::OnceLock::new();
+        Self {
+            redactor: REDACTOR.get_or_init(frontline_pii::Redactor::new).clone(),
+            lexicons,
+        }
+    }
+
+    pub fn lexicons(&self) -> &crate::lexicon::Lexicons {
+        &self.lexicons
+    }
+
     pub fn redactor(&self) -> &frontline_pii::Redactor {
         &self.redactor
     }
@@ -226,7 +232,8 @@ impl Preparer {
         // Analysis reads the original: a scammer's number or link quoted in
         // a phishing report is an indicator, while the redactor takes it
         // out of the stored text like any other number.
-        let analysis = text.as_deref().map(|t| self.analyzer.analyze(t));
+        let analyzer = self.lexicons.analyzer();
+        let analysis = text.as_deref().map(|t| analyzer.analyze(t));
         let indicators = analysis
             .as_ref()
             .map(|a| {
@@ -316,12 +323,13 @@ impl Intake {
         ring: Arc<KeyRing>,
         max_batch: usize,
         watcher: Option<crate::signals::Watcher>,
+        lexicons: crate::lexicon::Lexicons,
     ) -> Self {
         let (tx, rx) = mpsc::channel(4096);
         tokio::spawn(writer(store, ring.clone(), rx, max_batch, watcher));
         Self {
             tx,
-            preparer: Arc::new(Preparer::default()),
+            preparer: Arc::new(Preparer::with_lexicons(lexicons)),
             ring,
         }
     }

@@ -12,6 +12,7 @@ pub mod events;
 pub mod http;
 pub mod import;
 pub mod intake;
+pub mod lexicon;
 pub mod metrics;
 pub mod privacy;
 pub mod search;
@@ -87,6 +88,15 @@ pub async fn start_with_store(
         })?;
     let addr = listener.local_addr()?;
     let state = AppState::new(store, config)?;
+    // Admins' lexicon terms, then every REFRESH for changes made elsewhere.
+    let lexicons = state.intake.preparer.lexicons().clone();
+    if let Err(e) = lexicons.refresh(&state.store).await {
+        tracing::warn!(error = %e, "cannot load the lexicon; using the built-in one");
+    }
+    let refresh = lexicons.spawn_refresh(state.store.clone(), state.closing.subscribe());
+    if let Ok(mut tasks) = state.background.lock() {
+        tasks.push(refresh);
+    }
     // Retention and key re-wrapping; stops when shutdown begins.
     let worker = privacy::spawn_worker(
         state.store.clone(),

@@ -72,6 +72,7 @@ impl AppState {
             Arc::new(ring),
             config.intake.max_batch,
             Some(watcher),
+            crate::lexicon::Lexicons::default(),
         );
         let per_minute = std::num::NonZeroU32::new(config.intake.public_per_minute_per_address)
             .unwrap_or(std::num::NonZeroU32::MIN);

@@ -464,3 +464,135 @@ async fn one_customer_reporting_again_and_again_counts_once() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn admins_teach_the_lexicon_a_new_term_and_analysis_follows() {
+    let app = spawn_app().await;
+    let text = "Got a message from ZorbPay asking me to confirm my details";
+    let (s, before) = json(
+        app.post_json(
+            "/api/v1/lexicon/try",
+            &app.admin_token,
+            &json!({"text": text}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{before}");
+    assert_ne!(before["topic"], "phishing_scam", "{before}");
+
+    // A security analyst may not change the lexicon.
+    let analyst = create_token(&app.store, "security_analyst").await;
+    let term = json!({"lang": "en", "term": "zorbpay", "role": "phishing_scam", "weight": 6});
+    let resp = app
+        .send_json(
+            reqwest::Method::PUT,
+            "/api/v1/lexicon/terms",
+            &analyst,
+            &term,
+        )
+        .await;
+    assert_eq!(resp.status(), 403);
+    // Bad terms are refused, naming the field.
+    for (bad, field) in [
+        (
+            json!({"lang": "english", "term": "x", "role": "fraud", "weight": 1}),
+            "lang",
+        ),
+        (
+            json!({"lang": "en", "term": "a|b", "role": "fraud", "weight": 1}),
+            "term",
+        ),
+        (
+            json!({"lang": "en", "term": "x", "role": "gossip", "weight": 1}),
+            "role",
+        ),
+        (
+            json!({"lang": "en", "term": "x", "role": "fraud"}),
+            "weight",
+        ),
+    ] {
+        let (s, err) = json(
+            app.send_json(
+                reqwest::Method::PUT,
+                "/api/v1/lexicon/terms",
+                &app.admin_token,
+                &bad,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 400, "{bad}: {err}");
+        assert!(err["detail"].as_str().unwrap().contains(field), "{err}");
+    }
+    let (s, stored) = json(
+        app.send_json(
+            reqwest::Method::PUT,
+            "/api/v1/lexicon/terms",
+            &app.admin_token,
+            &term,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{stored}");
+    assert_eq!(stored["term"], "zorbpay");
+
+    // New feedback is analysed with it at once.
+    let (s, created) = json(
+        app.post_json(
+            "/api/v1/feedback",
+            &app.admin_token,
+            &json!({"kind": "complaint", "text": text}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (_, item) = json(
+        app.get(&format!("/api/v1/feedback/{id}"), &app.admin_token)
+            .await,
+    )
+    .await;
+    assert_eq!(item["topic"], "phishing_scam", "{item}");
+    let (_, listed) = json(app.get("/api/v1/lexicon?lang=en", &app.admin_token).await).await;
+    assert_eq!(listed["custom"], 1);
+    assert!(listed["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["term"] == "zorbpay" && t["source"] == "custom"));
+
+    // Forgetting it puts the built-in lexicon back.
+    let resp = app
+        .send_json(
+            reqwest::Method::DELETE,
+            "/api/v1/lexicon/terms/en/zorbpay",
+            &app.admin_token,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(resp.status(), 204);
+    let (_, after) = json(
+        app.post_json(
+            "/api/v1/lexicon/try",
+            &app.admin_token,
+            &json!({"text": text}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(after["topic"], before["topic"]);
+    // Both changes are in the audit trail.
+    let (_, audit) = json(app.get("/api/v1/audit?limit=50", &app.admin_token).await).await;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["action"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        actions.contains(&"lexicon.term") && actions.contains(&"lexicon.reset"),
+        "{audit}"
+    );
+    app.stop().await;
+}

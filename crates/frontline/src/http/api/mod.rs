@@ -5,6 +5,7 @@ mod components;
 pub(crate) mod feedback;
 pub(crate) mod incidents;
 mod indicators;
+mod lexicon;
 mod me;
 mod roles;
 mod signals;
@@ -31,6 +32,7 @@ pub fn routes() -> Vec<Route> {
         feedback::routes(),
         signals::routes(),
         indicators::routes(),
+        lexicon::routes(),
         surveys::routes(),
         incidents::routes(),
         components::routes(),

@@ -8,3 +8,16 @@ CREATE TABLE signal_members (
     PRIMARY KEY (series, feedback_id)
 );
 CREATE INDEX signal_members_feedback ON signal_members(feedback_id);
+
+-- Admins' own lexicon terms, on top of the built-in lexicon: a row replaces
+-- every built-in entry for its language and term; role 'removed' takes the
+-- term out.
+CREATE TABLE lexicon_terms (
+    lang       TEXT NOT NULL,
+    term       TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    weight     REAL NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (lang, term)
+);
