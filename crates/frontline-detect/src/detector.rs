@@ -247,6 +247,9 @@ pub struct Alarm {
 pub struct Step {
     /// Expected value.
     pub expected: f64,
+    /// Upper bound of the usual range (about 3 standard deviations above
+    /// the expected value), for charts.
+    pub upper: f64,
     /// Anomaly score in [0, 1): 0.5 at the alarm threshold.
     pub score: f64,
     /// `score` when it is a new maximum of the current episode, else 0.
@@ -519,6 +522,7 @@ impl Step {
     fn empty() -> Self {
         Step {
             expected: 0.0,
+            upper: 0.0,
             score: 0.0,
             onset_score: 0.0,
             in_alarm: false,
@@ -739,6 +743,7 @@ fn step(c: &DetectorConfig, d: &Derived, s: &mut SeriesState, ts: i64, x: f64) -
     s.n += 1;
     Step {
         expected,
+        upper,
         score,
         onset_score,
         in_alarm,

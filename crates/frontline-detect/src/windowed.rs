@@ -188,6 +188,7 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
     w.n += 1;
     Step {
         expected: med,
+        upper: med + 3.0 * spread,
         score,
         onset_score: if alarm.is_some() { score } else { 0.0 },
         in_alarm: w.silent > 0,

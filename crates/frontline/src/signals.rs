@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::domain::DataClass;
 use crate::events::EventBus;
-use crate::storage::signals::{Firing, SeriesKey};
+use crate::storage::signals::{BandPoint, Firing, SeriesKey};
 use crate::storage::Store;
 
 const STATE_NAME: &str = "complaints";
@@ -190,7 +190,18 @@ struct State {
     clusters_since: i64,
     /// Growing indicators and clusters to record at the next tick.
     pending: HashMap<String, Firing>,
+    /// The detector's expected level and upper bound, last minutes per series.
+    bands: HashMap<String, std::collections::VecDeque<BandPoint>>,
+    /// Series with a recent signal, whose band is kept: until which minute.
+    charted: HashMap<String, i64>,
+    /// Band points to store at the end of the tick.
+    band_out: Vec<(String, BandPoint)>,
 }
+
+/// Minutes of band kept in memory per series (the chart's width).
+const BAND_MINUTES: usize = 180;
+/// A series' band is stored for this long after its last alarm.
+const CHART_FOR_MINUTES: i64 = 12 * 60;
 
 struct ClusterInfo {
     /// The first report's id: names the cluster's signal.
@@ -275,6 +286,24 @@ impl State {
             cluster_info: HashMap::new(),
             clusters_since: now_minute(),
             pending: HashMap::new(),
+            bands: HashMap::new(),
+            charted: HashMap::new(),
+            band_out: Vec::new(),
+        }
+    }
+
+    /// After an alarm: the band so far is stored, and kept from now on.
+    fn chart(&mut self, alarms: &[Alarm]) {
+        for a in alarms {
+            // Stored once; then minute by minute while charted.
+            if !self.charted.contains_key(&a.series) {
+                if let Some(b) = self.bands.get(&a.series) {
+                    self.band_out
+                        .extend(b.iter().map(|p| (a.series.clone(), *p)));
+                }
+            }
+            self.charted
+                .insert(a.series.clone(), a.at + CHART_FOR_MINUTES);
         }
     }
 
@@ -400,13 +429,28 @@ impl State {
         for minute in from..until {
             for key in &self.known {
                 let n = self.counts.remove(&(minute, key.clone())).unwrap_or(0);
-                if let Some(a) = self.detector.observe(key, minute, n) {
+                let step = self.detector.observe_value(key, minute, n as f64);
+                let point = BandPoint {
+                    minute,
+                    expected: step.expected,
+                    upper: step.upper,
+                };
+                let band = self.bands.entry(key.clone()).or_default();
+                band.push_back(point);
+                if band.len() > BAND_MINUTES {
+                    band.pop_front();
+                }
+                if self.charted.get(key).is_some_and(|&until| minute <= until) {
+                    self.band_out.push((key.clone(), point));
+                }
+                if let Some(a) = step.alarm {
                     alarms.push(a);
                 }
             }
         }
         self.counts.retain(|(m, _), _| *m >= until);
         self.closed = self.closed.max(until - 1);
+        self.charted.retain(|_, u| *u >= until);
         alarms
     }
 
@@ -538,10 +582,18 @@ async fn warm_up(store: &Store, events: &EventBus) -> State {
     // Alarms in the replayed history are news only if they are recent (the
     // server was down while a wave began); older ones are history.
     let replayed = state.close_until(now);
-    let recent: Vec<_> = replayed.iter().filter(|a| a.at >= now - 60).collect();
+    // What was stored while replaying is stored again below, from the band.
+    state.band_out.clear();
+    let recent: Vec<Alarm> = replayed
+        .iter()
+        .filter(|a| a.at >= now - 60)
+        .cloned()
+        .collect();
     for a in &recent {
         fire(store, events, a).await;
     }
+    state.chart(&recent);
+    save_band(store, &mut state).await;
     tracing::info!(
         series = state.known.len(),
         replayed_alarms = replayed.len(),
@@ -550,6 +602,13 @@ async fn warm_up(store: &Store, events: &EventBus) -> State {
     );
     flush(store, events, &mut state).await;
     state
+}
+
+async fn save_band(store: &Store, state: &mut State) {
+    let points = std::mem::take(&mut state.band_out);
+    if let Err(e) = store.save_band(&points).await {
+        tracing::warn!(error = %e, "cannot store a signal's band");
+    }
 }
 
 /// Records the indicators and clusters that grew since the last tick.
@@ -584,9 +643,12 @@ async fn run(
                 let now = now_minute();
                 let mut alarms = state.close_until(now);
                 alarms.extend(state.probe(now));
-                for a in alarms {
-                    fire(&store, &events, &a).await;
+                for a in &alarms {
+                    fire(&store, &events, a).await;
                 }
+                let rising: Vec<Alarm> = alarms.into_iter().filter(|a| !a.falling).collect();
+                state.chart(&rising);
+                save_band(&store, &mut state).await;
                 flush(&store, &events, &mut state).await;
                 if state.closed > saved_minute {
                     save(&store, &state).await;

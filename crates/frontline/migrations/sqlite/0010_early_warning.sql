@@ -21,3 +21,13 @@ CREATE TABLE lexicon_terms (
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (lang, term)
 );
+
+-- The detector's expected level and usual upper bound per minute, kept for
+-- series with a recent signal, so its chart can show the band over time.
+CREATE TABLE signal_band (
+    series   TEXT NOT NULL,
+    minute   BIGINT NOT NULL,
+    expected REAL NOT NULL,
+    upper    REAL NOT NULL,
+    PRIMARY KEY (series, minute)
+);

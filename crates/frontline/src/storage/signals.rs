@@ -607,3 +607,69 @@ impl Store {
         Ok(by_id.into_values().collect())
     }
 }
+
+/// The detector's view of one minute of a series: expected and upper bound.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BandPoint {
+    pub minute: i64,
+    pub expected: f64,
+    pub upper: f64,
+}
+
+impl Store {
+    /// Keeps band points (series, point); a minute seen again is replaced.
+    pub async fn save_band(&self, points: &[(String, BandPoint)]) -> Result<()> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        for chunk in points.chunks(200) {
+            let mut sql =
+                String::from("INSERT INTO signal_band (series, minute, expected, upper) VALUES ");
+            let mut args: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+            for (i, (series, p)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let b = i * 4;
+                sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
+                args.extend([
+                    Value::from(series.as_str()),
+                    p.minute.into(),
+                    p.expected.into(),
+                    p.upper.into(),
+                ]);
+            }
+            sql.push_str(
+                " ON CONFLICT (series, minute) DO UPDATE SET expected = EXCLUDED.expected, upper = EXCLUDED.upper",
+            );
+            tx.execute(&sql, args).await?;
+        }
+        // Bands are for charts of recent signals: a month is plenty.
+        tx.execute(
+            "DELETE FROM signal_band WHERE minute < $1",
+            args![now_ms().div_euclid(60_000) - 31 * 1440],
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Band points of a series between two minutes (inclusive, exclusive).
+    pub async fn band(&self, series: &str, from: i64, until: i64) -> Result<Vec<BandPoint>> {
+        self.fetch_all(
+            "SELECT minute, expected, upper FROM signal_band
+             WHERE series = $1 AND minute >= $2 AND minute < $3 ORDER BY minute",
+            args![series, from, until],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(BandPoint {
+                minute: r.get("minute")?,
+                expected: r.get("expected")?,
+                upper: r.get("upper")?,
+            })
+        })
+        .collect()
+    }
+}

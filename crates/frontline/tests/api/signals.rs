@@ -148,6 +148,15 @@ async fn a_phishing_wave_becomes_a_signal_within_seconds_with_its_evidence() {
     assert!(
         page.contains("<svg") && page.contains("class=\"bar\"") && page.contains("class=\"fired\"")
     );
+    // The usual range over time, as the detector saw it minute by minute.
+    assert!(
+        page.contains("<polygon points=") && page.contains("class=\"band\""),
+        "a band over time"
+    );
+    assert!(
+        page.contains("<polyline points="),
+        "the expected level over time"
+    );
     assert!(page.contains("secure-login[.]example[.]net"));
     assert!(page.contains("冒充") && page.contains("Acknowledge"));
 

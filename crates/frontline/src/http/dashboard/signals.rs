@@ -91,10 +91,14 @@ async fn show(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<Strin
                 end_minute * 60_000,
             )
             .await?;
-        Ok::<_, ApiError>((signal, evidence, counts, fired, start_minute))
+        let band = state
+            .store
+            .band(&signal.series, start_minute, end_minute)
+            .await?;
+        Ok::<_, ApiError>((signal, evidence, counts, band, fired, start_minute))
     }
     .await;
-    let (signal, evidence, counts, fired, start_minute) = match result {
+    let (signal, evidence, counts, band, fired, start_minute) = match result {
         Ok(r) => r,
         Err(e) => return error_page(&state, e),
     };
@@ -102,6 +106,7 @@ async fn show(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<Strin
         .iter()
         .map(|(_, n)| *n as f64)
         .fold(signal.upper_bound.max(signal.observed).max(1.0), f64::max);
+    let max = band.iter().map(|b| b.upper).fold(max, f64::max);
     let scale = (HEIGHT - 10.0) / max;
     let bar = WIDTH / MINUTES as f64;
     let bars: Vec<Bar> = counts
@@ -120,7 +125,28 @@ async fn show(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<Strin
         })
         .collect();
     let fired_minute = fired.div_euclid(60_000);
+    // The usual range over time: expected +- 3 sd (the detector's upper
+    // bound), counts never below 0.
+    let x_of = |m: i64| (m - start_minute) as f64 * bar + bar / 2.0;
+    let y_of = |v: f64| HEIGHT - v.max(0.0) * scale;
+    let expected_line: Vec<String> = band
+        .iter()
+        .map(|b| format!("{:.1},{:.1}", x_of(b.minute), y_of(b.expected)))
+        .collect();
+    let band_area: Vec<String> = band
+        .iter()
+        .map(|b| format!("{:.1},{:.1}", x_of(b.minute), y_of(b.upper)))
+        .chain(band.iter().rev().map(|b| {
+            format!(
+                "{:.1},{:.1}",
+                x_of(b.minute),
+                y_of(2.0 * b.expected - b.upper)
+            )
+        }))
+        .collect();
     let chart = context! {
+        expected_line => expected_line.join(" "),
+        band_area => band_area.join(" "),
         minutes => MINUTES, width => WIDTH, height => HEIGHT, bar => (bar - 0.5).max(0.5), bars,
         expected_y => HEIGHT - signal.expected * scale,
         upper_y => HEIGHT - signal.upper_bound * scale,
