@@ -407,38 +407,12 @@ impl Store {
             .transpose()?
             .unwrap_or(0);
         let quotes = self
-            .fetch_all(
-                &format!("SELECT f.id, f.text, f.language, f.occurred_at FROM feedback f WHERE {filter} ORDER BY f.occurred_at DESC LIMIT 8"),
-                args.clone(),
-            )
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Quote {
-                    id: r.get("id")?,
-                    text: r.get::<Option<String>>("text")?.unwrap_or_default(),
-                    language: r.get("language")?,
-                    at: rfc3339(r.get("occurred_at")?),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+            .quotes(&filter, args.clone(), "f.occurred_at DESC LIMIT 8")
+            .await?;
         // The oldest first, so each cluster is quoted by its first report.
         let texts = self
-            .fetch_all(
-                &format!("SELECT f.id, f.text, f.language, f.occurred_at FROM feedback f WHERE {filter} ORDER BY f.occurred_at LIMIT 2000"),
-                args.clone(),
-            )
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Quote {
-                    id: r.get("id")?,
-                    text: r.get::<Option<String>>("text")?.unwrap_or_default(),
-                    language: r.get("language")?,
-                    at: rfc3339(r.get("occurred_at")?),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+            .quotes(&filter, args.clone(), "f.occurred_at LIMIT 2000")
+            .await?;
         let clusters = clusters_of(texts);
         let indicators = self
             .fetch_all(
@@ -458,6 +432,24 @@ impl Store {
             indicators,
             clusters,
         })
+    }
+
+    async fn quotes(&self, filter: &str, args: Vec<Value>, order: &str) -> Result<Vec<Quote>> {
+        self.fetch_all(
+            &format!("SELECT f.id, f.text, f.language, f.occurred_at FROM feedback f WHERE {filter} ORDER BY {order}"),
+            args,
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Quote {
+                id: r.get("id")?,
+                text: r.get::<Option<String>>("text")?.unwrap_or_default(),
+                language: r.get("language")?,
+                at: rfc3339(r.get("occurred_at")?),
+            })
+        })
+        .collect()
     }
 
     /// Reports per minute in a series between two times (ms): (minute, n).

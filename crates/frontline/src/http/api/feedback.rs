@@ -336,7 +336,7 @@ pub(crate) fn item(r: &FeedbackRow) -> FeedbackItem {
     }
 }
 
-fn time_param(field: &'static str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
+pub(crate) fn time_param(field: &'static str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
     v.map(|s| {
         chrono::DateTime::parse_from_rfc3339(s)
             .map(|t| t.timestamp_millis())

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::feedback::time_param;
 use crate::domain::{Action, DataClass, Grant};
 use crate::http::error::{ApiError, ApiQuery};
 use crate::http::guard::{Auth, Need, Route};
@@ -46,18 +47,6 @@ struct Query {
     kind: Option<String>,
     min_reports: Option<i64>,
     limit: Option<i64>,
-}
-
-fn time_param(field: &'static str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
-    v.map(|s| {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .map(|t| t.timestamp_millis())
-            .map_err(|_| ApiError::BadRequest {
-                code: "invalid_query",
-                detail: format!("{field}: must be an RFC 3339 time"),
-            })
-    })
-    .transpose()
 }
 
 fn filter(q: &Query, max: i64) -> Result<IndicatorFilter, ApiError> {
