@@ -33,3 +33,16 @@ if (document.readyState === "loading") {
 } else {
   connectLive();
 }
+
+// Countdowns to the next public update: <time data-due="ms since epoch">.
+function tickDue() {
+  const now = Date.now();
+  document.querySelectorAll("time[data-due]").forEach((t) => {
+    const mins = Math.floor((Number(t.dataset.due) - now) / 60000);
+    if (Number.isNaN(mins)) return;
+    t.textContent = mins < 0 ? `overdue by ${-mins} min` : `in ${mins} min`;
+    const holder = t.closest("tr, dd");
+    if (holder && mins < 0) holder.classList.add("overdue");
+  });
+}
+setInterval(tickDue, 30000);

@@ -5,6 +5,7 @@
 mod audit;
 pub mod feedback;
 pub mod incidents;
+pub mod response;
 mod roles;
 mod sessions;
 pub mod signals;
@@ -354,7 +355,8 @@ impl Store {
             Store::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
             Store::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
-        self.sync_builtin_roles().await
+        self.sync_builtin_roles().await?;
+        self.seed_response_builtins().await
     }
 
     pub async fn begin(&self) -> Result<Tx> {

@@ -5,6 +5,8 @@ mod components;
 pub(crate) mod feedback;
 pub(crate) mod incidents;
 mod me;
+mod playbooks;
+pub(crate) mod response;
 mod roles;
 mod signals;
 mod subjects;
@@ -30,7 +32,9 @@ pub fn routes() -> Vec<Route> {
         feedback::routes(),
         signals::routes(),
         surveys::routes(),
+        response::routes(),
         incidents::routes(),
+        playbooks::routes(),
         components::routes(),
         subjects::routes(),
     ]
