@@ -517,7 +517,10 @@ impl Store {
             && (every != old.update_every_minutes || severity != old.severity)
         {
             let minutes = cadence.minutes(severity, every);
-            if let Some(due) = tx.reschedule_deadline(id, now, minutes).await? {
+            let due = tx.reschedule_deadline(id, now, minutes).await?;
+            // A new severity is on the timeline already; a cadence of the
+            // incident's own gets its entry.
+            if let Some(due) = due.filter(|_| every != old.update_every_minutes) {
                 tx.timeline(
                     id,
                     "cadence",
