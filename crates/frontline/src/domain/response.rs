@@ -326,7 +326,10 @@ impl ActionItem {
             Some(o) => Some(
                 super::Id::parse(super::id::Kind::User, o)
                     .ok_or_else(|| {
-                        DomainError::invalid("action_items.owner", "staff user ids look like usr_...")
+                        DomainError::invalid(
+                            "action_items.owner",
+                            "staff user ids look like usr_...",
+                        )
                     })?
                     .to_string(),
             ),

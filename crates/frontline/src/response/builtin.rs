@@ -385,27 +385,75 @@ pub fn templates() -> Vec<TemplateSpec> {
     .map(|(l, t)| (l.to_owned(), t))
     .collect();
     let outage: BTreeMap<String, TemplateText> = [
-        ("en", text("{{ company }}: {{ incident_title }}", OUTAGE_EN,
-            "{{ company }}: {{ headline }} Updates: {{ status_url }}")),
-        ("zh", text("{{ company }}：{{ incident_title }}", OUTAGE_ZH,
-            "{{ company }}：{{ headline }} 最新进展：{{ status_url }}")),
-        ("fa", text("{{ company }}: {{ incident_title }}", OUTAGE_FA,
-            "{{ company }}: {{ headline }} آخرین وضعیت: {{ status_url }}")),
-        ("gu", text("{{ company }}: {{ incident_title }}", OUTAGE_GU,
-            "{{ company }}: {{ headline }} તાજી માહિતી: {{ status_url }}")),
+        (
+            "en",
+            text(
+                "{{ company }}: {{ incident_title }}",
+                OUTAGE_EN,
+                "{{ company }}: {{ headline }} Updates: {{ status_url }}",
+            ),
+        ),
+        (
+            "zh",
+            text(
+                "{{ company }}：{{ incident_title }}",
+                OUTAGE_ZH,
+                "{{ company }}：{{ headline }} 最新进展：{{ status_url }}",
+            ),
+        ),
+        (
+            "fa",
+            text(
+                "{{ company }}: {{ incident_title }}",
+                OUTAGE_FA,
+                "{{ company }}: {{ headline }} آخرین وضعیت: {{ status_url }}",
+            ),
+        ),
+        (
+            "gu",
+            text(
+                "{{ company }}: {{ incident_title }}",
+                OUTAGE_GU,
+                "{{ company }}: {{ headline }} તાજી માહિતી: {{ status_url }}",
+            ),
+        ),
     ]
     .into_iter()
     .map(|(l, t)| (l.to_owned(), t))
     .collect();
     let resolved: BTreeMap<String, TemplateText> = [
-        ("en", text("Resolved: {{ incident_title }}", RESOLVED_EN,
-            "{{ company }}: resolved. {{ headline }} Details: {{ status_url }}")),
-        ("zh", text("已解决：{{ incident_title }}", RESOLVED_ZH,
-            "{{ company }}：问题已解决。{{ headline }} 详情：{{ status_url }}")),
-        ("fa", text("برطرف شد: {{ incident_title }}", RESOLVED_FA,
-            "{{ company }}: مشکل برطرف شد. {{ headline }} جزئیات: {{ status_url }}")),
-        ("gu", text("ઉકેલાઈ ગયું: {{ incident_title }}", RESOLVED_GU,
-            "{{ company }}: સમસ્યા ઉકેલાઈ ગઈ. {{ headline }} વિગતો: {{ status_url }}")),
+        (
+            "en",
+            text(
+                "Resolved: {{ incident_title }}",
+                RESOLVED_EN,
+                "{{ company }}: resolved. {{ headline }} Details: {{ status_url }}",
+            ),
+        ),
+        (
+            "zh",
+            text(
+                "已解决：{{ incident_title }}",
+                RESOLVED_ZH,
+                "{{ company }}：问题已解决。{{ headline }} 详情：{{ status_url }}",
+            ),
+        ),
+        (
+            "fa",
+            text(
+                "برطرف شد: {{ incident_title }}",
+                RESOLVED_FA,
+                "{{ company }}: مشکل برطرف شد. {{ headline }} جزئیات: {{ status_url }}",
+            ),
+        ),
+        (
+            "gu",
+            text(
+                "ઉકેલાઈ ગયું: {{ incident_title }}",
+                RESOLVED_GU,
+                "{{ company }}: સમસ્યા ઉકેલાઈ ગઈ. {{ headline }} વિગતો: {{ status_url }}",
+            ),
+        ),
     ]
     .into_iter()
     .map(|(l, t)| (l.to_owned(), t))

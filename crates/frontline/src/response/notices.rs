@@ -382,7 +382,12 @@ pub fn status_page_html(lang: &str, title: &str, body: &str) -> String {
 
 /// What a channel shows of one variant: the function delivery renders
 /// messages with.
-pub fn render_channel(v: &UpdateVariant, channel: Channel, title: &str, status_url: &str) -> String {
+pub fn render_channel(
+    v: &UpdateVariant,
+    channel: Channel,
+    title: &str,
+    status_url: &str,
+) -> String {
     match channel {
         Channel::StatusPage => status_page_html(&v.language, title, &v.body),
         Channel::Email => format!("{}\n\n-- \n{status_url}\n", v.body),
@@ -453,16 +458,28 @@ mod tests {
     #[test]
     fn a_breach_notice_has_every_section_and_the_security_advice() {
         let fields: BTreeMap<String, FieldText> = [
-            ("what_happened", FieldText::Same("Someone copied a customer table.".into())),
-            ("impact", FieldText::Same("Your email address may be known.".into())),
+            (
+                "what_happened",
+                FieldText::Same("Someone copied a customer table.".into()),
+            ),
+            (
+                "impact",
+                FieldText::Same("Your email address may be known.".into()),
+            ),
             ("actions", FieldText::Same("We closed the hole.".into())),
             ("contact", FieldText::Same("support@example.com".into())),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-        let vs = render_variants(&builtin("breach"), Some(&["en".into()]), &fields, &ctx(), false)
-            .unwrap();
+        let vs = render_variants(
+            &builtin("breach"),
+            Some(&["en".into()]),
+            &fields,
+            &ctx(),
+            false,
+        )
+        .unwrap();
         let en = &vs[0].body;
         for s in [
             "What happened",
@@ -478,7 +495,10 @@ mod tests {
         ] {
             assert!(en.contains(s), "missing {s:?} in\n{en}");
         }
-        assert!(!en.contains("What we are offering"), "no remedy, no section");
+        assert!(
+            !en.contains("What we are offering"),
+            "no remedy, no section"
+        );
         assert!(!en.contains("\n\n\n"), "no blank runs:\n{en}");
     }
 
@@ -498,7 +518,11 @@ mod tests {
         assert_eq!(vs.len(), 4);
         for v in &vs {
             let p = preview(v, "t", "https://status.example.com/status");
-            let parts = if p.sms.encoding == SmsEncoding::Gsm7 { 1 } else { 2 };
+            let parts = if p.sms.encoding == SmsEncoding::Gsm7 {
+                1
+            } else {
+                2
+            };
             assert_eq!(p.sms.segments, parts, "{}: {:?}", v.language, p.sms);
             assert!(p.sms.text.ends_with("https://status.example.com/status"));
         }
@@ -520,8 +544,10 @@ mod tests {
         let e = with_body("{{ secret }}").unwrap_err().to_string();
         assert!(e.contains("unknown name"), "{e}");
         assert!(
-            with_body("{% for a in range(10000) %}{% for b in range(10000) %}x{% endfor %}{% endfor %}")
-                .is_err(),
+            with_body(
+                "{% for a in range(10000) %}{% for b in range(10000) %}x{% endfor %}{% endfor %}"
+            )
+            .is_err(),
             "out of fuel"
         );
         let _ = IncidentStatus::Resolved;

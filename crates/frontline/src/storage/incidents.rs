@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::response::describe_minutes;
+pub use super::response::UpdateVariant;
 use super::users::rfc3339;
 use super::{now_ms, AuditRecord, Result, Row, Store, StoreError, Tx};
 use crate::args;
@@ -15,8 +17,6 @@ use crate::domain::incident::{
 };
 use crate::domain::response::Cadence;
 use crate::domain::{id::Kind, DataClass, Id};
-pub use super::response::UpdateVariant;
-use super::response::describe_minutes;
 
 /// A moment, stored as milliseconds since the epoch, shown as RFC 3339 UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

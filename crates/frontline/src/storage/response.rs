@@ -57,7 +57,8 @@ pub struct Playbook {
     pub updated_at: Time,
 }
 
-const PLAYBOOK_COLUMNS: &str = "id, slug, name, description, items, builtin, created_at, updated_at";
+const PLAYBOOK_COLUMNS: &str =
+    "id, slug, name, description, items, builtin, created_at, updated_at";
 
 impl Playbook {
     fn from_row(r: &Row) -> Result<Self> {
@@ -105,7 +106,8 @@ impl ChecklistItem {
             seat: r
                 .get::<Option<String>>("seat")?
                 .map(|s| {
-                    TeamRole::from_db(&s).ok_or_else(|| StoreError::Corrupt("checklist seat".into()))
+                    TeamRole::from_db(&s)
+                        .ok_or_else(|| StoreError::Corrupt("checklist seat".into()))
                 })
                 .transpose()?,
             assignee: r.get("assignee")?,
@@ -257,7 +259,8 @@ pub struct Postmortem {
     pub published_at: Option<Time>,
 }
 
-const POSTMORTEM_COLUMNS: &str = "incident_id, status, summary, root_cause, impact, went_well, to_improve, \
+const POSTMORTEM_COLUMNS: &str =
+    "incident_id, status, summary, root_cause, impact, went_well, to_improve, \
 action_items, created_by, created_at, updated_by, updated_at, published_at";
 
 impl Postmortem {
@@ -380,7 +383,6 @@ fn median(mut v: Vec<i64>) -> Option<i64> {
     })
 }
 
-
 impl Tx {
     async fn playbook_row(&mut self, slug_or_id: &str) -> Result<Option<Playbook>> {
         self.fetch_optional(
@@ -440,7 +442,12 @@ impl Tx {
     }
 
     /// Writes a link and its timeline entry; a link made twice is kept once.
-    pub(crate) async fn link_in(&mut self, incident: &str, link: &NewLink, actor: &str) -> Result<bool> {
+    pub(crate) async fn link_in(
+        &mut self,
+        incident: &str,
+        link: &NewLink,
+        actor: &str,
+    ) -> Result<bool> {
         let n = self
             .execute(
                 "INSERT INTO incident_links (incident_id, kind, ref_id, title, began_at, linked_by, linked_at)
@@ -503,10 +510,17 @@ impl Tx {
         Ok(())
     }
 
-    pub(super) async fn open_deadline(&mut self, incident: &str, now: i64, minutes: i64) -> Result<()> {
+    /// Opens the next deadline. Two updates published at the same moment
+    /// (on PostgreSQL) both try; the first one's deadline stands.
+    pub(super) async fn open_deadline(
+        &mut self,
+        incident: &str,
+        now: i64,
+        minutes: i64,
+    ) -> Result<()> {
         self.execute(
             "INSERT INTO incident_deadlines (id, incident_id, opened_at, due_at, overdue_at, closed_at, kept)
-             VALUES ($1, $2, $3, $4, NULL, NULL, NULL)",
+             VALUES ($1, $2, $3, $4, NULL, NULL, NULL) ON CONFLICT DO NOTHING",
             args![Id::new(Kind::Deadline).to_string(), incident, now, now + minutes * 60_000],
         )
         .await?;
@@ -515,7 +529,12 @@ impl Tx {
 
     /// Closes the open deadline: by a published update (kept when in
     /// time), or by resolving (missed only if it was already overdue).
-    pub(super) async fn close_deadline(&mut self, incident: &str, now: i64, published: bool) -> Result<()> {
+    pub(super) async fn close_deadline(
+        &mut self,
+        incident: &str,
+        now: i64,
+        published: bool,
+    ) -> Result<()> {
         let sql = if published {
             "UPDATE incident_deadlines SET closed_at = $1, kept = (due_at >= $1)
              WHERE incident_id = $2 AND closed_at IS NULL"
@@ -631,7 +650,12 @@ impl Store {
     }
 
     /// Replaces a playbook's name, description and steps (its slug stays).
-    pub async fn update_playbook(&self, slug: &str, spec: &PlaybookSpec, by: AuditRecord) -> Result<Playbook> {
+    pub async fn update_playbook(
+        &self,
+        slug: &str,
+        spec: &PlaybookSpec,
+        by: AuditRecord,
+    ) -> Result<Playbook> {
         let mut tx = self.begin().await?;
         let current = tx.playbook_row(slug).await?.ok_or(StoreError::NotFound)?;
         tx.execute(
@@ -648,7 +672,9 @@ impl Store {
         })
         .await?;
         tx.commit().await?;
-        self.playbook(&current.id).await?.ok_or(StoreError::NotFound)
+        self.playbook(&current.id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Deletes a playbook of one's own; incidents keep their checklists.
@@ -696,7 +722,10 @@ impl Store {
         let now = now_ms();
         let mut tx = self.begin().await?;
         let exists = tx
-            .execute("UPDATE incidents SET updated_at = $1 WHERE id = $2", args![now, incident])
+            .execute(
+                "UPDATE incidents SET updated_at = $1 WHERE id = $2",
+                args![now, incident],
+            )
             .await?;
         if exists == 0 {
             return Err(StoreError::NotFound);
@@ -715,8 +744,13 @@ impl Store {
             args![&id, next, title, seat.map(|s| s.as_str()), &by.actor, now, incident],
         )
         .await?;
-        tx.timeline(incident, "checklist", &format!("Step added: {title}"), &by.actor)
-            .await?;
+        tx.timeline(
+            incident,
+            "checklist",
+            &format!("Step added: {title}"),
+            &by.actor,
+        )
+        .await?;
         tx.audit(AuditRecord {
             action: "incident.checklist.add".into(),
             class: DataClass::Incidents,
@@ -726,10 +760,16 @@ impl Store {
         })
         .await?;
         tx.commit().await?;
-        self.checklist_item(incident, &id).await?.ok_or(StoreError::NotFound)
+        self.checklist_item(incident, &id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
-    pub async fn checklist_item(&self, incident: &str, item: &str) -> Result<Option<ChecklistItem>> {
+    pub async fn checklist_item(
+        &self,
+        incident: &str,
+        item: &str,
+    ) -> Result<Option<ChecklistItem>> {
         self.fetch_optional(
             &format!("SELECT {CHECKLIST_COLUMNS} FROM incident_checklist WHERE incident_id = $1 AND id = $2"),
             args![incident, item],
@@ -774,7 +814,11 @@ impl Store {
         let seat = change.seat.unwrap_or(old.seat);
         if seat != old.seat {
             said.push(match seat {
-                Some(s) => format!("Assigned to the {} seat: {}", s.as_str().replace('_', " "), old.title),
+                Some(s) => format!(
+                    "Assigned to the {} seat: {}",
+                    s.as_str().replace('_', " "),
+                    old.title
+                ),
                 None => format!("Seat cleared: {}", old.title),
             });
         }
@@ -782,10 +826,17 @@ impl Store {
         if assignee != old.assignee {
             if let Some(user) = &assignee {
                 let found = tx
-                    .fetch_optional("SELECT name FROM users WHERE id = $1 AND disabled = FALSE", args![user])
+                    .fetch_optional(
+                        "SELECT name FROM users WHERE id = $1 AND disabled = FALSE",
+                        args![user],
+                    )
                     .await?
                     .ok_or(IncidentRefusal::UnknownUser)?;
-                said.push(format!("Assigned to {}: {}", found.get::<String>("name")?, old.title));
+                said.push(format!(
+                    "Assigned to {}: {}",
+                    found.get::<String>("name")?,
+                    old.title
+                ));
             } else {
                 said.push(format!("Assignee cleared: {}", old.title));
             }
@@ -799,8 +850,11 @@ impl Store {
             args![done_at, done_by, seat.map(|s| s.as_str()), assignee.clone(), &by.actor, now, item],
         )
         .await?;
-        tx.execute("UPDATE incidents SET updated_at = $1 WHERE id = $2", args![now, incident])
-            .await?;
+        tx.execute(
+            "UPDATE incidents SET updated_at = $1 WHERE id = $2",
+            args![now, incident],
+        )
+        .await?;
         for line in &said {
             tx.timeline(incident, "checklist", line, &by.actor).await?;
         }
@@ -844,10 +898,18 @@ impl Store {
 
     /// Links a record (an alert, a ticket...) to an incident, on its
     /// timeline, audited. Returns false when it was linked already.
-    pub async fn link_incident(&self, incident: &str, link: &NewLink, by: AuditRecord) -> Result<bool> {
+    pub async fn link_incident(
+        &self,
+        incident: &str,
+        link: &NewLink,
+        by: AuditRecord,
+    ) -> Result<bool> {
         let mut tx = self.begin().await?;
         let n = tx
-            .execute("UPDATE incidents SET updated_at = $1 WHERE id = $2", args![now_ms(), incident])
+            .execute(
+                "UPDATE incidents SET updated_at = $1 WHERE id = $2",
+                args![now_ms(), incident],
+            )
             .await?;
         if n == 0 {
             return Err(StoreError::NotFound);
@@ -876,7 +938,10 @@ impl Store {
     ) -> Result<(), IncidentRefusal> {
         let mut tx = self.begin().await?;
         let n = tx
-            .execute("UPDATE incidents SET updated_at = $1 WHERE id = $2", args![now_ms(), incident])
+            .execute(
+                "UPDATE incidents SET updated_at = $1 WHERE id = $2",
+                args![now_ms(), incident],
+            )
             .await?;
         if n == 0 {
             return Err(StoreError::NotFound.into());
@@ -919,11 +984,18 @@ impl Store {
     }
 
     /// Creates a template, or replaces the one with this slug.
-    pub async fn save_template(&self, spec: &TemplateSpec, by: AuditRecord) -> Result<NoticeTemplate> {
+    pub async fn save_template(
+        &self,
+        spec: &TemplateSpec,
+        by: AuditRecord,
+    ) -> Result<NoticeTemplate> {
         let now = now_ms();
         let mut tx = self.begin().await?;
         let existing = tx
-            .fetch_optional("SELECT id FROM notice_templates WHERE slug = $1", args![&spec.slug])
+            .fetch_optional(
+                "SELECT id FROM notice_templates WHERE slug = $1",
+                args![&spec.slug],
+            )
             .await?;
         let (id, action) = match existing {
             Some(r) => {
@@ -960,7 +1032,10 @@ impl Store {
     pub async fn delete_template(&self, slug: &str, by: AuditRecord) -> Result<()> {
         let mut tx = self.begin().await?;
         let row = tx
-            .fetch_optional("SELECT id, builtin FROM notice_templates WHERE slug = $1", args![slug])
+            .fetch_optional(
+                "SELECT id, builtin FROM notice_templates WHERE slug = $1",
+                args![slug],
+            )
             .await?
             .ok_or(StoreError::NotFound)?;
         if row.get::<bool>("builtin")? {
@@ -1010,7 +1085,10 @@ impl Store {
     }
 
     /// The published updates' bodies in one language: update id -> body.
-    pub async fn published_variant_bodies(&self, language: &str) -> Result<HashMap<String, String>> {
+    pub async fn published_variant_bodies(
+        &self,
+        language: &str,
+    ) -> Result<HashMap<String, String>> {
         self.fetch_all(
             "SELECT v.update_id, v.body FROM incident_update_variants v
              JOIN incident_updates u ON u.id = v.update_id
@@ -1026,7 +1104,10 @@ impl Store {
     // ---- cadence
 
     /// Open deadlines: incident id -> (due at, overdue).
-    pub async fn open_deadlines(&self, incident: Option<&str>) -> Result<HashMap<String, (i64, bool)>> {
+    pub async fn open_deadlines(
+        &self,
+        incident: Option<&str>,
+    ) -> Result<HashMap<String, (i64, bool)>> {
         let rows = match incident {
             Some(id) => {
                 self.fetch_all(
@@ -1047,7 +1128,10 @@ impl Store {
             .map(|r| {
                 Ok((
                     r.get("incident_id")?,
-                    (r.get("due_at")?, r.get::<Option<i64>>("overdue_at")?.is_some()),
+                    (
+                        r.get("due_at")?,
+                        r.get::<Option<i64>>("overdue_at")?.is_some(),
+                    ),
                 ))
             })
             .collect()
@@ -1380,7 +1464,10 @@ impl Store {
         tx.timeline(
             incident,
             "remedy",
-            &format!("Remedy {remedy}: offered to {}, taken up by {}", counts.0, counts.1),
+            &format!(
+                "Remedy {remedy}: offered to {}, taken up by {}",
+                counts.0, counts.1
+            ),
             &by.actor,
         )
         .await?;
@@ -1468,7 +1555,9 @@ impl Store {
         Ok(MetricsSummary {
             incidents: per.len() as i64,
             median_signal_to_declared_secs: median(
-                per.iter().filter_map(|m| m.signal_to_declared_secs).collect(),
+                per.iter()
+                    .filter_map(|m| m.signal_to_declared_secs)
+                    .collect(),
             ),
             median_declared_to_first_notice_secs: median(
                 per.iter()
@@ -1483,7 +1572,11 @@ impl Store {
         })
     }
 
-    async fn metrics_for(&self, incident: Option<&str>, since: i64) -> Result<Vec<IncidentMetrics>> {
+    async fn metrics_for(
+        &self,
+        incident: Option<&str>,
+        since: i64,
+    ) -> Result<Vec<IncidentMetrics>> {
         // One query: each incident with its first signal, first public
         // update and its deadlines counted.
         let filter = if incident.is_some() {
@@ -1522,7 +1615,8 @@ impl Store {
                     first_signal_at: first_signal.map(Time),
                     first_notice_at: first_notice.map(Time),
                     signal_to_declared_secs: first_signal.map(|s| (declared - s).max(0) / 1000),
-                    declared_to_first_notice_secs: first_notice.map(|n| (n - declared).max(0) / 1000),
+                    declared_to_first_notice_secs: first_notice
+                        .map(|n| (n - declared).max(0) / 1000),
                     updates_due: due,
                     updates_kept: kept,
                     updates_missed: due - kept,

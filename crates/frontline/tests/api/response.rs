@@ -38,8 +38,11 @@ async fn user_id(app: &TestApp, email: &str) -> String {
 
 async fn timeline(app: &TestApp, id: &str) -> Vec<Value> {
     let (_, t) = json(
-        app.get(&format!("/api/v1/incidents/{id}/timeline"), &app.admin_token)
-            .await,
+        app.get(
+            &format!("/api/v1/incidents/{id}/timeline"),
+            &app.admin_token,
+        )
+        .await,
     )
     .await;
     t.as_array().unwrap().clone()
@@ -91,7 +94,11 @@ async fn playbooks_are_built_in_and_only_admins_edit_them() {
         .find(|p| p["slug"] == "customer-data-breach")
         .expect("breach playbook built in")
         .clone();
-    assert!(list.as_array().unwrap().iter().any(|p| p["slug"] == "service-outage"));
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["slug"] == "service-outage"));
     let steps: Vec<&str> = breach["items"]
         .as_array()
         .unwrap()
@@ -123,8 +130,13 @@ async fn playbooks_are_built_in_and_only_admins_edit_them() {
     let edit = json!({"name": "Data breach (ours)", "description": "", "items": [
         {"title": "Call the DPO", "seat": "legal"}, {"title": "Freeze exports"}]});
     let (s, body) = json(
-        app.send_json(reqwest::Method::PUT, "/api/v1/playbooks/customer-data-breach", &comms, &edit)
-            .await,
+        app.send_json(
+            reqwest::Method::PUT,
+            "/api/v1/playbooks/customer-data-breach",
+            &comms,
+            &edit,
+        )
+        .await,
     )
     .await;
     assert_eq!(s, 403, "{body}");
@@ -190,7 +202,11 @@ async fn a_checklist_is_copied_from_the_playbook_and_every_change_is_on_the_time
     .await;
     let id = inc["id"].as_str().unwrap();
     assert!(inc["playbook_id"].as_str().unwrap().starts_with("pbk_"));
-    let (_, list) = json(app.get(&format!("/api/v1/incidents/{id}/checklist"), &soc).await).await;
+    let (_, list) = json(
+        app.get(&format!("/api/v1/incidents/{id}/checklist"), &soc)
+            .await,
+    )
+    .await;
     let items = list.as_array().unwrap();
     assert_eq!(items.len(), 9);
     assert!(items.iter().all(|i| i["done"] == false));
@@ -214,7 +230,13 @@ async fn a_checklist_is_copied_from_the_playbook_and_every_change_is_on_the_time
     assert_eq!(undone["done_at"], Value::Null);
     assert_eq!(undone["assignee"], Value::Null);
 
-    let (s, e) = patch(&app, &path, &soc, json!({"assignee": "usr_01J00000000000000000000000"})).await;
+    let (s, e) = patch(
+        &app,
+        &path,
+        &soc,
+        json!({"assignee": "usr_01J00000000000000000000000"}),
+    )
+    .await;
     assert_eq!(s, 422, "{e}");
     let (s, _) = patch(&app, &path, &soc, json!({"seat": "boss"})).await;
     assert_eq!(s, 400);
@@ -229,10 +251,16 @@ async fn a_checklist_is_copied_from_the_playbook_and_every_change_is_on_the_time
         .map(|e| e["body"].as_str().unwrap().to_owned())
         .collect();
     assert!(bodies[0].contains("9 steps"), "{bodies:?}");
-    assert!(bodies.iter().any(|b| b.starts_with("Checked: Legal assessment")));
+    assert!(bodies
+        .iter()
+        .any(|b| b.starts_with("Checked: Legal assessment")));
     assert!(bodies.iter().any(|b| b.starts_with("Assigned to Cy Agent")));
-    assert!(bodies.iter().any(|b| b.starts_with("Assigned to the cx seat")));
-    assert!(bodies.iter().any(|b| b.starts_with("Unchecked: Legal assessment")));
+    assert!(bodies
+        .iter()
+        .any(|b| b.starts_with("Assigned to the cx seat")));
+    assert!(bodies
+        .iter()
+        .any(|b| b.starts_with("Unchecked: Legal assessment")));
     assert!(bodies.iter().any(|b| b.starts_with("Assignee cleared")));
     let changes = audit_actions(&app)
         .await
@@ -290,7 +318,11 @@ async fn promoting_a_signal_declares_and_links_in_one_step() {
     let (_, signal) = json(app.get(&format!("/api/v1/signals/{sig}"), &soc).await).await;
     assert_eq!(signal["status"], "promoted");
     assert_eq!(signal["incident_id"], id);
-    let (_, links) = json(app.get(&format!("/api/v1/incidents/{id}/links"), &soc).await).await;
+    let (_, links) = json(
+        app.get(&format!("/api/v1/incidents/{id}/links"), &soc)
+            .await,
+    )
+    .await;
     let links = links.as_array().unwrap();
     assert_eq!(links.len(), 1);
     assert_eq!(links[0]["kind"], "signal");
@@ -306,7 +338,8 @@ async fn promoting_a_signal_declares_and_links_in_one_step() {
 
     // Once promoted, it cannot be promoted again.
     let (s, _) = json(
-        app.post_json(&format!("/api/v1/signals/{sig}/promote"), &soc, &json!({})).await,
+        app.post_json(&format!("/api/v1/signals/{sig}/promote"), &soc, &json!({}))
+            .await,
     )
     .await;
     assert_eq!(s, 409);
@@ -324,7 +357,11 @@ async fn promoting_a_signal_declares_and_links_in_one_step() {
     )
     .await;
     assert_eq!(s, 200, "{linked}");
-    let (_, links) = json(app.get(&format!("/api/v1/incidents/{id}/links"), &soc).await).await;
+    let (_, links) = json(
+        app.get(&format!("/api/v1/incidents/{id}/links"), &soc)
+            .await,
+    )
+    .await;
     assert_eq!(links.as_array().unwrap().len(), 2);
     let third = open_signal(&app, "fraud", 60_000).await;
     let inc2 = declare(
@@ -337,7 +374,11 @@ async fn promoting_a_signal_declares_and_links_in_one_step() {
     assert_eq!(signal["incident_id"], inc2["id"]);
 
     // Time from the first signal to declaration: about 12 minutes.
-    let (s, m) = json(app.get(&format!("/api/v1/incidents/{id}/metrics"), &soc).await).await;
+    let (s, m) = json(
+        app.get(&format!("/api/v1/incidents/{id}/metrics"), &soc)
+            .await,
+    )
+    .await;
     assert_eq!(s, 200, "{m}");
     let secs = m["signal_to_declared_secs"].as_i64().unwrap();
     assert!((12 * 60..13 * 60).contains(&secs), "{m}");
@@ -377,24 +418,45 @@ fn breach_fields() -> Value {
 async fn a_notice_from_a_template_is_written_in_four_languages_and_shown_per_language() {
     let app = spawn_app().await;
     let comms = create_token(&app.store, "communications").await;
-    let inc = declare(&app, &app.admin_token, json!({"title": "Customer list copied", "severity": "SEV3"})).await;
+    let inc = declare(
+        &app,
+        &app.admin_token,
+        json!({"title": "Customer list copied", "severity": "SEV3"}),
+    )
+    .await;
     let id = inc["id"].as_str().unwrap();
 
     let draft = json!({"template": "breach", "fields": breach_fields(), "draft": true});
     let preview_body = draft.clone();
     let (s, previews) = json(
-        app.post_json(&format!("/api/v1/incidents/{id}/updates/preview"), &comms, &preview_body)
-            .await,
+        app.post_json(
+            &format!("/api/v1/incidents/{id}/updates/preview"),
+            &comms,
+            &preview_body,
+        )
+        .await,
     )
     .await;
     assert_eq!(s, 200, "{previews}");
     assert_eq!(previews.as_array().unwrap().len(), 4);
-    let (_, none) = json(app.get(&format!("/api/v1/incidents/{id}/updates"), &comms).await).await;
-    assert_eq!(none.as_array().unwrap().len(), 0, "a preview stores nothing");
+    let (_, none) = json(
+        app.get(&format!("/api/v1/incidents/{id}/updates"), &comms)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        none.as_array().unwrap().len(),
+        0,
+        "a preview stores nothing"
+    );
 
     let (s, u) = json(
-        app.post_json(&format!("/api/v1/incidents/{id}/updates/from-template"), &comms, &draft)
-            .await,
+        app.post_json(
+            &format!("/api/v1/incidents/{id}/updates/from-template"),
+            &comms,
+            &draft,
+        )
+        .await,
     )
     .await;
     assert_eq!(s, 201, "{u}");
@@ -402,9 +464,15 @@ async fn a_notice_from_a_template_is_written_in_four_languages_and_shown_per_lan
     assert_eq!(u["status"], "identified");
     let uid = u["id"].as_str().unwrap();
     let variants = u["variants"].as_array().unwrap();
-    let langs: Vec<&str> = variants.iter().map(|v| v["language"].as_str().unwrap()).collect();
+    let langs: Vec<&str> = variants
+        .iter()
+        .map(|v| v["language"].as_str().unwrap())
+        .collect();
     assert_eq!(langs, ["en", "zh", "fa", "gu"]);
-    assert_eq!(u["body"], variants[0]["body"], "the English variant is the body");
+    assert_eq!(
+        u["body"], variants[0]["body"],
+        "the English variant is the body"
+    );
     let en = variants[0]["body"].as_str().unwrap();
     for s in [
         "What happened",
@@ -422,41 +490,93 @@ async fn a_notice_from_a_template_is_written_in_four_languages_and_shown_per_lan
         assert!(en.contains(s), "{s:?} missing:\n{en}");
     }
     let fa = variants[2]["body"].as_str().unwrap();
-    assert!(fa.contains("چه اتفاقی افتاد") && fa.contains("ورود دومرحله‌ای") && fa.contains("رمز عبور"), "{fa}");
+    assert!(
+        fa.contains("چه اتفاقی افتاد") && fa.contains("ورود دومرحله‌ای") && fa.contains("رمز عبور"),
+        "{fa}"
+    );
     assert!(variants[1]["body"].as_str().unwrap().contains("两步验证"));
     assert!(variants[3]["body"].as_str().unwrap().contains("ટુ-ફેક્ટર"));
 
     let (_, previews) = json(
-        app.get(&format!("/api/v1/incidents/{id}/updates/{uid}/preview"), &comms).await,
+        app.get(
+            &format!("/api/v1/incidents/{id}/updates/{uid}/preview"),
+            &comms,
+        )
+        .await,
     )
     .await;
     let previews = previews.as_array().unwrap();
     let p_fa = previews.iter().find(|p| p["language"] == "fa").unwrap();
     assert_eq!(p_fa["dir"], "rtl");
-    assert!(p_fa["status_page_html"].as_str().unwrap().contains("dir=\"rtl\""));
+    assert!(p_fa["status_page_html"]
+        .as_str()
+        .unwrap()
+        .contains("dir=\"rtl\""));
     assert_eq!(p_fa["sms"]["encoding"], "ucs2");
     let p_en = previews.iter().find(|p| p["language"] == "en").unwrap();
     assert_eq!(p_en["sms"]["encoding"], "gsm7");
     assert_eq!(p_en["sms"]["segments"], 1, "{p_en}");
     assert!(p_en["sms"]["length"].as_u64().unwrap() <= 160);
-    assert!(p_en["email"]["subject"].as_str().unwrap().starts_with("Security incident at"));
-    assert!(p_en["email"]["text"].as_str().unwrap().contains("What you should do"));
+    assert!(p_en["email"]["subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("Security incident at"));
+    assert!(p_en["email"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("What you should do"));
 
     // Not on the status page until published; then each language shows its own.
-    let page = app.client.get(app.url("/status?lang=fa")).send().await.unwrap().text().await.unwrap();
+    let page = app
+        .client
+        .get(app.url("/status?lang=fa"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!page.contains("چه اتفاقی افتاد"));
     let (s, published) = json(
-        app.post_json(&format!("/api/v1/incidents/{id}/updates/{uid}/publish"), &comms, &json!({}))
-            .await,
+        app.post_json(
+            &format!("/api/v1/incidents/{id}/updates/{uid}/publish"),
+            &comms,
+            &json!({}),
+        )
+        .await,
     )
     .await;
     assert_eq!(s, 200, "{published}");
-    let page = app.client.get(app.url("/status?lang=fa")).send().await.unwrap().text().await.unwrap();
+    let page = app
+        .client
+        .get(app.url("/status?lang=fa"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("dir=\"rtl\""));
     assert!(page.contains("چه اتفاقی افتاد"), "Persian variant shown");
-    let page = app.client.get(app.url("/status?lang=gu")).send().await.unwrap().text().await.unwrap();
+    let page = app
+        .client
+        .get(app.url("/status?lang=gu"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("શું થયું"), "Gujarati variant shown");
-    let page = app.client.get(app.url("/status")).send().await.unwrap().text().await.unwrap();
+    let page = app
+        .client
+        .get(app.url("/status"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("What happened"));
 
     // A published update's variants are never edited, added to or removed.
@@ -466,9 +586,19 @@ async fn a_notice_from_a_template_is_written_in_four_languages_and_shown_per_lan
         format!("INSERT INTO incident_update_variants (update_id, language, subject, body, sms) VALUES ('{uid}', 'de', 's', 'b', 'm')"),
     ];
     for sql in &tries {
-        assert!(app.store.execute(sql, vec![]).await.is_err(), "refused: {sql}");
+        assert!(
+            app.store.execute(sql, vec![]).await.is_err(),
+            "refused: {sql}"
+        );
     }
-    let (_, v) = json(app.get(&format!("/api/v1/incidents/{id}/updates/{uid}/variants"), &comms).await).await;
+    let (_, v) = json(
+        app.get(
+            &format!("/api/v1/incidents/{id}/updates/{uid}/variants"),
+            &comms,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(v.as_array().unwrap().len(), 4);
     assert_eq!(app.store.update_variants(uid).await.unwrap().len(), 4);
 
@@ -484,8 +614,15 @@ async fn a_notice_from_a_template_is_written_in_four_languages_and_shown_per_lan
     )
     .await;
     assert_eq!(s, 400, "{e}");
-    assert!(e["detail"].as_str().unwrap().contains("what_happened"), "{e}");
-    let (_, all) = json(app.get(&format!("/api/v1/incidents/{id}/updates"), &comms).await).await;
+    assert!(
+        e["detail"].as_str().unwrap().contains("what_happened"),
+        "{e}"
+    );
+    let (_, all) = json(
+        app.get(&format!("/api/v1/incidents/{id}/updates"), &comms)
+            .await,
+    )
+    .await;
     assert_eq!(all.as_array().unwrap().len(), 1);
 }
 
@@ -494,7 +631,12 @@ async fn templates_are_edited_over_the_api_and_checked_before_they_are_saved() {
     let app = spawn_app().await;
     let comms = create_token(&app.store, "communications").await;
     let (_, list) = json(app.get("/api/v1/notice-templates", &comms).await).await;
-    let slugs: Vec<&str> = list.as_array().unwrap().iter().map(|t| t["slug"].as_str().unwrap()).collect();
+    let slugs: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
     for s in ["breach", "outage", "resolved"] {
         assert!(slugs.contains(&s), "{slugs:?}");
     }
@@ -506,26 +648,47 @@ async fn templates_are_edited_over_the_api_and_checked_before_they_are_saved() {
         let app = &app;
         let comms = comms.clone();
         async move {
-            app.send_json(reqwest::Method::PUT, "/api/v1/notice-templates/short", &comms, &body)
-                .await
+            app.send_json(
+                reqwest::Method::PUT,
+                "/api/v1/notice-templates/short",
+                &comms,
+                &body,
+            )
+            .await
         }
     };
-    let text = |body: &str| json!({"name": "Short", "status": "investigating", "texts": {"en": {
-        "subject": "{{ company }}", "body": body, "sms": "{{ headline }} {{ status_url }}"}}});
+    let text = |body: &str| {
+        json!({"name": "Short", "status": "investigating", "texts": {"en": {
+        "subject": "{{ company }}", "body": body, "sms": "{{ headline }} {{ status_url }}"}}})
+    };
     let (s, e) = json(put(text("{{ password }}")).await).await;
     assert_eq!(s, 400, "{e}");
-    assert!(e["detail"].as_str().unwrap().contains("unknown name"), "{e}");
+    assert!(
+        e["detail"].as_str().unwrap().contains("unknown name"),
+        "{e}"
+    );
     let (s, _) = json(put(text("{% include 'layout.html' %}")).await).await;
     assert_eq!(s, 400);
     let (s, _) = json(put(text("{% if %}")).await).await;
     assert_eq!(s, 400);
-    let (s, t) = json(put(text("{{ what_happened }} / {{ impact }} / {{ actions }} / {{ contact }}")).await).await;
+    let (s, t) = json(
+        put(text(
+            "{{ what_happened }} / {{ impact }} / {{ actions }} / {{ contact }}",
+        ))
+        .await,
+    )
+    .await;
     assert_eq!(s, 200, "{t}");
     assert_eq!(t["builtin"], false);
     let viewer = create_token(&app.store, "viewer").await;
     let (s, _) = json(
-        app.send_json(reqwest::Method::PUT, "/api/v1/notice-templates/short", &viewer, &text("x"))
-            .await,
+        app.send_json(
+            reqwest::Method::PUT,
+            "/api/v1/notice-templates/short",
+            &viewer,
+            &text("x"),
+        )
+        .await,
     )
     .await;
     assert_eq!(s, 403);
@@ -545,19 +708,40 @@ async fn an_overdue_update_is_marked_once_alerts_the_lead_and_counts_as_missed()
     )
     .await;
     let id = inc["id"].as_str().unwrap().to_owned();
-    let created = chrono::DateTime::parse_from_rfc3339(inc["created_at"].as_str().unwrap()).unwrap();
-    let due = chrono::DateTime::parse_from_rfc3339(inc["next_update_due"].as_str().unwrap()).unwrap();
+    let created =
+        chrono::DateTime::parse_from_rfc3339(inc["created_at"].as_str().unwrap()).unwrap();
+    let due =
+        chrono::DateTime::parse_from_rfc3339(inc["next_update_due"].as_str().unwrap()).unwrap();
     assert_eq!((due - created).num_minutes(), 30, "SEV1: every 30 minutes");
     assert_eq!(inc["overdue"], false);
 
     // A long investigation: a week between updates.
-    let (s, changed) = patch(&app, &format!("/api/v1/incidents/{id}"), &soc, json!({"update_every_minutes": 10080})).await;
+    let (s, changed) = patch(
+        &app,
+        &format!("/api/v1/incidents/{id}"),
+        &soc,
+        json!({"update_every_minutes": 10080}),
+    )
+    .await;
     assert_eq!(s, 200, "{changed}");
-    let due = chrono::DateTime::parse_from_rfc3339(changed["next_update_due"].as_str().unwrap()).unwrap();
+    let due =
+        chrono::DateTime::parse_from_rfc3339(changed["next_update_due"].as_str().unwrap()).unwrap();
     assert_eq!((due - created).num_days(), 7);
-    let (s, _) = patch(&app, &format!("/api/v1/incidents/{id}"), &soc, json!({"update_every_minutes": -5})).await;
+    let (s, _) = patch(
+        &app,
+        &format!("/api/v1/incidents/{id}"),
+        &soc,
+        json!({"update_every_minutes": -5}),
+    )
+    .await;
     assert_eq!(s, 400);
-    let (_, back) = patch(&app, &format!("/api/v1/incidents/{id}"), &soc, json!({"update_every_minutes": 0})).await;
+    let (_, back) = patch(
+        &app,
+        &format!("/api/v1/incidents/{id}"),
+        &soc,
+        json!({"update_every_minutes": 0}),
+    )
+    .await;
     assert_eq!(back["update_every_minutes"], Value::Null);
 
     // The update falls due (as if 30 minutes passed).
@@ -592,17 +776,34 @@ async fn an_overdue_update_is_marked_once_alerts_the_lead_and_counts_as_missed()
     assert_eq!(event.data["id"], id.as_str());
     // Several more checks pass: still marked once.
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let marks = timeline(&app, &id).await.iter().filter(|e| e["kind"] == "overdue").count();
+    let marks = timeline(&app, &id)
+        .await
+        .iter()
+        .filter(|e| e["kind"] == "overdue")
+        .count();
     assert_eq!(marks, 1);
-    let (_, alerts) = json(app.get(&format!("/api/v1/incidents/{id}/alerts"), &soc).await).await;
+    let (_, alerts) = json(
+        app.get(&format!("/api/v1/incidents/{id}/alerts"), &soc)
+            .await,
+    )
+    .await;
     let alerts = alerts.as_array().unwrap();
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0]["user_id"], lead.as_str());
     assert_eq!(alerts[0]["kind"], "update_overdue");
 
     // The list and the page make it stand out.
-    let (client, _) = app.browser_session(&app.admin_email, crate::helpers::PASSWORD).await;
-    let list = client.get(app.url("/incidents")).send().await.unwrap().text().await.unwrap();
+    let (client, _) = app
+        .browser_session(&app.admin_email, crate::helpers::PASSWORD)
+        .await;
+    let list = client
+        .get(app.url("/incidents"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(list.contains("class=\"overdue\""), "overdue row marked");
     assert!(list.contains("overdue by"));
 
@@ -610,31 +811,65 @@ async fn an_overdue_update_is_marked_once_alerts_the_lead_and_counts_as_missed()
     let comms = create_token(&app.store, "communications").await;
     let legal = create_token(&app.store, "legal").await;
     let (s, _) = json(
-        app.post_json(&format!("/api/v1/incidents/{id}/updates"), &comms, &json!({"status": "identified", "body": "We found the cause."}))
-            .await,
+        app.post_json(
+            &format!("/api/v1/incidents/{id}/updates"),
+            &comms,
+            &json!({"status": "identified", "body": "We found the cause."}),
+        )
+        .await,
     )
     .await;
     assert_eq!(s, 201);
-    let (_, ups) = json(app.get(&format!("/api/v1/incidents/{id}/updates"), &soc).await).await;
+    let (_, ups) = json(
+        app.get(&format!("/api/v1/incidents/{id}/updates"), &soc)
+            .await,
+    )
+    .await;
     let uid = ups[0]["id"].as_str().unwrap().to_owned();
     for t in [&comms, &legal] {
-        let (s, b) = json(app.post_json(&format!("/api/v1/incidents/{id}/updates/{uid}/approve"), t, &json!({})).await).await;
+        let (s, b) = json(
+            app.post_json(
+                &format!("/api/v1/incidents/{id}/updates/{uid}/approve"),
+                t,
+                &json!({}),
+            )
+            .await,
+        )
+        .await;
         assert_eq!(s, 200, "{b}");
     }
-    let (s, b) = json(app.post_json(&format!("/api/v1/incidents/{id}/updates/{uid}/publish"), &comms, &json!({})).await).await;
+    let (s, b) = json(
+        app.post_json(
+            &format!("/api/v1/incidents/{id}/updates/{uid}/publish"),
+            &comms,
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 200, "{b}");
     let (_, i) = json(app.get(&format!("/api/v1/incidents/{id}"), &soc).await).await;
     assert_eq!(i["overdue"], false);
     let due = chrono::DateTime::parse_from_rfc3339(i["next_update_due"].as_str().unwrap()).unwrap();
     assert!(due > chrono::Utc::now() + chrono::Duration::minutes(29));
-    let (_, m) = json(app.get(&format!("/api/v1/incidents/{id}/metrics"), &soc).await).await;
+    let (_, m) = json(
+        app.get(&format!("/api/v1/incidents/{id}/metrics"), &soc)
+            .await,
+    )
+    .await;
     assert_eq!(m["updates_due"], 1, "{m}");
     assert_eq!(m["updates_kept"], 0);
     assert_eq!(m["updates_missed"], 1);
     assert!(m["declared_to_first_notice_secs"].is_i64());
 
     // Resolving closes the cadence: nothing is due any more.
-    let (_, r) = patch(&app, &format!("/api/v1/incidents/{id}"), &soc, json!({"status": "resolved"})).await;
+    let (_, r) = patch(
+        &app,
+        &format!("/api/v1/incidents/{id}"),
+        &soc,
+        json!({"status": "resolved"}),
+    )
+    .await;
     assert_eq!(r["next_update_due"], Value::Null);
     let (s, sum) = json(app.get("/api/v1/incidents/metrics", &soc).await).await;
     assert_eq!(s, 200, "{sum}");
@@ -656,12 +891,39 @@ async fn afterwards_a_postmortem_remedies_and_a_survey_that_lands_in_feedback() 
     )
     .await;
     let id = inc["id"].as_str().unwrap();
-    let (_, list) = json(app.get(&format!("/api/v1/incidents/{id}/checklist"), &soc).await).await;
+    let (_, list) = json(
+        app.get(&format!("/api/v1/incidents/{id}/checklist"), &soc)
+            .await,
+    )
+    .await;
     let first = list[0]["id"].as_str().unwrap();
-    let last = list.as_array().unwrap().last().unwrap()["id"].as_str().unwrap().to_owned();
-    patch(&app, &format!("/api/v1/incidents/{id}/checklist/{first}"), &soc, json!({"done": true})).await;
-    patch(&app, &format!("/api/v1/incidents/{id}/checklist/{last}"), &soc, json!({"assignee": cy})).await;
-    let (s, _) = json(app.post_json(&format!("/api/v1/incidents/{id}/updates"), &app.admin_token, &json!({"status": "resolved", "body": "Fixed."})).await).await;
+    let last = list.as_array().unwrap().last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    patch(
+        &app,
+        &format!("/api/v1/incidents/{id}/checklist/{first}"),
+        &soc,
+        json!({"done": true}),
+    )
+    .await;
+    patch(
+        &app,
+        &format!("/api/v1/incidents/{id}/checklist/{last}"),
+        &soc,
+        json!({"assignee": cy}),
+    )
+    .await;
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/incidents/{id}/updates"),
+            &app.admin_token,
+            &json!({"status": "resolved", "body": "Fixed."}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 201);
 
     // Remedies: offered and taken up.
@@ -677,27 +939,68 @@ async fn afterwards_a_postmortem_remedies_and_a_survey_that_lands_in_feedback() 
     assert_eq!(s, 201, "{r}");
     assert_eq!(r["take_up"], 0.25);
     let rid = r["id"].as_str().unwrap();
-    let (s, _) = patch(&app, &format!("/api/v1/incidents/{id}/remedies/{rid}"), &soc, json!({"offered": 10, "taken": 11})).await;
+    let (s, _) = patch(
+        &app,
+        &format!("/api/v1/incidents/{id}/remedies/{rid}"),
+        &soc,
+        json!({"offered": 10, "taken": 11}),
+    )
+    .await;
     assert_eq!(s, 400);
-    let (s, r) = patch(&app, &format!("/api/v1/incidents/{id}/remedies/{rid}"), &soc, json!({"offered": 1200, "taken": 600})).await;
+    let (s, r) = patch(
+        &app,
+        &format!("/api/v1/incidents/{id}/remedies/{rid}"),
+        &soc,
+        json!({"offered": 1200, "taken": 600}),
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(r["taken"], 600);
 
     // The postmortem starts from the timeline, checklist and numbers.
-    let (s, pm) = json(app.post_json(&format!("/api/v1/incidents/{id}/postmortem"), &soc, &json!({})).await).await;
+    let (s, pm) = json(
+        app.post_json(
+            &format!("/api/v1/incidents/{id}/postmortem"),
+            &soc,
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 201, "{pm}");
     assert_eq!(pm["status"], "draft");
     let summary = pm["summary"].as_str().unwrap();
     assert!(summary.contains("declared: Declared SEV3"), "{summary}");
     assert!(summary.contains("update published"), "{summary}");
-    assert!(pm["went_well"].as_str().unwrap().contains("First public notice"));
+    assert!(pm["went_well"]
+        .as_str()
+        .unwrap()
+        .contains("First public notice"));
     let items = pm["action_items"].as_array().unwrap();
-    assert_eq!(items.len(), list.as_array().unwrap().len() - 1, "every open step");
+    assert_eq!(
+        items.len(),
+        list.as_array().unwrap().len() - 1,
+        "every open step"
+    );
     assert!(items.iter().any(|a| a["owner"] == cy.as_str()));
-    let (s, _) = json(app.post_json(&format!("/api/v1/incidents/{id}/postmortem"), &soc, &json!({})).await).await;
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/incidents/{id}/postmortem"),
+            &soc,
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 409);
     let path = format!("/api/v1/incidents/{id}/postmortem");
-    let (s, e) = patch(&app, &path, &soc, json!({"action_items": [{"title": "Rotate keys", "due": "2026-02-30"}]})).await;
+    let (s, e) = patch(
+        &app,
+        &path,
+        &soc,
+        json!({"action_items": [{"title": "Rotate keys", "due": "2026-02-30"}]}),
+    )
+    .await;
     assert_eq!(s, 400, "{e}");
     let (s, pm) = patch(&app, &path, &soc, json!({"root_cause": "An expired certificate.",
         "action_items": [{"title": "Alert on certificate expiry", "owner": cy, "due": "2026-12-15"}]})).await;
@@ -716,62 +1019,149 @@ async fn afterwards_a_postmortem_remedies_and_a_survey_that_lands_in_feedback() 
         .is_err());
 
     // The survey: a hosted form linked to the incident; answers are feedback.
-    let (s, _) = json(app.post_json(&format!("/api/v1/incidents/{id}/survey"), &soc, &json!({})).await).await;
+    let (s, _) = json(
+        app.post_json(&format!("/api/v1/incidents/{id}/survey"), &soc, &json!({}))
+            .await,
+    )
+    .await;
     assert_eq!(s, 403, "creating a survey needs feedback:store");
     let cx = create_token(&app.store, "cx_agent").await;
-    let (s, sv) = json(app.post_json(&format!("/api/v1/incidents/{id}/survey"), &cx, &json!({})).await).await;
+    let (s, sv) = json(
+        app.post_json(&format!("/api/v1/incidents/{id}/survey"), &cx, &json!({}))
+            .await,
+    )
+    .await;
     assert_eq!(s, 201, "{sv}");
     let url = sv["url"].as_str().unwrap();
     assert!(url.contains("/f/incident-"), "{url}");
-    let (s, _) = json(app.post_json(&format!("/api/v1/incidents/{id}/survey"), &cx, &json!({})).await).await;
+    let (s, _) = json(
+        app.post_json(&format!("/api/v1/incidents/{id}/survey"), &cx, &json!({}))
+            .await,
+    )
+    .await;
     assert_eq!(s, 409);
     let slug = sv["slug"].as_str().unwrap();
-    let form = app.client.get(app.url(&format!("/f/{slug}?lang=fa"))).send().await.unwrap();
+    let form = app
+        .client
+        .get(app.url(&format!("/f/{slug}?lang=fa")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(form.status(), 200);
     assert!(form.text().await.unwrap().contains("اطلاع‌رسانی"));
     let sent = app
         .client
         .post(app.url(&format!("/f/{slug}")))
-        .form(&[("lang", "en"), ("informed", "2"), ("comment", "Tell us sooner next time")])
+        .form(&[
+            ("lang", "en"),
+            ("informed", "2"),
+            ("comment", "Tell us sooner next time"),
+        ])
         .send()
         .await
         .unwrap();
     assert!(sent.status().is_success(), "{}", sent.status());
-    let (_, fb) = json(app.get(&format!("/api/v1/feedback?survey={}", sv["survey_id"].as_str().unwrap()), &app.admin_token).await).await;
-    let items = fb["items"].as_array().or(fb.as_array()).cloned().unwrap_or_default();
+    let (_, fb) = json(
+        app.get(
+            &format!(
+                "/api/v1/feedback?survey={}",
+                sv["survey_id"].as_str().unwrap()
+            ),
+            &app.admin_token,
+        )
+        .await,
+    )
+    .await;
+    let items = fb["items"]
+        .as_array()
+        .or(fb.as_array())
+        .cloned()
+        .unwrap_or_default();
     assert!(!items.is_empty(), "answers landed in feedback: {fb}");
     let touch = format!("incident:{}", id.to_lowercase());
-    assert!(items.iter().all(|i| i["touchpoint"] == touch.as_str()), "{fb}");
-    let (_, links) = json(app.get(&format!("/api/v1/incidents/{id}/links"), &soc).await).await;
-    assert!(links.as_array().unwrap().iter().any(|l| l["kind"] == "survey"));
+    assert!(
+        items.iter().all(|i| i["touchpoint"] == touch.as_str()),
+        "{fb}"
+    );
+    let (_, links) = json(
+        app.get(&format!("/api/v1/incidents/{id}/links"), &soc)
+            .await,
+    )
+    .await;
+    assert!(links
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["kind"] == "survey"));
 }
 
 #[tokio::test]
 async fn the_incident_page_shows_the_checklist_controls_and_the_signal_page_declares() {
     let app = spawn_app().await;
     let sig = open_signal(&app, "phishing_scam", 5 * 60_000).await;
-    let (client, _) = app.browser_session(&app.admin_email, crate::helpers::PASSWORD).await;
-    let page = client.get(app.url(&format!("/signals/{sig}"))).send().await.unwrap().text().await.unwrap();
+    let (client, _) = app
+        .browser_session(&app.admin_email, crate::helpers::PASSWORD)
+        .await;
+    let page = client
+        .get(app.url(&format!("/signals/{sig}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains(&format!("action=\"/signals/{sig}/promote\"")));
     let csrf = crate::helpers::hidden_field(&page, "csrf").expect("csrf");
     let resp = client
         .post(app.url(&format!("/signals/{sig}/promote")))
-        .form(&[("csrf", csrf.as_str()), ("title", "Phishing SMS wave"), ("severity", "SEV2"), ("playbook", "customer-data-breach")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", "Phishing SMS wave"),
+            ("severity", "SEV2"),
+            ("playbook", "customer-data-breach"),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap_or_default());
+    assert_eq!(
+        resp.status(),
+        303,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
     let to = resp.headers()["location"].to_str().unwrap().to_owned();
-    let page = client.get(app.url(&to)).send().await.unwrap().text().await.unwrap();
+    let page = client
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Phishing SMS wave"));
     assert!(page.contains("Checklist"));
     assert!(page.contains("value=\"check\""), "a Done button per step");
-    assert!(page.contains(&format!("href=\"/signals/{sig}\"")), "the signal is linked");
+    assert!(
+        page.contains(&format!("href=\"/signals/{sig}\"")),
+        "the signal is linked"
+    );
     assert!(page.contains("Next public update"));
     assert!(page.contains("from-template"));
     assert!(page.contains("Start the postmortem"));
-    let id = to.trim_start_matches("/incidents/").split('?').next().unwrap().to_owned();
-    let (_, list) = json(app.get(&format!("/api/v1/incidents/{id}/checklist"), &app.admin_token).await).await;
+    let id = to
+        .trim_start_matches("/incidents/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (_, list) = json(
+        app.get(
+            &format!("/api/v1/incidents/{id}/checklist"),
+            &app.admin_token,
+        )
+        .await,
+    )
+    .await;
     let item = list[0]["id"].as_str().unwrap();
     let resp = client
         .post(app.url(&format!("/incidents/{id}/checklist/{item}")))
@@ -780,6 +1170,13 @@ async fn the_incident_page_shows_the_checklist_controls_and_the_signal_page_decl
         .await
         .unwrap();
     assert_eq!(resp.status(), 303);
-    let (_, list) = json(app.get(&format!("/api/v1/incidents/{id}/checklist"), &app.admin_token).await).await;
+    let (_, list) = json(
+        app.get(
+            &format!("/api/v1/incidents/{id}/checklist"),
+            &app.admin_token,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(list[0]["done"], true);
 }

@@ -14,11 +14,11 @@ use crate::domain::incident::{
     parse_line, parse_segments, parse_text, ComponentStatus, Impact, IncidentChange,
     IncidentStatus, NewIncident, Severity, TeamRole,
 };
+use crate::domain::response::{parse_update_every, Cadence};
 use crate::domain::{Action, DataClass, DomainError, Grant, Id};
 use crate::http::error::{ApiError, ApiJson, ApiQuery};
 use crate::http::guard::{Auth, Need, Route};
 use crate::http::AppState;
-use crate::domain::response::{parse_update_every, Cadence};
 use crate::storage::incidents::{
     Incident, IncidentRefusal, IncidentUpdate, TimelineEntry, UpdateRefusal, UpdateVariant,
 };
@@ -337,7 +337,9 @@ pub(crate) fn parse_new(body: &NewIncidentBody) -> Result<NewIncident, DomainErr
             .map(|s| {
                 Id::parse(Kind::Signal, s.trim())
                     .map(|i| i.to_string())
-                    .ok_or_else(|| DomainError::invalid("signal_id", "signal ids look like sig_..."))
+                    .ok_or_else(|| {
+                        DomainError::invalid("signal_id", "signal ids look like sig_...")
+                    })
             })
             .transpose()?,
         update_every_minutes: body

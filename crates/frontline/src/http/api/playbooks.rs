@@ -23,34 +23,91 @@ const fn need(class: DataClass, action: Action) -> Need {
 
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::new(Method::GET, "/api/v1/playbooks", need(DataClass::Incidents, Action::View), list)
-            .doc("playbooks", "Playbooks: the checklists incidents start from")
-            .response_list::<Playbook>(),
-        Route::new(Method::POST, "/api/v1/playbooks", need(DataClass::Settings, Action::Modify), create)
-            .doc("playbooks", "Add a playbook (admins)")
-            .request::<PlaybookBody>()
-            .response::<Playbook>(),
-        Route::new(Method::GET, "/api/v1/playbooks/{slug}", need(DataClass::Incidents, Action::View), get_one)
-            .doc("playbooks", "One playbook")
-            .response::<Playbook>(),
-        Route::new(Method::PUT, "/api/v1/playbooks/{slug}", need(DataClass::Settings, Action::Modify), replace)
-            .doc("playbooks", "Replace a playbook's name, description and steps (admins)")
-            .request::<PlaybookBody>()
-            .response::<Playbook>(),
-        Route::new(Method::DELETE, "/api/v1/playbooks/{slug}", need(DataClass::Settings, Action::Modify), delete)
-            .doc("playbooks", "Delete a playbook of your own (built-in ones stay); incidents keep their checklists"),
-        Route::new(Method::GET, "/api/v1/notice-templates", need(DataClass::Notices, Action::View), list_templates)
-            .doc("notices", "Notice templates, per language")
-            .response_list::<NoticeTemplate>(),
-        Route::new(Method::GET, "/api/v1/notice-templates/{slug}", need(DataClass::Notices, Action::View), get_template)
-            .doc("notices", "One notice template")
-            .response::<NoticeTemplate>(),
-        Route::new(Method::PUT, "/api/v1/notice-templates/{slug}", need(DataClass::Notices, Action::Modify), put_template)
-            .doc("notices", "Create or replace a notice template (sandboxed minijinja; checked before it is saved)")
-            .request::<TemplateBody>()
-            .response::<NoticeTemplate>(),
-        Route::new(Method::DELETE, "/api/v1/notice-templates/{slug}", need(DataClass::Notices, Action::Modify), delete_template)
-            .doc("notices", "Delete a notice template of your own"),
+        Route::new(
+            Method::GET,
+            "/api/v1/playbooks",
+            need(DataClass::Incidents, Action::View),
+            list,
+        )
+        .doc(
+            "playbooks",
+            "Playbooks: the checklists incidents start from",
+        )
+        .response_list::<Playbook>(),
+        Route::new(
+            Method::POST,
+            "/api/v1/playbooks",
+            need(DataClass::Settings, Action::Modify),
+            create,
+        )
+        .doc("playbooks", "Add a playbook (admins)")
+        .request::<PlaybookBody>()
+        .response::<Playbook>(),
+        Route::new(
+            Method::GET,
+            "/api/v1/playbooks/{slug}",
+            need(DataClass::Incidents, Action::View),
+            get_one,
+        )
+        .doc("playbooks", "One playbook")
+        .response::<Playbook>(),
+        Route::new(
+            Method::PUT,
+            "/api/v1/playbooks/{slug}",
+            need(DataClass::Settings, Action::Modify),
+            replace,
+        )
+        .doc(
+            "playbooks",
+            "Replace a playbook's name, description and steps (admins)",
+        )
+        .request::<PlaybookBody>()
+        .response::<Playbook>(),
+        Route::new(
+            Method::DELETE,
+            "/api/v1/playbooks/{slug}",
+            need(DataClass::Settings, Action::Modify),
+            delete,
+        )
+        .doc(
+            "playbooks",
+            "Delete a playbook of your own (built-in ones stay); incidents keep their checklists",
+        ),
+        Route::new(
+            Method::GET,
+            "/api/v1/notice-templates",
+            need(DataClass::Notices, Action::View),
+            list_templates,
+        )
+        .doc("notices", "Notice templates, per language")
+        .response_list::<NoticeTemplate>(),
+        Route::new(
+            Method::GET,
+            "/api/v1/notice-templates/{slug}",
+            need(DataClass::Notices, Action::View),
+            get_template,
+        )
+        .doc("notices", "One notice template")
+        .response::<NoticeTemplate>(),
+        Route::new(
+            Method::PUT,
+            "/api/v1/notice-templates/{slug}",
+            need(DataClass::Notices, Action::Modify),
+            put_template,
+        )
+        .doc(
+            "notices",
+            "Create or replace a notice template (sandboxed minijinja; checked before it is saved)",
+        )
+        .request::<TemplateBody>()
+        .response::<NoticeTemplate>(),
+        Route::new(
+            Method::DELETE,
+            "/api/v1/notice-templates/{slug}",
+            need(DataClass::Notices, Action::Modify),
+            delete_template,
+        )
+        .doc("notices", "Delete a notice template of your own"),
     ]
 }
 
@@ -88,7 +145,9 @@ fn spec(slug: &str, body: &PlaybookBody) -> Result<PlaybookSpec, DomainError> {
 fn store_error(what: &'static str) -> impl Fn(StoreError) -> ApiError {
     move |e| match e {
         StoreError::NotFound => ApiError::NotFound(what),
-        StoreError::InUse(w) => ApiError::Conflict(format!("{w} cannot be deleted; edit it instead")),
+        StoreError::InUse(w) => {
+            ApiError::Conflict(format!("{w} cannot be deleted; edit it instead"))
+        }
         e => e.into(),
     }
 }
@@ -97,7 +156,10 @@ async fn list(State(state): State<AppState>) -> Result<Json<Vec<Playbook>>, ApiE
     Ok(Json(state.store.list_playbooks().await?))
 }
 
-async fn get_one(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Json<Playbook>, ApiError> {
+async fn get_one(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<Playbook>, ApiError> {
     state
         .store
         .playbook(&slug)
@@ -132,7 +194,11 @@ async fn replace(
     let spec = spec(&slug, &body)?;
     let pb = state
         .store
-        .update_playbook(&slug, &spec, p.audit("playbook.update", DataClass::Settings, None))
+        .update_playbook(
+            &slug,
+            &spec,
+            p.audit("playbook.update", DataClass::Settings, None),
+        )
         .await
         .map_err(store_error("playbook"))?;
     Ok(Json(pb))
@@ -164,7 +230,9 @@ pub struct TemplateBody {
     pub texts: BTreeMap<String, TemplateText>,
 }
 
-async fn list_templates(State(state): State<AppState>) -> Result<Json<Vec<NoticeTemplate>>, ApiError> {
+async fn list_templates(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<NoticeTemplate>>, ApiError> {
     Ok(Json(state.store.list_templates().await?))
 }
 
@@ -196,7 +264,10 @@ async fn put_template(
     };
     let t = state
         .store
-        .save_template(&spec, p.audit("notice_template.save", DataClass::Notices, None))
+        .save_template(
+            &spec,
+            p.audit("notice_template.save", DataClass::Notices, None),
+        )
         .await?;
     Ok(Json(t))
 }
@@ -208,7 +279,10 @@ async fn delete_template(
 ) -> Result<StatusCode, ApiError> {
     state
         .store
-        .delete_template(&slug, p.audit("notice_template.delete", DataClass::Notices, None))
+        .delete_template(
+            &slug,
+            p.audit("notice_template.delete", DataClass::Notices, None),
+        )
         .await
         .map_err(store_error("notice template"))?;
     Ok(StatusCode::NO_CONTENT)

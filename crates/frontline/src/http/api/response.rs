@@ -14,9 +14,7 @@ use super::incidents::{declare, find, parse_new, write_update_with, NewIncidentB
 use crate::auth::Principal;
 use crate::domain::id::Kind;
 use crate::domain::incident::{parse_line, parse_text, IncidentStatus};
-use crate::domain::response::{
-    parse_remedy_counts, parse_seat, parse_slug, ActionItem, FieldText,
-};
+use crate::domain::response::{parse_remedy_counts, parse_seat, parse_slug, ActionItem, FieldText};
 use crate::domain::survey::{Question, SurveyDefinition, SurveyPolicy};
 use crate::domain::{Action, DataClass, DomainError, Grant, Id};
 use crate::http::error::{ApiError, ApiJson, ApiQuery};
@@ -217,7 +215,9 @@ pub(crate) fn parse_step_change(body: &StepChangeBody) -> Result<ChecklistChange
                     .map(|u| {
                         Id::parse(Kind::User, u.trim())
                             .map(|i| i.to_string())
-                            .ok_or_else(|| DomainError::invalid("assignee", "staff user ids look like usr_..."))
+                            .ok_or_else(|| {
+                                DomainError::invalid("assignee", "staff user ids look like usr_...")
+                            })
                     })
                     .transpose()
             })
@@ -262,7 +262,9 @@ async fn change_step(
     ApiJson(body): ApiJson<StepChangeBody>,
 ) -> Result<Json<ChecklistItem>, ApiError> {
     let change = parse_step_change(&body)?;
-    Ok(Json(change_checklist(&state, &p, &id, &item, &change).await?))
+    Ok(Json(
+        change_checklist(&state, &p, &id, &item, &change).await?,
+    ))
 }
 
 // ---- links and promotion
@@ -397,13 +399,18 @@ pub struct UpdateWithVariants {
 
 /// The status page's address, and the name customers know us by.
 pub(crate) fn notice_context(state: &AppState, incident: &Incident) -> NoticeContext {
-    let base = state.config.http.public_url.trim_end_matches('/').to_owned();
+    let base = state
+        .config
+        .http
+        .public_url
+        .trim_end_matches('/')
+        .to_owned();
     let company = url::Url::parse(&base)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| "Frontline".into());
-    let minutes = super::incidents::cadence(state)
-        .minutes(incident.severity, incident.update_every_minutes);
+    let minutes =
+        super::incidents::cadence(state).minutes(incident.severity, incident.update_every_minutes);
     NoticeContext {
         company,
         incident_title: incident.title.clone(),
@@ -502,7 +509,11 @@ async fn preview_unsaved(
     ))
 }
 
-async fn find_update(state: &AppState, id: &str, uid: &str) -> Result<(Incident, IncidentUpdate), ApiError> {
+async fn find_update(
+    state: &AppState,
+    id: &str,
+    uid: &str,
+) -> Result<(Incident, IncidentUpdate), ApiError> {
     let incident = find(state, id).await?;
     let update = state
         .store
@@ -590,7 +601,10 @@ pub(crate) fn parse_postmortem(body: &PostmortemBody) -> Result<PostmortemText, 
             if items.len() > 100 {
                 return Err(DomainError::invalid("action_items", "100 at most"));
             }
-            items.into_iter().map(ActionItem::check).collect::<Result<Vec<_>, _>>()
+            items
+                .into_iter()
+                .map(ActionItem::check)
+                .collect::<Result<Vec<_>, _>>()
         })
         .transpose()?;
     Ok(PostmortemText {
@@ -629,7 +643,10 @@ fn human_secs(s: i64) -> String {
 /// A first draft from what is known: the timeline as a summary, the
 /// impact as declared, what the numbers say went well or not, and every
 /// step left unchecked as an action item with its assignee as owner.
-pub(crate) async fn prefill(state: &AppState, incident: &Incident) -> Result<PostmortemText, ApiError> {
+pub(crate) async fn prefill(
+    state: &AppState,
+    incident: &Incident,
+) -> Result<PostmortemText, ApiError> {
     let timeline = state.store.incident_timeline(&incident.id).await?;
     let checklist = state.store.incident_checklist(&incident.id).await?;
     let m = state.store.incident_metrics(incident).await?;
@@ -638,33 +655,55 @@ pub(crate) async fn prefill(state: &AppState, incident: &Incident) -> Result<Pos
         .filter(|e| e.kind != "note" || e.body.chars().count() <= 300)
         .map(|e| {
             let at = crate::storage::users::rfc3339(e.at.0);
-            format!("{} {}: {}", at.get(..16).unwrap_or(&at).replace('T', " "), e.kind.replace('_', " "), e.body)
+            format!(
+                "{} {}: {}",
+                at.get(..16).unwrap_or(&at).replace('T', " "),
+                e.kind.replace('_', " "),
+                e.body
+            )
         })
         .collect();
     let components = state.store.list_components().await?;
     let names: Vec<String> = incident
         .components
         .iter()
-        .filter_map(|c| components.iter().find(|x| &x.id == c).map(|x| x.name.clone()))
+        .filter_map(|c| {
+            components
+                .iter()
+                .find(|x| &x.id == c)
+                .map(|x| x.name.clone())
+        })
         .collect();
     let mut impact = format!("{} impact, {}.", incident.impact, incident.severity);
     if !names.is_empty() {
         impact.push_str(&format!(" Components: {}.", names.join(", ")));
     }
     if !incident.segments.is_empty() {
-        impact.push_str(&format!(" Customer segments: {}.", incident.segments.join(", ")));
+        impact.push_str(&format!(
+            " Customer segments: {}.",
+            incident.segments.join(", ")
+        ));
     }
     let mut well = Vec::new();
     let mut improve = Vec::new();
     if let Some(s) = m.signal_to_declared_secs {
-        well.push(format!("Declared {} after the first signal from customers.", human_secs(s)));
+        well.push(format!(
+            "Declared {} after the first signal from customers.",
+            human_secs(s)
+        ));
     }
     match m.declared_to_first_notice_secs {
-        Some(s) => well.push(format!("First public notice {} after the declaration.", human_secs(s))),
+        Some(s) => well.push(format!(
+            "First public notice {} after the declaration.",
+            human_secs(s)
+        )),
         None => improve.push("No public notice was published.".to_owned()),
     }
     if m.updates_due > 0 {
-        let line = format!("{} of {} public updates were on time.", m.updates_kept, m.updates_due);
+        let line = format!(
+            "{} of {} public updates were on time.",
+            m.updates_kept, m.updates_due
+        );
         if m.updates_missed == 0 {
             well.push(line);
         } else {
@@ -721,7 +760,10 @@ async fn start_postmortem(
     Auth(p): Auth,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Postmortem>), ApiError> {
-    Ok((StatusCode::CREATED, Json(start_postmortem_for(&state, &p, &id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(start_postmortem_for(&state, &p, &id).await?),
+    ))
 }
 
 pub(crate) async fn save_postmortem(
@@ -742,9 +784,9 @@ pub(crate) async fn save_postmortem(
         )
         .await
         .map_err(|e| match e {
-            StoreError::InUse(_) => ApiError::Conflict(
-                "this postmortem is published and is never edited".into(),
-            ),
+            StoreError::InUse(_) => {
+                ApiError::Conflict("this postmortem is published and is never edited".into())
+            }
             e => not_found("postmortem")(e),
         })?;
     Ok(pm)
@@ -759,7 +801,9 @@ async fn edit_postmortem(
     Ok(Json(save_postmortem(&state, &p, &id, &body).await?))
 }
 
-async fn list_postmortems(State(state): State<AppState>) -> Result<Json<Vec<Postmortem>>, ApiError> {
+async fn list_postmortems(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<Postmortem>>, ApiError> {
     Ok(Json(
         state
             .store
@@ -828,7 +872,10 @@ async fn add_remedy(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RemedyBody>,
 ) -> Result<(StatusCode, Json<Remedy>), ApiError> {
-    Ok((StatusCode::CREATED, Json(offer_remedy(&state, &p, &id, &body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(offer_remedy(&state, &p, &id, &body).await?),
+    ))
 }
 
 pub(crate) async fn count_remedy(
@@ -872,7 +919,10 @@ pub struct IncidentSurvey {
 }
 
 fn localised(pairs: [(&str, &str); 4]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(l, t)| ((*l).to_owned(), (*t).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(l, t)| ((*l).to_owned(), (*t).to_owned()))
+        .collect()
 }
 
 /// The post-incident survey: how well we kept customers informed.
@@ -923,7 +973,10 @@ fn survey_definition(incident: &Incident) -> SurveyDefinition {
 }
 
 fn survey_slug(incident: &Incident) -> String {
-    format!("incident-{}", incident.id.trim_start_matches("inc_").to_lowercase())
+    format!(
+        "incident-{}",
+        incident.id.trim_start_matches("inc_").to_lowercase()
+    )
 }
 
 fn survey_view(state: &AppState, survey_id: String, slug: String) -> IncidentSurvey {
@@ -936,7 +989,10 @@ fn survey_view(state: &AppState, survey_id: String, slug: String) -> IncidentSur
 }
 
 /// The incident's survey, if it has one.
-pub(crate) async fn incident_survey(state: &AppState, incident: &Incident) -> Result<Option<IncidentSurvey>, ApiError> {
+pub(crate) async fn incident_survey(
+    state: &AppState,
+    incident: &Incident,
+) -> Result<Option<IncidentSurvey>, ApiError> {
     let Some(link) = state
         .store
         .incident_links(&incident.id)
@@ -992,7 +1048,10 @@ async fn create_survey(
     Auth(p): Auth,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<IncidentSurvey>), ApiError> {
-    Ok((StatusCode::CREATED, Json(make_survey(&state, &p, &id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(make_survey(&state, &p, &id).await?),
+    ))
 }
 
 // ---- metrics

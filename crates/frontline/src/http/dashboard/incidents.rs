@@ -10,15 +10,15 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::{error_page, page};
+use crate::domain::incident::TeamRole;
 use crate::domain::incident::{ComponentStatus, Impact, IncidentStatus, Severity, APPROVING_ROLES};
+use crate::domain::response::NOTICE_LANGUAGES;
 use crate::domain::{Action, DataClass, Grant};
 use crate::http::api::incidents::{
     approve, declare as declare_incident, find, note, parse_new, publish, write_update,
     NewIncidentBody, UpdateBody,
 };
 use crate::http::api::response::{incident_survey, previews_of};
-use crate::domain::incident::TeamRole;
-use crate::domain::response::NOTICE_LANGUAGES;
 use crate::http::error::{ApiError, ApiQuery};
 use crate::http::guard::{Auth, Need, Route};
 use crate::http::AppState;
@@ -102,18 +102,18 @@ async fn list(
                 .filter_map(|i| i.next_update_due.map(|t| (i.id.clone(), t.0)))
                 .collect();
             page(
-            &state,
-            &p,
-            "/incidents",
-            "incidents.html",
-            context! {
-                incidents, notice => n.notice, playbooks,
-                due, now,
-                can_store => p.can(DataClass::Incidents, Action::Store),
-                severities => words(Severity::ALL, Severity::as_str),
-                impacts => words(Impact::ALL, Impact::as_str),
-            },
-        )
+                &state,
+                &p,
+                "/incidents",
+                "incidents.html",
+                context! {
+                    incidents, notice => n.notice, playbooks,
+                    due, now,
+                    can_store => p.can(DataClass::Incidents, Action::Store),
+                    severities => words(Severity::ALL, Severity::as_str),
+                    impacts => words(Impact::ALL, Impact::as_str),
+                },
+            )
         }
         Err(e) => error_page(&state, e.into()),
     }

@@ -32,15 +32,60 @@ pub fn routes() -> Vec<Route> {
     use Action::*;
     use DataClass::{Feedback, Incidents, Notices};
     vec![
-        Route::new(Method::POST, "/incidents/{id}/checklist/{item}", need(Incidents, Modify), checklist_item),
-        Route::new(Method::POST, "/incidents/{id}/cadence", need(Incidents, Modify), set_cadence),
-        Route::new(Method::POST, "/incidents/{id}/updates/from-template", need(Notices, Store), from_template),
-        Route::new(Method::POST, "/incidents/{id}/postmortem", need(Incidents, Store), postmortem),
-        Route::new(Method::POST, "/incidents/{id}/remedies", need(Incidents, Modify), add_remedy),
-        Route::new(Method::POST, "/incidents/{id}/remedies/{rid}", need(Incidents, Modify), update_remedy),
-        Route::new(Method::POST, "/incidents/{id}/survey", need(Feedback, Store), survey),
-        Route::new(Method::POST, "/signals/{id}/promote", need(Incidents, Store), promote),
-        Route::new(Method::GET, "/postmortems", need(Incidents, View), postmortems),
+        Route::new(
+            Method::POST,
+            "/incidents/{id}/checklist/{item}",
+            need(Incidents, Modify),
+            checklist_item,
+        ),
+        Route::new(
+            Method::POST,
+            "/incidents/{id}/cadence",
+            need(Incidents, Modify),
+            set_cadence,
+        ),
+        Route::new(
+            Method::POST,
+            "/incidents/{id}/updates/from-template",
+            need(Notices, Store),
+            from_template,
+        ),
+        Route::new(
+            Method::POST,
+            "/incidents/{id}/postmortem",
+            need(Incidents, Store),
+            postmortem,
+        ),
+        Route::new(
+            Method::POST,
+            "/incidents/{id}/remedies",
+            need(Incidents, Modify),
+            add_remedy,
+        ),
+        Route::new(
+            Method::POST,
+            "/incidents/{id}/remedies/{rid}",
+            need(Incidents, Modify),
+            update_remedy,
+        ),
+        Route::new(
+            Method::POST,
+            "/incidents/{id}/survey",
+            need(Feedback, Store),
+            survey,
+        ),
+        Route::new(
+            Method::POST,
+            "/signals/{id}/promote",
+            need(Incidents, Store),
+            promote,
+        ),
+        Route::new(
+            Method::GET,
+            "/postmortems",
+            need(Incidents, View),
+            postmortems,
+        ),
     ]
 }
 
@@ -95,7 +140,12 @@ async fn set_cadence(
         let minutes: i64 = field(&form, "update_every_minutes")
             .unwrap_or("0")
             .parse()
-            .map_err(|_| crate::domain::DomainError::invalid("update_every_minutes", "a whole number of minutes"))?;
+            .map_err(|_| {
+                crate::domain::DomainError::invalid(
+                    "update_every_minutes",
+                    "a whole number of minutes",
+                )
+            })?;
         let change = IncidentChange {
             update_every_minutes: Some(parse_update_every(minutes)?),
             ..Default::default()
@@ -139,7 +189,14 @@ async fn from_template(
             continue;
         }
         languages.push((*lang).to_owned());
-        for f in ["what_happened", "impact", "actions", "contact", "advice", "remedy"] {
+        for f in [
+            "what_happened",
+            "impact",
+            "actions",
+            "contact",
+            "advice",
+            "remedy",
+        ] {
             if let Some(v) = field(&form, &format!("{f}_{lang}")) {
                 fields
                     .entry(f.to_owned())
@@ -304,7 +361,13 @@ async fn postmortems(State(state): State<AppState>, Auth(p): Auth) -> Response {
                 .into_iter()
                 .map(|(pm, title)| context! { pm, title })
                 .collect();
-            page(&state, &p, "/incidents", "postmortems.html", context! { rows })
+            page(
+                &state,
+                &p,
+                "/incidents",
+                "postmortems.html",
+                context! { rows },
+            )
         }
         Err(e) => error_page(&state, e.into()),
     }

@@ -99,7 +99,15 @@ async fn show(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<Strin
                 end_minute * 60_000,
             )
             .await?;
-        Ok::<_, ApiError>((signal, evidence, counts, fired, start_minute, playbooks, open_incidents))
+        Ok::<_, ApiError>((
+            signal,
+            evidence,
+            counts,
+            fired,
+            start_minute,
+            playbooks,
+            open_incidents,
+        ))
     }
     .await;
     let (signal, evidence, counts, fired, start_minute, playbooks, open_incidents) = match result {
