@@ -120,6 +120,17 @@ pub struct IncidentUpdate {
     pub approvals_missing: Vec<&'static str>,
 }
 
+/// A public update to write: its status and text, the component statuses
+/// it sets, its language variants, and whether to publish it at once.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUpdate<'a> {
+    pub status: IncidentStatus,
+    pub body: &'a str,
+    pub component_status: &'a BTreeMap<String, ComponentStatus>,
+    pub variants: &'a [UpdateVariant],
+    pub publish: bool,
+}
+
 /// Why an update cannot be approved or published.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateRefusal {
@@ -738,14 +749,17 @@ impl Store {
     pub async fn create_incident_update(
         &self,
         incident: &Incident,
-        status: IncidentStatus,
-        body: &str,
-        component_status: &BTreeMap<String, ComponentStatus>,
-        variants: &[UpdateVariant],
-        publish: bool,
+        new: NewUpdate<'_>,
         cadence: &Cadence,
         by: AuditRecord,
     ) -> Result<IncidentUpdate, IncidentRefusal> {
+        let NewUpdate {
+            status,
+            body,
+            component_status,
+            variants,
+            publish,
+        } = new;
         let id = Id::new(Kind::Notice).to_string();
         let statuses: BTreeMap<&str, &str> = component_status
             .iter()

@@ -20,7 +20,8 @@ use crate::http::error::{ApiError, ApiJson, ApiQuery};
 use crate::http::guard::{Auth, Need, Route};
 use crate::http::AppState;
 use crate::storage::incidents::{
-    Incident, IncidentRefusal, IncidentUpdate, TimelineEntry, UpdateRefusal, UpdateVariant,
+    Incident, IncidentRefusal, IncidentUpdate, NewUpdate, TimelineEntry, UpdateRefusal,
+    UpdateVariant,
 };
 use crate::storage::StoreError;
 
@@ -540,11 +541,13 @@ pub(crate) async fn write_update_with(
         .store
         .create_incident_update(
             &incident,
-            status,
-            &text,
-            &components,
-            variants,
-            publish,
+            NewUpdate {
+                status,
+                body: &text,
+                component_status: &components,
+                variants,
+                publish,
+            },
             &cadence(state),
             p.audit("incident.update.draft", DataClass::Notices, None),
         )
