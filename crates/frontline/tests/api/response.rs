@@ -1093,6 +1093,32 @@ async fn afterwards_a_postmortem_remedies_and_a_survey_that_lands_in_feedback() 
         .unwrap()
         .iter()
         .any(|l| l["kind"] == "survey"));
+
+    // The dashboard shows all of it.
+    let (client, _) = app
+        .browser_session(&app.admin_email, crate::helpers::PASSWORD)
+        .await;
+    let resp = client
+        .get(app.url(&format!("/incidents/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let page = resp.text().await.unwrap();
+    for s in [
+        "An expired certificate.",
+        "Alert on certificate expiry",
+        "1200",
+        "600",
+        "incident-",
+        "Response in numbers",
+    ] {
+        assert!(page.contains(s), "{s:?} not on the incident page");
+    }
+    let resp = client.get(app.url("/postmortems")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("Exports leaked") && page.contains("published"));
 }
 
 #[tokio::test]
@@ -1179,4 +1205,59 @@ async fn the_incident_page_shows_the_checklist_controls_and_the_signal_page_decl
     )
     .await;
     assert_eq!(list[0]["done"], true);
+
+    // A draft from the template form, in English and Persian only; its
+    // previews are on the page.
+    let resp = client
+        .post(app.url(&format!("/incidents/{id}/updates/from-template")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("template", "breach"),
+            ("what_happened_en", "A fake SMS uses our name."),
+            ("impact_en", "Nothing was taken from us."),
+            ("actions_en", "We asked the carrier to block the sender."),
+            ("contact_en", "support@example.com"),
+            ("what_happened_fa", "پیامکی جعلی از نام ما استفاده می‌کند."),
+            ("impact_fa", "چیزی از ما برداشته نشده است."),
+            ("actions_fa", "از اپراتور خواستیم فرستنده را مسدود کند."),
+            ("contact_fa", "support@example.com"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        303,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
+    let (_, ups) = json(
+        app.get(&format!("/api/v1/incidents/{id}/updates"), &app.admin_token)
+            .await,
+    )
+    .await;
+    let uid = ups[0]["id"].as_str().unwrap();
+    assert_eq!(ups[0]["state"], "draft", "SEV2 needs approval");
+    let langs: Vec<String> = app
+        .store
+        .update_variants(uid)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.language)
+        .collect();
+    assert_eq!(langs, ["en", "fa"]);
+    let page = client
+        .get(app.url(&format!("/incidents/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("lang=\"fa\" dir=\"rtl\""),
+        "Persian preview right to left"
+    );
+    assert!(page.contains("SMS:"));
 }
