@@ -222,8 +222,9 @@ fn render_one(
     })
 }
 
-/// Renders a template into variants: the languages asked for, or else
-/// every language of the template whose required fields are all given.
+/// Renders a template into variants: the languages asked for, or else the
+/// languages `what_happened` is written in (its first language when it is
+/// one text for all).
 pub fn render_variants(
     template: &NoticeTemplate,
     languages: Option<&[String]>,
@@ -265,22 +266,29 @@ pub fn render_variants(
             }
             out
         }
-        _ => NOTICE_LANGUAGES
-            .iter()
-            .map(|(l, _)| *l)
-            .chain(template.texts.keys().map(String::as_str))
-            .filter(|l| template.texts.contains_key(*l))
-            .filter(|l| {
-                REQUIRED_FIELDS
-                    .iter()
-                    .all(|f| fields.get(*f).and_then(|v| v.get(l)).is_some())
-            })
-            .fold(Vec::new(), |mut acc: Vec<String>, l| {
-                if !acc.iter().any(|a| a == l) {
-                    acc.push(l.to_owned());
+        // The languages "what happened" is written in; one text for all
+        // languages writes the template's first language only.
+        _ => match fields.get("what_happened") {
+            Some(FieldText::PerLanguage(m)) => {
+                for l in m.keys() {
+                    crate::domain::response::parse_notice_language(l)?;
                 }
-                acc
-            }),
+                NOTICE_LANGUAGES
+                    .iter()
+                    .map(|(l, _)| *l)
+                    .filter(|l| m.contains_key(*l) && template.texts.contains_key(*l))
+                    .map(str::to_owned)
+                    .collect()
+            }
+            _ => NOTICE_LANGUAGES
+                .iter()
+                .map(|(l, _)| *l)
+                .chain(template.texts.keys().map(String::as_str))
+                .find(|l| template.texts.contains_key(*l))
+                .map(str::to_owned)
+                .into_iter()
+                .collect(),
+        },
     };
     if wanted.is_empty() {
         let missing: Vec<&str> = REQUIRED_FIELDS
@@ -514,7 +522,10 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-        let vs = render_variants(&builtin("breach"), None, &fields, &ctx(), false).unwrap();
+        let all: Vec<String> = ["en", "zh", "fa", "gu"].map(String::from).to_vec();
+        let one = render_variants(&builtin("breach"), None, &fields, &ctx(), false).unwrap();
+        assert_eq!(one.len(), 1, "one text for all: the first language only");
+        let vs = render_variants(&builtin("breach"), Some(&all), &fields, &ctx(), false).unwrap();
         assert_eq!(vs.len(), 4);
         for v in &vs {
             let p = preview(v, "t", "https://status.example.com/status");
