@@ -46,3 +46,18 @@ function tickDue() {
   });
 }
 setInterval(tickDue, 30000);
+
+// On an incident's page, say when it changes (a note, a checklist step, an
+// update, an overdue mark) instead of leaving stale text on screen.
+document.addEventListener("frontline:event", (ev) => {
+  const banner = document.getElementById("incident-changed");
+  const data = ev.detail && ev.detail.data;
+  if (!banner || !data) return;
+  const id = banner.dataset.incident;
+  if (data.id !== id && data.incident !== id) return;
+  banner.hidden = false;
+  if (ev.detail.kind === "incident.overdue") {
+    const due = document.getElementById("next-update");
+    if (due) due.classList.add("overdue");
+  }
+});
