@@ -1084,16 +1084,27 @@ impl Store {
         Ok(out)
     }
 
-    /// The published updates' bodies in one language: update id -> body.
+    /// Bodies in one language of the given published updates: update id ->
+    /// body. One query, bounded by the updates a page shows.
     pub async fn published_variant_bodies(
         &self,
         language: &str,
+        updates: &[String],
     ) -> Result<HashMap<String, String>> {
+        if updates.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let marks: Vec<String> = (0..updates.len()).map(|i| format!("${}", i + 2)).collect();
+        let mut args = args![language];
+        args.extend(updates.iter().map(super::Value::from));
         self.fetch_all(
-            "SELECT v.update_id, v.body FROM incident_update_variants v
-             JOIN incident_updates u ON u.id = v.update_id
-             WHERE v.language = $1 AND u.published_at IS NOT NULL",
-            args![language],
+            &format!(
+                "SELECT v.update_id, v.body FROM incident_update_variants v
+                 JOIN incident_updates u ON u.id = v.update_id
+                 WHERE v.language = $1 AND u.published_at IS NOT NULL AND v.update_id IN ({})",
+                marks.join(", ")
+            ),
+            args,
         )
         .await?
         .iter()

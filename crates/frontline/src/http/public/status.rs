@@ -620,7 +620,13 @@ async fn build_page(state: &AppState, lang: &str) -> Result<Response, ApiError> 
         }
     }
     // Updates written in the page's language show that variant.
-    let variants = state.store.published_variant_bodies(lang).await?;
+    let shown: Vec<String> = s
+        .incidents
+        .iter()
+        .flat_map(|i| i.updates.iter().map(|u| u.id.clone()))
+        .take(1000)
+        .collect();
+    let variants = state.store.published_variant_bodies(lang, &shown).await?;
     let event = |i: &PublicIncident| {
         let status = Snapshot::public_status(i);
         EventView {
