@@ -22,6 +22,17 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     pub retention: RetentionConfig,
     pub intake: IntakeConfig,
+    pub incidents: IncidentsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentsConfig {
+    pub update_due_minutes_sev1: u32,
+    pub update_due_minutes_sev2: u32,
+    pub update_due_minutes_sev3: u32,
+    pub update_due_minutes_sev4: u32,
+    pub overdue_check_secs: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -228,6 +239,26 @@ impl Config {
             (
                 "retention.purge_every_minutes",
                 self.retention.purge_every_minutes,
+            ),
+            (
+                "incidents.update_due_minutes_sev1",
+                self.incidents.update_due_minutes_sev1,
+            ),
+            (
+                "incidents.update_due_minutes_sev2",
+                self.incidents.update_due_minutes_sev2,
+            ),
+            (
+                "incidents.update_due_minutes_sev3",
+                self.incidents.update_due_minutes_sev3,
+            ),
+            (
+                "incidents.update_due_minutes_sev4",
+                self.incidents.update_due_minutes_sev4,
+            ),
+            (
+                "incidents.overdue_check_secs",
+                self.incidents.overdue_check_secs,
             ),
             (
                 "auth.login_attempts_per_minute_per_account",

@@ -15,6 +15,7 @@ pub mod intake;
 pub mod lexicon;
 pub mod metrics;
 pub mod privacy;
+pub mod response;
 pub mod search;
 pub mod signals;
 pub mod storage;
@@ -104,8 +105,16 @@ pub async fn start_with_store(
         state.intake.ring.clone(),
         state.closing.subscribe(),
     );
+    // Overdue public updates; stops when shutdown begins.
+    let cadence = response::spawn_cadence_worker(
+        state.store.clone(),
+        state.events.clone(),
+        std::time::Duration::from_secs(state.config.incidents.overdue_check_secs.into()),
+        state.closing.subscribe(),
+    );
     if let Ok(mut tasks) = state.background.lock() {
         tasks.push(worker);
+        tasks.push(cadence);
     }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let closing = state.closing.clone();

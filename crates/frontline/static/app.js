@@ -33,3 +33,31 @@ if (document.readyState === "loading") {
 } else {
   connectLive();
 }
+
+// Countdowns to the next public update: <time data-due="ms since epoch">.
+function tickDue() {
+  const now = Date.now();
+  document.querySelectorAll("time[data-due]").forEach((t) => {
+    const mins = Math.floor((Number(t.dataset.due) - now) / 60000);
+    if (Number.isNaN(mins)) return;
+    t.textContent = mins < 0 ? `overdue by ${-mins} min` : `in ${mins} min`;
+    const holder = t.closest("tr, dd");
+    if (holder && mins < 0) holder.classList.add("overdue");
+  });
+}
+setInterval(tickDue, 30000);
+
+// On an incident's page, say when it changes (a note, a checklist step, an
+// update, an overdue mark) instead of leaving stale text on screen.
+document.addEventListener("frontline:event", (ev) => {
+  const banner = document.getElementById("incident-changed");
+  const data = ev.detail && ev.detail.data;
+  if (!banner || !data) return;
+  const id = banner.dataset.incident;
+  if (data.id !== id && data.incident !== id) return;
+  banner.hidden = false;
+  if (ev.detail.kind === "incident.overdue") {
+    const due = document.getElementById("next-update");
+    if (due) due.classList.add("overdue");
+  }
+});

@@ -22,6 +22,12 @@ pub enum Kind {
     Component,
     Maintenance,
     TimelineEntry,
+    Playbook,
+    ChecklistItem,
+    NoticeTemplate,
+    Deadline,
+    LeadAlert,
+    Remedy,
 }
 
 impl Kind {
@@ -44,6 +50,12 @@ impl Kind {
             Kind::Component => "cmp",
             Kind::Maintenance => "mnt",
             Kind::TimelineEntry => "tln",
+            Kind::Playbook => "pbk",
+            Kind::ChecklistItem => "chk",
+            Kind::NoticeTemplate => "tpl",
+            Kind::Deadline => "ddl",
+            Kind::LeadAlert => "lda",
+            Kind::Remedy => "rem",
         }
     }
 }

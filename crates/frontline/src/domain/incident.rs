@@ -32,6 +32,13 @@ macro_rules! word_enum {
             }
         }
 
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
         }
@@ -187,6 +194,12 @@ pub struct NewIncident {
     pub segments: Vec<String>,
     /// The response team: (seat, staff user id).
     pub team: Vec<(TeamRole, String)>,
+    /// A playbook (slug or id) whose checklist the incident starts with.
+    pub playbook: Option<String>,
+    /// A signal (`sig_...`) the incident is declared from.
+    pub signal: Option<String>,
+    /// Minutes between public updates, if not the severity's default.
+    pub update_every_minutes: Option<i64>,
 }
 
 /// A change to an incident, checked; `None` leaves a field as it is.
@@ -200,6 +213,8 @@ pub struct IncidentChange {
     pub segments: Option<Vec<String>>,
     /// The whole team, replacing the old one: (seat, staff user id).
     pub team: Option<Vec<(TeamRole, String)>>,
+    /// Minutes between public updates; 0 returns to the severity's default.
+    pub update_every_minutes: Option<i64>,
 }
 
 impl IncidentChange {
@@ -211,6 +226,7 @@ impl IncidentChange {
             && self.components.is_none()
             && self.segments.is_none()
             && self.team.is_none()
+            && self.update_every_minutes.is_none()
     }
 }
 

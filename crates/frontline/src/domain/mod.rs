@@ -4,6 +4,7 @@ pub mod access;
 pub mod feedback;
 pub mod id;
 pub mod incident;
+pub mod response;
 pub mod survey;
 pub mod user;
 

@@ -91,27 +91,42 @@ pub fn spawn_worker(
 /// Whether this node runs the background work: always on SQLite (one
 /// file, one server); on PostgreSQL, while it holds the advisory lock on a
 /// connection of its own.
-enum Leader {
+pub(crate) enum Leader {
     Sqlite,
     Postgres {
         pool: PgPool,
         conn: Option<PoolConnection<Postgres>>,
+        lock: i64,
+        work: &'static str,
     },
 }
 
 impl Leader {
     fn new(store: &Store) -> Self {
+        Self::with_lock(store, PG_WORKER_LOCK, "the background privacy work")
+    }
+
+    /// A leader for other background work, under its own advisory lock.
+    pub(crate) fn with_lock(store: &Store, lock: i64, work: &'static str) -> Self {
         match store {
             Store::Sqlite { .. } => Leader::Sqlite,
             Store::Postgres(pool) => Leader::Postgres {
                 pool: pool.clone(),
                 conn: None,
+                lock,
+                work,
             },
         }
     }
 
-    async fn hold(&mut self) -> bool {
-        let Leader::Postgres { pool, conn } = self else {
+    pub(crate) async fn hold(&mut self) -> bool {
+        let Leader::Postgres {
+            pool,
+            conn,
+            lock,
+            work,
+        } = self
+        else {
             return true;
         };
         if let Some(c) = conn {
@@ -127,12 +142,12 @@ impl Leader {
             return false;
         };
         match sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
-            .bind(PG_WORKER_LOCK)
+            .bind(*lock)
             .fetch_one(&mut *c)
             .await
         {
             Ok(true) => {
-                tracing::info!("this node runs the background privacy work");
+                tracing::info!("this node runs {work}");
                 *conn = Some(c);
                 true
             }
@@ -140,13 +155,15 @@ impl Leader {
         }
     }
 
-    async fn release(self) {
+    pub(crate) async fn release(self) {
         if let Leader::Postgres {
-            conn: Some(mut c), ..
+            conn: Some(mut c),
+            lock,
+            ..
         } = self
         {
             let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(PG_WORKER_LOCK)
+                .bind(lock)
                 .execute(&mut *c)
                 .await;
             if unlocked.is_err() {

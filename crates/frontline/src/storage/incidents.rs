@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::response::describe_minutes;
+pub use super::response::UpdateVariant;
 use super::users::rfc3339;
 use super::{now_ms, AuditRecord, Result, Row, Store, StoreError, Tx};
 use crate::args;
@@ -13,6 +15,7 @@ use crate::domain::incident::{
     ComponentStatus, Impact, IncidentChange, IncidentStatus, NewIncident, Severity, TeamRole,
     APPROVING_ROLES,
 };
+use crate::domain::response::Cadence;
 use crate::domain::{id::Kind, DataClass, Id};
 
 /// A moment, stored as milliseconds since the epoch, shown as RFC 3339 UTC.
@@ -53,6 +56,15 @@ pub struct Incident {
     pub monitoring_at: Option<Time>,
     #[schema(value_type = Option<String>)]
     pub resolved_at: Option<Time>,
+    /// The playbook it was declared with (`pbk_...`).
+    pub playbook_id: Option<String>,
+    /// Its own minutes between public updates; null: its severity's default.
+    pub update_every_minutes: Option<i64>,
+    /// When the next public update is due (open incidents).
+    #[schema(value_type = Option<String>)]
+    pub next_update_due: Option<Time>,
+    /// The next update is late.
+    pub overdue: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -108,6 +120,17 @@ pub struct IncidentUpdate {
     pub approvals_missing: Vec<&'static str>,
 }
 
+/// A public update to write: its status and text, the component statuses
+/// it sets, its language variants, and whether to publish it at once.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUpdate<'a> {
+    pub status: IncidentStatus,
+    pub body: &'a str,
+    pub component_status: &'a BTreeMap<String, ComponentStatus>,
+    pub variants: &'a [UpdateVariant],
+    pub publish: bool,
+}
+
 /// Why an update cannot be approved or published.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateRefusal {
@@ -129,7 +152,7 @@ pub enum UpdateRefusal {
 
 pub(super) const INCIDENT_COLUMNS: &str =
     "id, title, severity, impact, status, components, segments, \
-created_by, created_at, updated_at, monitoring_at, resolved_at";
+created_by, created_at, updated_at, monitoring_at, resolved_at, playbook_id, update_every_minutes";
 pub(super) const UPDATE_COLUMNS: &str = "id, incident_id, status, body, component_status, \
 affected_components, drafted_by, created_at, published_at, published_by";
 
@@ -164,6 +187,10 @@ impl Incident {
             updated_at: Time(r.get("updated_at")?),
             monitoring_at: r.get::<Option<i64>>("monitoring_at")?.map(Time),
             resolved_at: r.get::<Option<i64>>("resolved_at")?.map(Time),
+            playbook_id: r.get("playbook_id")?,
+            update_every_minutes: r.get("update_every_minutes")?,
+            next_update_due: None,
+            overdue: false,
         })
     }
 }
@@ -231,7 +258,7 @@ impl IncidentUpdate {
 }
 
 impl Tx {
-    async fn timeline(
+    pub(super) async fn timeline(
         &mut self,
         incident: &str,
         kind: &str,
@@ -316,6 +343,12 @@ pub enum IncidentRefusal {
     UnknownComponent,
     #[error("team: no such active staff user")]
     UnknownUser,
+    #[error("playbook: no such playbook")]
+    UnknownPlaybook,
+    #[error("signal: no such signal")]
+    UnknownSignal,
+    #[error("this signal was already promoted or dismissed")]
+    SignalClosed,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -324,6 +357,7 @@ impl Store {
     pub async fn create_incident(
         &self,
         new: &NewIncident,
+        cadence: &Cadence,
         by: AuditRecord,
     ) -> Result<Incident, IncidentRefusal> {
         let id = Id::new(Kind::Incident).to_string();
@@ -337,7 +371,7 @@ impl Store {
             })?;
         tx.execute(
             &format!(
-                "INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)"
+                "INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, NULL, $12)"
             ),
             args![
                 &id,
@@ -351,6 +385,7 @@ impl Store {
                 now,
                 (new.status == IncidentStatus::Monitoring).then_some(now),
                 new.status.is_resolved().then_some(now),
+                new.update_every_minutes.filter(|m| *m > 0),
             ],
         )
         .await?;
@@ -370,6 +405,16 @@ impl Store {
             &by.actor,
         )
         .await?;
+        if let Some(playbook) = &new.playbook {
+            tx.apply_playbook(&id, playbook, &by.actor).await?;
+        }
+        if let Some(signal) = &new.signal {
+            tx.promote_signal(&id, signal, &by).await?;
+        }
+        if !new.status.is_resolved() {
+            let minutes = cadence.minutes(new.severity, new.update_every_minutes);
+            tx.open_deadline(&id, now, minutes).await?;
+        }
         tx.audit(AuditRecord {
             action: "incident.create".into(),
             class: DataClass::Incidents,
@@ -388,6 +433,7 @@ impl Store {
         &self,
         id: &str,
         change: &IncidentChange,
+        cadence: &Cadence,
         by: AuditRecord,
     ) -> Result<Incident, IncidentRefusal> {
         let mut tx = self.begin().await?;
@@ -465,10 +511,45 @@ impl Store {
         if change.segments.is_some() {
             fields.push("segments");
         }
+        let every = match change.update_every_minutes {
+            Some(0) => None,
+            Some(m) => Some(m),
+            None => old.update_every_minutes,
+        };
+        if every != old.update_every_minutes {
+            fields.push("update_every_minutes");
+        }
+        if status.is_resolved() && !old.status.is_resolved() {
+            tx.close_deadline(id, now, false).await?;
+        } else if !status.is_resolved() && old.status.is_resolved() {
+            tx.open_deadline(id, now, cadence.minutes(severity, every))
+                .await?;
+        } else if !status.is_resolved()
+            && (every != old.update_every_minutes || severity != old.severity)
+        {
+            let minutes = cadence.minutes(severity, every);
+            let due = tx.reschedule_deadline(id, now, minutes).await?;
+            // A new severity is on the timeline already; a cadence of the
+            // incident's own gets its entry.
+            if let Some(due) = due.filter(|_| every != old.update_every_minutes) {
+                tx.timeline(
+                    id,
+                    "cadence",
+                    &format!(
+                        "Updates every {}; next due {}",
+                        describe_minutes(minutes),
+                        rfc3339(due)
+                    ),
+                    &by.actor,
+                )
+                .await?;
+            }
+        }
         let (monitoring_at, resolved_at) = status_times(&old, status, now);
         tx.execute(
             "UPDATE incidents SET title = $1, severity = $2, impact = $3, status = $4,
-             components = $5, segments = $6, updated_at = $7, monitoring_at = $8, resolved_at = $9
+             components = $5, segments = $6, updated_at = $7, monitoring_at = $8, resolved_at = $9,
+             update_every_minutes = $11
              WHERE id = $10",
             args![
                 title,
@@ -481,6 +562,7 @@ impl Store {
                 monitoring_at,
                 resolved_at,
                 id,
+                every,
             ],
         )
         .await?;
@@ -509,7 +591,12 @@ impl Store {
             return Ok(None);
         };
         let team = self.team(id).await?;
-        Incident::from_row(&row, team).map(Some)
+        let mut incident = Incident::from_row(&row, team)?;
+        if let Some((due, overdue)) = self.open_deadlines(Some(id)).await?.remove(id) {
+            incident.next_update_due = Some(Time(due));
+            incident.overdue = overdue;
+        }
+        Ok(Some(incident))
     }
 
     async fn team(&self, id: &str) -> Result<Vec<TeamMember>> {
@@ -546,10 +633,16 @@ impl Store {
                 args![limit],
             )
             .await?;
+        let deadlines = self.open_deadlines(None).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let id: String = r.get("id")?;
-            out.push(Incident::from_row(r, self.team(&id).await?)?);
+            let mut incident = Incident::from_row(r, self.team(&id).await?)?;
+            if let Some((due, overdue)) = deadlines.get(&id) {
+                incident.next_update_due = Some(Time(*due));
+                incident.overdue = *overdue;
+            }
+            out.push(incident);
         }
         Ok(out)
     }
@@ -656,12 +749,17 @@ impl Store {
     pub async fn create_incident_update(
         &self,
         incident: &Incident,
-        status: IncidentStatus,
-        body: &str,
-        component_status: &BTreeMap<String, ComponentStatus>,
-        publish: bool,
+        new: NewUpdate<'_>,
+        cadence: &Cadence,
         by: AuditRecord,
     ) -> Result<IncidentUpdate, IncidentRefusal> {
+        let NewUpdate {
+            status,
+            body,
+            component_status,
+            variants,
+            publish,
+        } = new;
         let id = Id::new(Kind::Notice).to_string();
         let statuses: BTreeMap<&str, &str> = component_status
             .iter()
@@ -680,6 +778,13 @@ impl Store {
             args![&id, &incident.id, status.as_str(), body, to_json(&statuses)?, &by.actor, now_ms()],
         )
         .await?;
+        for v in variants {
+            tx.execute(
+                "INSERT INTO incident_update_variants (update_id, language, subject, body, sms) VALUES ($1, $2, $3, $4, $5)",
+                args![&id, &v.language, &v.subject, &v.body, &v.sms],
+            )
+            .await?;
+        }
         tx.timeline(
             &incident.id,
             "update_drafted",
@@ -696,7 +801,7 @@ impl Store {
         })
         .await?;
         if publish {
-            match publish_in(&mut tx, &incident.id, &id, &by).await {
+            match publish_in(&mut tx, &incident.id, &id, cadence, &by).await {
                 // The severity was raised meanwhile: it stays a draft.
                 Ok(()) | Err(UpdateRefusal::NeedsApproval(_)) => {}
                 Err(UpdateRefusal::Store(e)) => return Err(e.into()),
@@ -772,6 +877,7 @@ impl Store {
         &self,
         incident: &Incident,
         update: &str,
+        cadence: &Cadence,
         by: AuditRecord,
     ) -> Result<IncidentUpdate, UpdateRefusal> {
         let current = self
@@ -782,7 +888,7 @@ impl Store {
             return Err(UpdateRefusal::AlreadyPublished);
         }
         let mut tx = self.begin().await?;
-        publish_in(&mut tx, &incident.id, update, &by).await?;
+        publish_in(&mut tx, &incident.id, update, cadence, &by).await?;
         tx.commit().await?;
         Ok(self
             .incident_update(incident, update)
@@ -813,6 +919,7 @@ async fn publish_in(
     tx: &mut Tx,
     incident_id: &str,
     update: &str,
+    cadence: &Cadence,
     by: &AuditRecord,
 ) -> Result<(), UpdateRefusal> {
     let now = now_ms();
@@ -899,6 +1006,12 @@ async fn publish_in(
             args![&a.code, &a.new_status, now],
         )
         .await?;
+    }
+    // The update due is given: the next one is due a cadence from now.
+    tx.close_deadline(incident_id, now, true).await?;
+    if !status.is_resolved() {
+        let minutes = cadence.minutes(incident.severity, incident.update_every_minutes);
+        tx.open_deadline(incident_id, now, minutes).await?;
     }
     let (monitoring_at, resolved_at) = status_times(&incident, status, now);
     tx.execute(

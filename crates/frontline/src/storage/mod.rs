@@ -6,6 +6,7 @@ mod audit;
 pub mod feedback;
 pub mod incidents;
 pub mod indicators;
+pub mod response;
 mod roles;
 mod sessions;
 pub mod signals;
@@ -355,7 +356,8 @@ impl Store {
             Store::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
             Store::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
-        self.sync_builtin_roles().await
+        self.sync_builtin_roles().await?;
+        self.seed_response_builtins().await
     }
 
     pub async fn begin(&self) -> Result<Tx> {

@@ -262,6 +262,11 @@ impl TestApp {
         (client, status)
     }
 
+    /// The running server's state: its event bus, configuration, store.
+    pub fn state(&self) -> &frontline::AppState {
+        &self.running.as_ref().expect("the server is running").state
+    }
+
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.stop().await.expect("clean stop");

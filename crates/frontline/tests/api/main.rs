@@ -16,6 +16,7 @@ mod health;
 mod incidents;
 mod permissions;
 mod privacy;
+mod response;
 mod serve;
 mod signals;
 mod status;

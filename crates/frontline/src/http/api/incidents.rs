@@ -14,12 +14,14 @@ use crate::domain::incident::{
     parse_line, parse_segments, parse_text, ComponentStatus, Impact, IncidentChange,
     IncidentStatus, NewIncident, Severity, TeamRole,
 };
+use crate::domain::response::{parse_update_every, Cadence};
 use crate::domain::{Action, DataClass, DomainError, Grant, Id};
 use crate::http::error::{ApiError, ApiJson, ApiQuery};
 use crate::http::guard::{Auth, Need, Route};
 use crate::http::AppState;
 use crate::storage::incidents::{
-    Incident, IncidentRefusal, IncidentUpdate, TimelineEntry, UpdateRefusal,
+    Incident, IncidentRefusal, IncidentUpdate, NewUpdate, TimelineEntry, UpdateRefusal,
+    UpdateVariant,
 };
 use crate::storage::StoreError;
 
@@ -146,6 +148,16 @@ pub struct NewIncidentBody {
     /// communications, legal.
     #[serde(default)]
     pub team: BTreeMap<String, Vec<String>>,
+    /// A playbook (slug or `pbk_...`) whose checklist the incident starts with.
+    #[serde(default)]
+    pub playbook: Option<String>,
+    /// Declare it from this signal (`sig_...`): the signal is promoted and linked.
+    #[serde(default)]
+    pub signal_id: Option<String>,
+    /// Minutes between public updates, instead of the severity's default
+    /// (e.g. 10080 for a week-long investigation).
+    #[serde(default)]
+    pub update_every_minutes: Option<i64>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -159,6 +171,8 @@ pub struct ChangeIncidentBody {
     pub segments: Option<Vec<String>>,
     /// The whole team, replacing the old one.
     pub team: Option<BTreeMap<String, Vec<String>>>,
+    /// Minutes between public updates; 0: back to the severity's default.
+    pub update_every_minutes: Option<i64>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -234,9 +248,21 @@ pub(crate) fn refusal(e: IncidentRefusal) -> ApiError {
                 detail: e.to_string(),
             }
         }
+        IncidentRefusal::UnknownPlaybook | IncidentRefusal::UnknownSignal => {
+            ApiError::Unprocessable {
+                code: "unknown_reference",
+                detail: e.to_string(),
+            }
+        }
+        IncidentRefusal::SignalClosed => ApiError::Conflict(e.to_string()),
         IncidentRefusal::Store(StoreError::NotFound) => ApiError::NotFound("incident"),
         IncidentRefusal::Store(e) => e.into(),
     }
+}
+
+/// The update cadence from the configuration.
+pub(crate) fn cadence(state: &AppState) -> Cadence {
+    Cadence::from_config(&state.config.incidents)
 }
 
 fn update_refusal(e: UpdateRefusal) -> ApiError {
@@ -299,6 +325,29 @@ pub(crate) fn parse_new(body: &NewIncidentBody) -> Result<NewIncident, DomainErr
         components: parse_components(&body.components)?,
         segments: parse_segments(&body.segments)?,
         team: parse_team(&body.team)?,
+        playbook: body
+            .playbook
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| parse_line("playbook", p, 100))
+            .transpose()?,
+        signal: body
+            .signal_id
+            .as_deref()
+            .map(|s| {
+                Id::parse(Kind::Signal, s.trim())
+                    .map(|i| i.to_string())
+                    .ok_or_else(|| {
+                        DomainError::invalid("signal_id", "signal ids look like sig_...")
+                    })
+            })
+            .transpose()?,
+        update_every_minutes: body
+            .update_every_minutes
+            .map(parse_update_every)
+            .transpose()?
+            .filter(|m| *m > 0),
     })
 }
 
@@ -308,9 +357,24 @@ async fn create(
     ApiJson(body): ApiJson<NewIncidentBody>,
 ) -> Result<(StatusCode, Json<Incident>), ApiError> {
     let new = parse_new(&body)?;
+    let incident = declare(&state, &p, &new).await?;
+    Ok((StatusCode::CREATED, Json(incident)))
+}
+
+/// Declares an incident (with its playbook and signal, if given) and tells
+/// the dashboard.
+pub(crate) async fn declare(
+    state: &AppState,
+    p: &Principal,
+    new: &NewIncident,
+) -> Result<Incident, ApiError> {
     let incident = state
         .store
-        .create_incident(&new, p.audit("incident.create", DataClass::Incidents, None))
+        .create_incident(
+            new,
+            &cadence(state),
+            p.audit("incident.create", DataClass::Incidents, None),
+        )
         .await
         .map_err(refusal)?;
     state.events.publish(
@@ -318,7 +382,14 @@ async fn create(
         DataClass::Incidents,
         serde_json::json!({ "id": incident.id, "severity": incident.severity }),
     );
-    Ok((StatusCode::CREATED, Json(incident)))
+    if let Some(signal) = &new.signal {
+        state.events.publish(
+            "signal.promoted",
+            DataClass::Feedback,
+            serde_json::json!({ "id": signal, "status": "promoted", "incident": incident.id }),
+        );
+    }
+    Ok(incident)
 }
 
 pub(crate) fn parse_change(body: &ChangeIncidentBody) -> Result<IncidentChange, DomainError> {
@@ -342,11 +413,15 @@ pub(crate) fn parse_change(body: &ChangeIncidentBody) -> Result<IncidentChange, 
             .transpose()?,
         segments: body.segments.as_deref().map(parse_segments).transpose()?,
         team: body.team.as_ref().map(parse_team).transpose()?,
+        update_every_minutes: body
+            .update_every_minutes
+            .map(parse_update_every)
+            .transpose()?,
     };
     if change.is_empty() {
         return Err(DomainError::invalid(
             "body",
-            "send at least one of title, severity, impact, status, components, segments, team",
+            "send at least one of title, severity, impact, status, components, segments, team, update_every_minutes",
         ));
     }
     Ok(change)
@@ -364,6 +439,7 @@ async fn change(
         .update_incident(
             &id,
             &change,
+            &cadence(&state),
             p.audit("incident.update", DataClass::Incidents, None),
         )
         .await
@@ -437,6 +513,17 @@ pub(crate) async fn write_update(
     id: &str,
     body: &UpdateBody,
 ) -> Result<IncidentUpdate, ApiError> {
+    write_update_with(state, p, id, body, &[]).await
+}
+
+/// Drafts an update with its language variants (the body is the first).
+pub(crate) async fn write_update_with(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    body: &UpdateBody,
+    variants: &[UpdateVariant],
+) -> Result<IncidentUpdate, ApiError> {
     let incident = find(state, id).await?;
     let status = IncidentStatus::parse(&body.status)?;
     let text = parse_text("body", &body.body, 5_000)?;
@@ -454,10 +541,14 @@ pub(crate) async fn write_update(
         .store
         .create_incident_update(
             &incident,
-            status,
-            &text,
-            &components,
-            publish,
+            NewUpdate {
+                status,
+                body: &text,
+                component_status: &components,
+                variants,
+                publish,
+            },
+            &cadence(state),
             p.audit("incident.update.draft", DataClass::Notices, None),
         )
         .await
@@ -534,6 +625,7 @@ pub(crate) async fn publish(
         .publish_incident_update(
             &incident,
             uid,
+            &cadence(state),
             p.audit("incident.update.publish", DataClass::Notices, None),
         )
         .await

@@ -7,6 +7,8 @@ pub(crate) mod incidents;
 mod indicators;
 mod lexicon;
 mod me;
+mod playbooks;
+pub(crate) mod response;
 mod roles;
 mod signals;
 mod subjects;
@@ -34,7 +36,9 @@ pub fn routes() -> Vec<Route> {
         indicators::routes(),
         lexicon::routes(),
         surveys::routes(),
+        response::routes(),
         incidents::routes(),
+        playbooks::routes(),
         components::routes(),
         subjects::routes(),
     ]

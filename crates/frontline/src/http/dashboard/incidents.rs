@@ -10,11 +10,15 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::{error_page, page};
+use crate::domain::incident::TeamRole;
 use crate::domain::incident::{ComponentStatus, Impact, IncidentStatus, Severity, APPROVING_ROLES};
+use crate::domain::response::NOTICE_LANGUAGES;
 use crate::domain::{Action, DataClass, Grant};
 use crate::http::api::incidents::{
-    approve, find, note, parse_new, publish, refusal, write_update, NewIncidentBody, UpdateBody,
+    approve, declare as declare_incident, find, note, parse_new, publish, write_update,
+    NewIncidentBody, UpdateBody,
 };
+use crate::http::api::response::{incident_survey, previews_of};
 use crate::http::error::{ApiError, ApiQuery};
 use crate::http::guard::{Auth, Need, Route};
 use crate::http::AppState;
@@ -89,19 +93,28 @@ async fn list(
     Auth(p): Auth,
     ApiQuery(n): ApiQuery<Notice>,
 ) -> Response {
+    let playbooks = state.store.list_playbooks().await.unwrap_or_default();
+    let now = crate::storage::now_ms();
     match state.store.list_incidents(false, 200).await {
-        Ok(incidents) => page(
-            &state,
-            &p,
-            "/incidents",
-            "incidents.html",
-            context! {
-                incidents, notice => n.notice,
-                can_store => p.can(DataClass::Incidents, Action::Store),
-                severities => words(Severity::ALL, Severity::as_str),
-                impacts => words(Impact::ALL, Impact::as_str),
-            },
-        ),
+        Ok(incidents) => {
+            let due: std::collections::BTreeMap<String, i64> = incidents
+                .iter()
+                .filter_map(|i| i.next_update_due.map(|t| (i.id.clone(), t.0)))
+                .collect();
+            page(
+                &state,
+                &p,
+                "/incidents",
+                "incidents.html",
+                context! {
+                    incidents, notice => n.notice, playbooks,
+                    due, now,
+                    can_store => p.can(DataClass::Incidents, Action::Store),
+                    severities => words(Severity::ALL, Severity::as_str),
+                    impacts => words(Impact::ALL, Impact::as_str),
+                },
+            )
+        }
         Err(e) => error_page(&state, e.into()),
     }
 }
@@ -111,6 +124,8 @@ struct DeclareForm {
     title: String,
     severity: String,
     impact: String,
+    #[serde(default)]
+    playbook: Option<String>,
 }
 
 async fn declare(
@@ -127,18 +142,11 @@ async fn declare(
             components: vec![],
             segments: vec![],
             team: Default::default(),
+            playbook: form.playbook.filter(|p| !p.is_empty()),
+            signal_id: None,
+            update_every_minutes: None,
         })?;
-        let incident = state
-            .store
-            .create_incident(&new, p.audit("incident.create", DataClass::Incidents, None))
-            .await
-            .map_err(refusal)?;
-        state.events.publish(
-            "incident.created",
-            DataClass::Incidents,
-            serde_json::json!({ "id": incident.id, "severity": incident.severity }),
-        );
-        Ok::<_, ApiError>(incident)
+        declare_incident(&state, &p, &new).await
     }
     .await;
     match result {
@@ -202,12 +210,56 @@ async fn show(
         for t in state.store.list_tokens().await? {
             names.insert(t.id, format!("{} (API token)", t.name));
         }
+        let checklist = state.store.incident_checklist(&incident.id).await?;
+        let links = state.store.incident_links(&incident.id).await?;
+        let alerts = state.store.lead_alerts(&incident.id).await?;
+        let postmortem = state.store.postmortem(&incident.id).await?;
+        let remedies = state.store.remedies(&incident.id).await?;
+        let survey = incident_survey(&state, &incident).await?;
+        let metrics = if p.can(DataClass::Reports, Action::View) {
+            Some(state.store.incident_metrics(&incident).await?)
+        } else {
+            None
+        };
+        let templates = if can_see_updates {
+            state.store.list_templates().await?
+        } else {
+            vec![]
+        };
+        let mut previews = std::collections::BTreeMap::new();
+        if can_see_updates {
+            for u in state.store.incident_updates(&incident).await? {
+                previews.insert(u.id.clone(), previews_of(&state, &incident, &u).await?);
+            }
+        }
+        let staff: Vec<_> = state
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .filter(|u| !u.disabled)
+            .map(|u| context! { id => u.id.to_string(), name => u.name })
+            .collect();
+        let languages: Vec<_> = NOTICE_LANGUAGES
+            .iter()
+            .map(|(code, dir)| context! { code, dir })
+            .collect();
+        let cadence_minutes = crate::http::api::incidents::cadence(&state)
+            .minutes(incident.severity, incident.update_every_minutes);
         Ok::<_, ApiError>(page(
             &state,
             &p,
             "/incidents",
             "incident.html",
             context! {
+                checklist, links, alerts, postmortem, remedies, survey, metrics, templates,
+                previews, staff, languages, cadence_minutes,
+                now => crate::storage::now_ms(),
+                due_ms => incident.next_update_due.map(|t| t.0),
+                seats => words(TeamRole::ALL, TeamRole::as_str),
+                can_modify => p.can(DataClass::Incidents, Action::Modify),
+                can_store_incident => p.can(DataClass::Incidents, Action::Store),
+                can_survey => p.can(DataClass::Feedback, Action::Store),
                 incident, timeline, updates, component_names, components, names,
                 notice => n.notice,
                 my_role => p.role,

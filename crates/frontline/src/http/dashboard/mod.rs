@@ -5,6 +5,7 @@ mod admin;
 mod feedback;
 mod incidents;
 mod login;
+mod response;
 mod signals;
 
 use std::convert::Infallible;
@@ -96,6 +97,10 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
             include_str!("../../../templates/incidents.html"),
         ),
         (
+            "postmortems.html",
+            include_str!("../../../templates/postmortems.html"),
+        ),
+        (
             "incident.html",
             include_str!("../../../templates/incident.html"),
         ),
@@ -139,6 +144,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(feedback::routes());
     routes.extend(signals::routes());
     routes.extend(incidents::routes());
+    routes.extend(response::routes());
     routes.extend(admin::routes());
     routes
 }

@@ -77,6 +77,14 @@ async fn show(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<Strin
             .await?
             .ok_or(ApiError::NotFound("signal"))?;
         let evidence = state.store.signal_evidence(&signal).await?;
+        let (playbooks, open_incidents) = if p.can(DataClass::Incidents, Action::Store) {
+            (
+                state.store.list_playbooks().await?,
+                state.store.list_incidents(true, 50).await?,
+            )
+        } else {
+            (vec![], vec![])
+        };
         let fired = chrono::DateTime::parse_from_rfc3339(&signal.fired_at)
             .map(|t| t.timestamp_millis())
             .unwrap_or(0);
@@ -95,13 +103,23 @@ async fn show(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<Strin
             .store
             .band(&signal.series, start_minute, end_minute)
             .await?;
-        Ok::<_, ApiError>((signal, evidence, counts, band, fired, start_minute))
+        Ok::<_, ApiError>((
+            signal,
+            evidence,
+            counts,
+            band,
+            fired,
+            start_minute,
+            playbooks,
+            open_incidents,
+        ))
     }
     .await;
-    let (signal, evidence, counts, band, fired, start_minute) = match result {
-        Ok(r) => r,
-        Err(e) => return error_page(&state, e),
-    };
+    let (signal, evidence, counts, band, fired, start_minute, playbooks, open_incidents) =
+        match result {
+            Ok(r) => r,
+            Err(e) => return error_page(&state, e),
+        };
     let max = counts
         .iter()
         .map(|(_, n)| *n as f64)
@@ -158,7 +176,12 @@ async fn show(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<Strin
         &p,
         "/signals",
         "signal.html",
-        context! { signal, evidence, chart, can_modify => p.can(DataClass::Feedback, Action::Modify) },
+        context! {
+            signal, evidence, chart, playbooks, open_incidents,
+            can_modify => p.can(DataClass::Feedback, Action::Modify),
+            can_declare => p.can(DataClass::Incidents, Action::Store),
+            severities => ["SEV1", "SEV2", "SEV3", "SEV4"],
+        },
     )
 }
 

@@ -619,6 +619,14 @@ async fn build_page(state: &AppState, lang: &str) -> Result<Response, ApiError> 
             });
         }
     }
+    // Updates written in the page's language show that variant.
+    let shown: Vec<String> = s
+        .incidents
+        .iter()
+        .flat_map(|i| i.updates.iter().map(|u| u.id.clone()))
+        .take(1000)
+        .collect();
+    let variants = state.store.published_variant_bodies(lang, &shown).await?;
     let event = |i: &PublicIncident| {
         let status = Snapshot::public_status(i);
         EventView {
@@ -633,7 +641,7 @@ async fn build_page(state: &AppState, lang: &str) -> Result<Response, ApiError> 
                 .map(|u| UpdateView {
                     status: u.status.as_str(),
                     label: t(&format!("is_{}", u.status.as_str())),
-                    body: u.body.clone(),
+                    body: variants.get(&u.id).unwrap_or(&u.body).clone(),
                     at: when(u.published_at.unwrap_or(u.created_at).0),
                 })
                 .collect(),
