@@ -13,6 +13,7 @@ pub mod http;
 pub mod import;
 pub mod intake;
 pub mod metrics;
+pub mod notify;
 pub mod privacy;
 pub mod search;
 pub mod signals;
@@ -94,8 +95,16 @@ pub async fn start_with_store(
         state.intake.ring.clone(),
         state.closing.subscribe(),
     );
+    // Delivery of notices from the outbox; stops when shutdown begins.
+    let delivery = notify::spawn_worker(
+        state.store.clone(),
+        state.config.clone(),
+        state.intake.ring.clone(),
+        state.closing.subscribe(),
+    );
     if let Ok(mut tasks) = state.background.lock() {
         tasks.push(worker);
+        tasks.push(delivery);
     }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let closing = state.closing.clone();
