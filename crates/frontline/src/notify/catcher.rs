@@ -50,6 +50,16 @@ impl MailCatcher {
     /// Listens on `addr` (e.g. `127.0.0.1:0`). `keep_bodies`: keep each
     /// message whole (false: only Message-IDs and counts, for millions).
     pub async fn start(addr: &str, keep_bodies: bool) -> std::io::Result<Self> {
+        Self::start_with_delay(addr, keep_bodies, Duration::ZERO).await
+    }
+
+    /// Like `start`, answering each message only after `delay`, like a
+    /// slow mail server.
+    pub async fn start_with_delay(
+        addr: &str,
+        keep_bodies: bool,
+        delay: Duration,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let inbox: Arc<Mutex<Inbox>> = Arc::default();
@@ -63,7 +73,7 @@ impl MailCatcher {
                 };
                 let (i, n) = (i.clone(), n.clone());
                 tokio::spawn(async move {
-                    let _ = session(sock, i, n, keep_bodies).await;
+                    let _ = session(sock, i, n, keep_bodies, delay).await;
                 });
             }
         });
@@ -124,6 +134,7 @@ async fn session(
     inbox: Arc<Mutex<Inbox>>,
     arrived: Arc<Notify>,
     keep: bool,
+    delay: Duration,
 ) -> std::io::Result<()> {
     let (r, mut w) = sock.into_split();
     let mut r = BufReader::new(r);
@@ -179,6 +190,9 @@ async fn session(
                 if raw.len() + content.len() <= MAX_MESSAGE {
                     raw.extend_from_slice(content);
                 }
+            }
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
             }
             let message_id = header(&raw, "message-id")
                 .map(|v| v.trim().trim_start_matches('<').trim_end_matches('>').to_owned());

@@ -8,6 +8,7 @@ mod me;
 mod roles;
 mod signals;
 mod subjects;
+mod subscribers;
 mod surveys;
 mod tokens;
 mod users;
@@ -33,6 +34,7 @@ pub fn routes() -> Vec<Route> {
         incidents::routes(),
         components::routes(),
         subjects::routes(),
+        subscribers::routes(),
     ]
     .into_iter()
     .flatten()

@@ -202,13 +202,24 @@ async fn show(
         for t in state.store.list_tokens().await? {
             names.insert(t.id, format!("{} (API token)", t.name));
         }
+        // Per-recipient state of the notices, recipients masked.
+        let deliveries = if can_see_updates {
+            Some(
+                state
+                    .store
+                    .incident_deliveries(&state.intake.ring, &incident.id, None, 200)
+                    .await?,
+            )
+        } else {
+            None
+        };
         Ok::<_, ApiError>(page(
             &state,
             &p,
             "/incidents",
             "incident.html",
             context! {
-                incident, timeline, updates, component_names, components, names,
+                incident, timeline, updates, component_names, components, names, deliveries,
                 notice => n.notice,
                 my_role => p.role,
                 can_note => p.can(DataClass::Incidents, Action::Modify),
