@@ -665,3 +665,172 @@ async fn affected_customers_are_told_directly_each_in_their_language() {
     assert!(page.contains("b***@example.com"), "{page}");
     assert!(!page.contains("bounce@example.com"));
 }
+
+/// The guarantee under a crash: every message arrives, and a message is
+/// repeated only if it was in flight (claimed, handed to the SMTP server,
+/// outcome not yet recorded) when the process died, with the same
+/// Message-ID, so the receiver sees each message once by its id. At most
+/// one claimed batch (`notify.batch`) is in flight at a time.
+#[tokio::test]
+async fn killing_the_server_mid_fan_out_drops_nothing_and_repeats_only_in_flight_ids() {
+    use std::process::{Command, Stdio};
+    const SUBSCRIBERS: usize = 2000;
+    const BATCH: u64 = 50;
+    let (_db, mut env) = crate::helpers::test_config_env().await;
+    // A slow mail server, so that the kill lands mid-fan-out.
+    let mail = MailCatcher::start_with_delay("127.0.0.1:0", false, Duration::from_millis(3))
+        .await
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.insert("FRONTLINE_HTTP_ADDR".into(), format!("127.0.0.1:{port}"));
+    env.insert("FRONTLINE_NOTIFY_SMTP_URL".into(), mail.url());
+    env.insert("FRONTLINE_NOTIFY_BATCH".into(), BATCH.to_string());
+    env.insert("FRONTLINE_NOTIFY_CONCURRENCY".into(), "4".into());
+    env.insert("FRONTLINE_NOTIFY_LEASE_SECS".into(), "2".into());
+
+    // Confirmed subscribers, written through the same database and keys
+    // the server will use.
+    let config = frontline::Config::load_from(None, &env).unwrap();
+    let store = frontline::Store::connect(&config).await.unwrap();
+    store.migrate().await.unwrap();
+    let ring = config.key_ring().unwrap();
+    let addresses: Vec<_> = (0..SUBSCRIBERS)
+        .map(|i| {
+            frontline::notify::subscribers::Address::parse(
+                frontline::notify::Channel::Email,
+                &format!("customer{i}@example.com"),
+                None,
+            )
+            .unwrap()
+        })
+        .collect();
+    let added = store
+        .import_confirmed_subscribers(&ring, &addresses, "en", crate::helpers::cli_audit())
+        .await
+        .unwrap();
+    assert_eq!(added as usize, SUBSCRIBERS);
+    let subscribers: Vec<String> = store
+        .fetch_all("SELECT id FROM subscribers", vec![])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String>("id").unwrap())
+        .collect();
+    store.close().await;
+
+    let bin = env!("CARGO_BIN_EXE_frontline");
+    let out = Command::new(bin)
+        .args(["token", "create", "--name", "comms", "--role", "admin"])
+        .envs(&env)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("secret (shown once): ").map(str::to_owned))
+        .unwrap();
+    let serve = || {
+        Command::new(bin)
+            .arg("serve")
+            .envs(&env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let ready = async || {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while client.get(format!("{base}/readyz")).send().await.is_err() {
+            assert!(tokio::time::Instant::now() < deadline, "server did not come up");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let mut server = serve();
+    ready().await;
+    let incident: Value = client
+        .post(format!("{base}/api/v1/incidents"))
+        .bearer_auth(&token)
+        .json(&json!({ "title": "Outage", "severity": "SEV3" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let incident = incident["id"].as_str().unwrap().to_owned();
+    let update: Value = client
+        .post(format!("{base}/api/v1/incidents/{incident}/updates"))
+        .bearer_auth(&token)
+        .json(&json!({ "status": "investigating", "body": "We are on it." }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(update["state"], "published");
+    let update = update["id"].as_str().unwrap().to_owned();
+
+    // Pull the plug in the middle of the fan-out, and of a batch.
+    let before = mail.wait_for(425, Duration::from_secs(30)).await;
+    assert!(before >= 425);
+    assert!(Command::new("kill")
+        .args(["-KILL", &server.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let _ = server.wait();
+    let at_kill = mail.total();
+    assert!(
+        (at_kill as usize) < SUBSCRIBERS,
+        "the fan-out finished before the kill; nothing was tested"
+    );
+
+    let mut server = serve();
+    ready().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while mail.by_message_id().len() < SUBSCRIBERS {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {SUBSCRIBERS} arrived",
+            mail.by_message_id().len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Let anything still due arrive, then compare.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = mail.by_message_id();
+    let expected: HashSet<String> = subscribers
+        .iter()
+        .map(|s| format!("{update}.{s}@127.0.0.1"))
+        .collect();
+    let ids: HashSet<String> = got.keys().cloned().collect();
+    assert_eq!(ids, expected, "every message, and only those");
+    let repeats: u64 = got.values().map(|n| n - 1).sum();
+    assert!(
+        repeats <= BATCH,
+        "{repeats} repeats; at most the one batch in flight ({BATCH}) may repeat"
+    );
+    // The outbox agrees: every message sent.
+    let d: Value = client
+        .get(format!("{base}/api/v1/incidents/{incident}/deliveries?limit=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["counts"]["sent"], SUBSCRIBERS as u64);
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+    eprintln!("kill at {at_kill} delivered; {repeats} repeated after restart");
+}
