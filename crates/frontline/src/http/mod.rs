@@ -82,8 +82,9 @@ impl AppState {
         )));
         let per_hour = std::num::NonZeroU32::new(config.notify.signups_per_hour_per_recipient)
             .unwrap_or(std::num::NonZeroU32::MIN);
-        let signup_throttle =
-            Arc::new(governor::RateLimiter::keyed(governor::Quota::per_hour(per_hour)));
+        let signup_throttle = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_hour(
+            per_hour,
+        )));
         let throttle = LoginThrottle::new(
             config.auth.login_attempts_per_minute_per_account,
             config.auth.login_attempts_per_minute_per_address,

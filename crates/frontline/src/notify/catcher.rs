@@ -151,8 +151,10 @@ async fn session(
         let text = text.trim_end();
         let upper = text.to_ascii_uppercase();
         if upper.starts_with("EHLO") {
-            w.write_all(b"250-frontline-catcher\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n")
-                .await?;
+            w.write_all(
+                b"250-frontline-catcher\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n",
+            )
+            .await?;
         } else if upper.starts_with("HELO") {
             w.write_all(b"250 frontline-catcher\r\n").await?;
         } else if upper.starts_with("MAIL FROM:") {
@@ -194,8 +196,12 @@ async fn session(
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            let message_id = header(&raw, "message-id")
-                .map(|v| v.trim().trim_start_matches('<').trim_end_matches('>').to_owned());
+            let message_id = header(&raw, "message-id").map(|v| {
+                v.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            });
             if let Ok(mut i) = inbox.lock() {
                 i.total += 1;
                 if let Some(id) = &message_id {

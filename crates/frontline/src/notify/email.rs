@@ -79,8 +79,11 @@ pub fn build(
             ));
     }
     let html = rendered.html.clone().unwrap_or_default();
-    b.multipart(MultiPart::alternative_plain_html(rendered.text.clone(), html))
-        .map_err(|e| format!("cannot build the message: {e}"))
+    b.multipart(MultiPart::alternative_plain_html(
+        rendered.text.clone(),
+        html,
+    ))
+    .map_err(|e| format!("cannot build the message: {e}"))
 }
 
 /// Sends one message: 2xx sent; a permanent (5xx) refusal bounces;
@@ -90,7 +93,9 @@ pub async fn send(transport: &Transport, message: Message, retry_at: i64) -> Out
         Ok(_) => Outcome::Sent,
         Err(e) if e.is_permanent() => Outcome::Bounced(format!(
             "smtp {}",
-            e.status().map(|c| c.to_string()).unwrap_or_else(|| "5xx".into())
+            e.status()
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "5xx".into())
         )),
         Err(e) => {
             let what = match e.status() {

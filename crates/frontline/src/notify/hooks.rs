@@ -283,9 +283,6 @@ mod tests {
             br#"{"test": 2432232314}"#,
         )
         .unwrap();
-        assert_eq!(
-            h[2].1,
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-        );
+        assert_eq!(h[2].1, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     }
 }

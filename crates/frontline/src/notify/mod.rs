@@ -99,7 +99,10 @@ pub fn parse_language(s: Option<&str>) -> Result<String, DomainError> {
 pub fn sms_template_check(template: &str) -> Result<(), String> {
     let env = minijinja::Environment::new();
     let rendered = env
-        .render_str(template, minijinja::context! { to => "+15550100", text => "a \"test\"" })
+        .render_str(
+            template,
+            minijinja::context! { to => "+15550100", text => "a \"test\"" },
+        )
         .map_err(|e| format!("does not render: {e}"))?;
     serde_json::from_str::<serde_json::Value>(&rendered)
         .map(|_| ())

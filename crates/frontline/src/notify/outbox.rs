@@ -15,7 +15,14 @@ use crate::storage::users::rfc3339;
 use crate::storage::{now_ms, Result, Store, StoreError, Tx, Value};
 
 /// Every state a message can be in.
-pub const STATES: [&str; 6] = ["queued", "sending", "sent", "failed", "bounced", "cancelled"];
+pub const STATES: [&str; 6] = [
+    "queued",
+    "sending",
+    "sent",
+    "failed",
+    "bounced",
+    "cancelled",
+];
 
 impl Tx {
     /// Queues a just-published update for every active subscriber it

@@ -131,11 +131,18 @@ pub fn render_with(notice: &Notice, language: &str, channel: Channel, links: &Li
         status
     };
     let subject = format!("[{status}] {}", notice.incident_title);
-    let page = format!("{}/status?lang={lang}#{}", notice.base_url, notice.incident_id);
+    let page = format!(
+        "{}/status?lang={lang}#{}",
+        notice.base_url, notice.incident_id
+    );
     let affected = if notice.components.is_empty() {
         String::new()
     } else {
-        format!("{}: {}", phrase(lang, "affected"), notice.components.join(", "))
+        format!(
+            "{}: {}",
+            phrase(lang, "affected"),
+            notice.components.join(", ")
+        )
     };
     match channel {
         Channel::Email => {
@@ -172,7 +179,11 @@ pub fn render_with(notice: &Notice, language: &str, channel: Channel, links: &Li
             ));
             let mut foot = Vec::new();
             if let Some(m) = &links.manage {
-                foot.push(format!("<a href=\"{}\">{}</a>", esc(m), phrase(lang, "manage")));
+                foot.push(format!(
+                    "<a href=\"{}\">{}</a>",
+                    esc(m),
+                    phrase(lang, "manage")
+                ));
             }
             if let Some(u) = &links.unsubscribe {
                 foot.push(format!(

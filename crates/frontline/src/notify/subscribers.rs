@@ -715,7 +715,10 @@ impl AffectedCustomer {
             .filter(|s| !s.is_empty())
             .map(|n| {
                 if n.chars().count() > 200 || n.chars().any(char::is_control) {
-                    Err(DomainError::invalid("name", "200 printable characters at most"))
+                    Err(DomainError::invalid(
+                        "name",
+                        "200 printable characters at most",
+                    ))
                 } else {
                     Ok(n.to_owned())
                 }
@@ -724,9 +727,7 @@ impl AffectedCustomer {
         let (address, other) = match (email, phone) {
             (Some(e), p) => (e, p),
             (None, Some(p)) => (p, None),
-            (None, None) => {
-                return Err(DomainError::invalid("email", "send an email or a phone"))
-            }
+            (None, None) => return Err(DomainError::invalid("email", "send an email or a phone")),
         };
         Ok(Self {
             address,

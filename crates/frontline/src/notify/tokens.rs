@@ -72,10 +72,16 @@ mod tests {
     fn tokens_verify_only_for_their_purpose_and_time() {
         let ring = KeyRing::generate();
         let t = sign(&ring, Purpose::Manage, "sub_1", 0);
-        assert_eq!(verify(&ring, Purpose::Manage, &t, 5).as_deref(), Some("sub_1"));
+        assert_eq!(
+            verify(&ring, Purpose::Manage, &t, 5).as_deref(),
+            Some("sub_1")
+        );
         assert_eq!(verify(&ring, Purpose::Confirm, &t, 5), None);
         let c = sign(&ring, Purpose::Confirm, "sub_1", 100);
-        assert_eq!(verify(&ring, Purpose::Confirm, &c, 50).as_deref(), Some("sub_1"));
+        assert_eq!(
+            verify(&ring, Purpose::Confirm, &c, 50).as_deref(),
+            Some("sub_1")
+        );
         assert_eq!(verify(&ring, Purpose::Confirm, &c, 150), None);
         let forged = t.replace("sub_1", "sub_2");
         assert_eq!(verify(&ring, Purpose::Manage, &forged, 5), None);

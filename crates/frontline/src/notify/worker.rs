@@ -126,7 +126,9 @@ impl Deliverer {
     /// One round: claim, deliver, record. Returns how many were claimed.
     async fn round(&self, notices: &mut HashMap<String, Option<Notice>>) -> anyhow::Result<usize> {
         let n = &self.config.notify;
-        let lease_ms = i64::try_from(n.lease_secs).unwrap_or(60).saturating_mul(1000);
+        let lease_ms = i64::try_from(n.lease_secs)
+            .unwrap_or(60)
+            .saturating_mul(1000);
         let claimed = self
             .store
             .claim_messages(&self.channels(), lease_ms, i64::from(n.batch))
@@ -221,15 +223,29 @@ impl Deliverer {
         );
         let url = format!("{}/status/confirm?t={token}", self.base);
         let rendered = render_confirmation(&c.language, &url);
-        match email::build(&self.from, &r.contact.address, &c.id, &self.host, &rendered, None) {
+        match email::build(
+            &self.from,
+            &r.contact.address,
+            &c.id,
+            &self.host,
+            &rendered,
+            None,
+        ) {
             Ok(m) => email::send(smtp, m, retry_at).await,
             Err(e) => Outcome::Failed(e),
         }
     }
 
-    async fn send_notice(&self, c: &Claimed, r: &Recipient, notice: &Notice, retry_at: i64) -> Outcome {
+    async fn send_notice(
+        &self,
+        c: &Claimed,
+        r: &Recipient,
+        notice: &Notice,
+        retry_at: i64,
+    ) -> Outcome {
         let subscriber = c.recipient_kind == "subscriber";
-        let manage_token = subscriber.then(|| tokens::sign(&self.ring, Purpose::Manage, &c.recipient_id, 0));
+        let manage_token =
+            subscriber.then(|| tokens::sign(&self.ring, Purpose::Manage, &c.recipient_id, 0));
         let links = match &manage_token {
             Some(t) => Links {
                 unsubscribe: Some(format!("{}/status/unsubscribe?t={t}", self.base)),
@@ -282,14 +298,18 @@ impl Deliverer {
                     Some(Ok(b)) => b,
                     _ => return Outcome::Failed("cannot encode the payload".into()),
                 };
-                self.http.post(&r.contact.address, &[], body, retry_at).await
+                self.http
+                    .post(&r.contact.address, &[], body, retry_at)
+                    .await
             }
             Channel::Sms => {
                 let n = &self.config.notify;
-                let body = match hooks::sms_body(&n.sms_body_template, &r.contact.address, &rendered.text) {
-                    Ok(b) => b,
-                    Err(e) => return Outcome::Failed(e),
-                };
+                let body =
+                    match hooks::sms_body(&n.sms_body_template, &r.contact.address, &rendered.text)
+                    {
+                        Ok(b) => b,
+                        Err(e) => return Outcome::Failed(e),
+                    };
                 let mut headers = vec![("idempotency-key".to_owned(), c.id.clone())];
                 if let Some((k, v)) = n.sms_auth_header.expose().split_once(':') {
                     headers.push((k.trim().to_owned(), v.trim().to_owned()));

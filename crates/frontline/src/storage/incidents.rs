@@ -902,7 +902,13 @@ async fn publish_in(
     }
     // The messages to subscribers commit with the publication, or neither does.
     let mut touched = incident.components.clone();
-    touched.extend(wanted.keys().filter(|k| !touched.contains(k)).cloned().collect::<Vec<_>>());
+    touched.extend(
+        wanted
+            .keys()
+            .filter(|k| !touched.contains(k))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
     let queued = tx.enqueue_update(incident_id, update, &touched).await?;
     let (monitoring_at, resolved_at) = status_times(&incident, status, now);
     tx.execute(

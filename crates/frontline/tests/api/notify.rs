@@ -127,7 +127,11 @@ async fn confirm(app: &TestApp, m: &Caught) {
     let url = local(app, &link(m, "/status/confirm"));
     let page = app.client.get(&url).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("action=\"/status/confirm\""));
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("action=\"/status/confirm\""));
     let token = url.split("t=").nth(1).unwrap().to_owned();
     let r = app
         .client
@@ -163,7 +167,9 @@ async fn confirmed_subscribers_get_the_notice_by_component_in_their_language() {
     let r = app
         .client
         .post(app.url("/status/subscriptions"))
-        .json(&json!({ "email": "x@example.com", "components": ["cmp_01J00000000000000000000000"] }))
+        .json(
+            &json!({ "email": "x@example.com", "components": ["cmp_01J00000000000000000000000"] }),
+        )
         .send()
         .await
         .unwrap();
@@ -250,13 +256,22 @@ async fn confirmed_subscribers_get_the_notice_by_component_in_their_language() {
             Some(format!("{update}.{sub}@127.0.0.1").as_str())
         );
         let lu = header(&m.raw, "List-Unsubscribe").unwrap();
-        assert!(lu.starts_with("<http://127.0.0.1:8080/status/unsubscribe?t="), "{lu}");
-        assert!(lu.contains(", <mailto:status@localhost?subject=unsubscribe"), "{lu}");
+        assert!(
+            lu.starts_with("<http://127.0.0.1:8080/status/unsubscribe?t="),
+            "{lu}"
+        );
+        assert!(
+            lu.contains(", <mailto:status@localhost?subject=unsubscribe"),
+            "{lu}"
+        );
         assert_eq!(
             header(&m.raw, "List-Unsubscribe-Post").as_deref(),
             Some("List-Unsubscribe=One-Click")
         );
-        assert_eq!(header(&m.raw, "Content-Language").as_deref(), Some(lang.as_str()));
+        assert_eq!(
+            header(&m.raw, "Content-Language").as_deref(),
+            Some(lang.as_str())
+        );
         let text = text_of(m);
         let html = html_of(m);
         assert!(text.contains("Some customers cannot sign in."));
@@ -276,7 +291,10 @@ async fn confirmed_subscribers_get_the_notice_by_component_in_their_language() {
     let mut d = Value::Null;
     wait_until("all sent", async || {
         d = app
-            .get(&format!("/api/v1/incidents/{incident}/deliveries"), &app.admin_token)
+            .get(
+                &format!("/api/v1/incidents/{incident}/deliveries"),
+                &app.admin_token,
+            )
             .await
             .json()
             .await
@@ -293,7 +311,10 @@ async fn confirmed_subscribers_get_the_notice_by_component_in_their_language() {
         .all(|m| m["recipient"].as_str().unwrap().contains("***@example.com")));
 
     // One-click unsubscribe, as a mail client does it (RFC 8058).
-    let fa = notices.iter().find(|m| to_of(m) == "fa@example.com").unwrap();
+    let fa = notices
+        .iter()
+        .find(|m| to_of(m) == "fa@example.com")
+        .unwrap();
     let lu = header(&fa.raw, "List-Unsubscribe").unwrap();
     let https = lu.trim_start_matches('<').split('>').next().unwrap();
     let r = app
@@ -306,7 +327,10 @@ async fn confirmed_subscribers_get_the_notice_by_component_in_their_language() {
         .unwrap();
     assert_eq!(r.status(), 200);
     // The gu subscriber narrows to Billing through the manage link.
-    let gu = notices.iter().find(|m| to_of(m) == "gu@example.com").unwrap();
+    let gu = notices
+        .iter()
+        .find(|m| to_of(m) == "gu@example.com")
+        .unwrap();
     let manage = local(&app, &link(gu, "/status/subscription"));
     let page = app.client.get(&manage).send().await.unwrap();
     assert_eq!(page.status(), 200);
@@ -314,7 +338,11 @@ async fn confirmed_subscribers_get_the_notice_by_component_in_their_language() {
     let r = app
         .client
         .post(app.url("/status/subscription"))
-        .form(&[("t", token.as_str()), ("language", "gu"), ("component", billing.as_str())])
+        .form(&[
+            ("t", token.as_str()),
+            ("language", "gu"),
+            ("component", billing.as_str()),
+        ])
         .send()
         .await
         .unwrap();
@@ -421,7 +449,10 @@ async fn webhooks_are_signed_and_slack_teams_and_sms_get_their_shapes() {
     add("sms", "+1 415 555 0100").await;
     // The secret is shown once.
     let again: Value = app
-        .get(&format!("/api/v1/subscribers/{}", hook["id"].as_str().unwrap()), &app.admin_token)
+        .get(
+            &format!("/api/v1/subscribers/{}", hook["id"].as_str().unwrap()),
+            &app.admin_token,
+        )
         .await
         .json()
         .await
@@ -433,10 +464,8 @@ async fn webhooks_are_signed_and_slack_teams_and_sms_get_their_shapes() {
     let (_, update) = publish(&app, &[], "Payments are delayed.").await;
     wait_until("five deliveries", async || got.lock().unwrap().len() >= 5).await;
     let got = got.lock().unwrap().clone();
-    let by_path: BTreeMap<String, (HeaderMap, Vec<u8>)> = got
-        .into_iter()
-        .map(|(p, h, b)| (p, (h, b)))
-        .collect();
+    let by_path: BTreeMap<String, (HeaderMap, Vec<u8>)> =
+        got.into_iter().map(|(p, h, b)| (p, (h, b))).collect();
 
     // Standard Webhooks: verify the signature as a receiver would.
     let (h, body) = &by_path["/hook"];
@@ -464,7 +493,10 @@ async fn webhooks_are_signed_and_slack_teams_and_sms_get_their_shapes() {
     assert_eq!(payload["data"]["update"]["body"], "Payments are delayed.");
 
     let slack: Value = serde_json::from_slice(&by_path["/slack"].1).unwrap();
-    assert!(slack["text"].as_str().unwrap().contains("Payments are delayed."));
+    assert!(slack["text"]
+        .as_str()
+        .unwrap()
+        .contains("Payments are delayed."));
     assert_eq!(slack["blocks"][0]["type"], "section");
     assert_eq!(slack["blocks"][0]["text"]["type"], "mrkdwn");
     let teams: Value = serde_json::from_slice(&by_path["/teams"].1).unwrap();
@@ -478,7 +510,10 @@ async fn webhooks_are_signed_and_slack_teams_and_sms_get_their_shapes() {
     assert_eq!(sh["authorization"], "Bearer sms-key");
     let sms: Value = serde_json::from_slice(sb).unwrap();
     assert_eq!(sms["to"], "+14155550100");
-    assert!(sms["text"].as_str().unwrap().contains("Payments are delayed."));
+    assert!(sms["text"]
+        .as_str()
+        .unwrap()
+        .contains("Payments are delayed."));
 
     // A 410 disables that subscriber.
     let gone_id = gone["id"].as_str().unwrap().to_owned();
@@ -518,7 +553,10 @@ async fn deliveries_to_internal_addresses_are_refused_by_default() {
     let mut d = Value::Null;
     wait_until("both failed", async || {
         d = app
-            .get(&format!("/api/v1/incidents/{incident}/deliveries"), &app.admin_token)
+            .get(
+                &format!("/api/v1/incidents/{incident}/deliveries"),
+                &app.admin_token,
+            )
             .await
             .json()
             .await
@@ -531,7 +569,11 @@ async fn deliveries_to_internal_addresses_are_refused_by_default() {
     }
     assert!(got.lock().unwrap().is_empty());
     // Bad input is a 4xx with nothing stored.
-    for (channel, address) in [("webhook", "ftp://example.com/x"), ("sms", "12"), ("pager", "x")] {
+    for (channel, address) in [
+        ("webhook", "ftp://example.com/x"),
+        ("sms", "12"),
+        ("pager", "x"),
+    ] {
         let r = app
             .post_json(
                 "/api/v1/subscribers",
@@ -554,7 +596,8 @@ async fn deliveries_to_internal_addresses_are_refused_by_default() {
 async fn affected_customers_are_told_directly_each_in_their_language() {
     let mail = MailCatcher::start("127.0.0.1:0", true).await.unwrap();
     let app = app_with_mail(&mail).await;
-    let (incident, update) = publish(&app, &[], "We found unauthorised access to some accounts.").await;
+    let (incident, update) =
+        publish(&app, &[], "We found unauthorised access to some accounts.").await;
     let csv = "email,phone,language,name\nali@example.com,,fa,Ali\nmei@example.com,,zh,Mei\nbounce@example.com,,en,\n,not-a-phone,en,\nali@example.com,,fa,Ali again\n";
     let r = app
         .client
@@ -581,9 +624,15 @@ async fn affected_customers_are_told_directly_each_in_their_language() {
         )
         .await;
     let report: Value = r.json().await.unwrap();
-    assert_eq!((report["added"].as_u64(), report["duplicates"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (report["added"].as_u64(), report["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
     let list: Value = app
-        .get(&format!("/api/v1/incidents/{incident}/affected"), &app.admin_token)
+        .get(
+            &format!("/api/v1/incidents/{incident}/affected"),
+            &app.admin_token,
+        )
         .await
         .json()
         .await
@@ -617,7 +666,10 @@ async fn affected_customers_are_told_directly_each_in_their_language() {
     let mut d = Value::Null;
     wait_until("sent and bounced", async || {
         d = app
-            .get(&format!("/api/v1/incidents/{incident}/deliveries"), &app.admin_token)
+            .get(
+                &format!("/api/v1/incidents/{incident}/deliveries"),
+                &app.admin_token,
+            )
             .await
             .json()
             .await
@@ -747,7 +799,10 @@ async fn killing_the_server_mid_fan_out_drops_nothing_and_repeats_only_in_flight
     let ready = async || {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         while client.get(format!("{base}/readyz")).send().await.is_err() {
-            assert!(tokio::time::Instant::now() < deadline, "server did not come up");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "server did not come up"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
@@ -819,7 +874,9 @@ async fn killing_the_server_mid_fan_out_drops_nothing_and_repeats_only_in_flight
     );
     // The outbox agrees: every message sent.
     let d: Value = client
-        .get(format!("{base}/api/v1/incidents/{incident}/deliveries?limit=1"))
+        .get(format!(
+            "{base}/api/v1/incidents/{incident}/deliveries?limit=1"
+        ))
         .bearer_auth(&token)
         .send()
         .await

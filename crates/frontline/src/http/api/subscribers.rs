@@ -281,11 +281,9 @@ async fn change(
     let components = body.components.map(parse_components).transpose()?;
     if let Some(s) = body.state.as_deref() {
         if !["active", "unsubscribed", "disabled"].contains(&s) {
-            return Err(DomainError::invalid(
-                "state",
-                "must be active, unsubscribed or disabled",
-            )
-            .into());
+            return Err(
+                DomainError::invalid("state", "must be active, unsubscribed or disabled").into(),
+            );
         }
         // Only the person confirms an email address.
         if s == "active" && current.channel == Channel::Email && current.confirmed_at.is_none() {
@@ -370,7 +368,8 @@ fn parse_rows(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(usize, AffectedIn
             .collect();
         let mut out = Vec::new();
         for (i, rec) in r.records().enumerate() {
-            let rec = rec.map_err(|_| ApiError::bad_request(format!("CSV line {}: not readable", i + 2)))?;
+            let rec = rec
+                .map_err(|_| ApiError::bad_request(format!("CSV line {}: not readable", i + 2)))?;
             let mut input = AffectedInput::default();
             for (name, value) in names.iter().zip(rec.iter()) {
                 let v = Some(value.to_owned()).filter(|v| !v.trim().is_empty());

@@ -29,9 +29,17 @@ type Phrases = BTreeMap<&'static str, &'static str>;
 const ROWS: &[(&str, [&str; 4])] = &[
     (
         "heading",
-        ["Get updates by email", "通过电子邮件获取更新", "دریافت به‌روزرسانی با ایمیل", "ઇમેઇલ દ્વારા અપડેટ્સ મેળવો"],
+        [
+            "Get updates by email",
+            "通过电子邮件获取更新",
+            "دریافت به‌روزرسانی با ایمیل",
+            "ઇમેઇલ દ્વારા અપડેટ્સ મેળવો",
+        ],
     ),
-    ("email", ["Email address", "电子邮件地址", "نشانی ایمیل", "ઇમેઇલ સરનામું"]),
+    (
+        "email",
+        ["Email address", "电子邮件地址", "نشانی ایمیل", "ઇમેઇલ સરનામું"],
+    ),
     ("button", ["Subscribe", "订阅", "اشتراک", "સબ્સ્ક્રાઇબ કરો"]),
     (
         "note",
@@ -44,7 +52,12 @@ const ROWS: &[(&str, [&str; 4])] = &[
     ),
     (
         "check_inbox",
-        ["Check your inbox", "请查收邮件", "صندوق ایمیل خود را ببینید", "તમારું ઇનબોક્સ તપાસો"],
+        [
+            "Check your inbox",
+            "请查收邮件",
+            "صندوق ایمیل خود را ببینید",
+            "તમારું ઇનબોક્સ તપાસો",
+        ],
     ),
     (
         "check_inbox_body",
@@ -57,12 +70,22 @@ const ROWS: &[(&str, [&str; 4])] = &[
     ),
     (
         "confirm_heading",
-        ["Confirm your subscription", "确认您的订阅", "اشتراک خود را تأیید کنید", "તમારા સબ્સ્ક્રિપ્શનની પુષ્ટિ કરો"],
+        [
+            "Confirm your subscription",
+            "确认您的订阅",
+            "اشتراک خود را تأیید کنید",
+            "તમારા સબ્સ્ક્રિપ્શનની પુષ્ટિ કરો",
+        ],
     ),
     ("confirm", ["Confirm", "确认", "تأیید", "પુષ્ટિ કરો"]),
     (
         "confirmed",
-        ["You are subscribed", "您已订阅", "اشتراک شما فعال شد", "તમે સબ્સ્ક્રાઇબ થયા છો"],
+        [
+            "You are subscribed",
+            "您已订阅",
+            "اشتراک شما فعال شد",
+            "તમે સબ્સ્ક્રાઇબ થયા છો",
+        ],
     ),
     (
         "bad_link",
@@ -75,14 +98,16 @@ const ROWS: &[(&str, [&str; 4])] = &[
     ),
     (
         "manage",
-        ["Your subscription", "您的订阅", "اشتراک شما", "તમારું સબ્સ્ક્રિપ્શન"],
+        [
+            "Your subscription",
+            "您的订阅",
+            "اشتراک شما",
+            "તમારું સબ્સ્ક્રિપ્શન",
+        ],
     ),
     ("language", ["Language", "语言", "زبان", "ભાષા"]),
     ("components", ["Components", "组件", "اجزا", "ઘટકો"]),
-    (
-        "all_components",
-        ["Everything", "全部", "همه", "બધું"],
-    ),
+    ("all_components", ["Everything", "全部", "همه", "બધું"]),
     ("save", ["Save", "保存", "ذخیره", "સાચવો"]),
     ("saved", ["Saved", "已保存", "ذخیره شد", "સાચવ્યું"]),
     (
@@ -91,16 +116,34 @@ const ROWS: &[(&str, [&str; 4])] = &[
     ),
     (
         "unsubscribed",
-        ["You are unsubscribed", "您已退订", "اشتراک شما لغو شد", "તમારું સબ્સ્ક્રિપ્શન રદ થયું"],
+        [
+            "You are unsubscribed",
+            "您已退订",
+            "اشتراک شما لغو شد",
+            "તમારું સબ્સ્ક્રિપ્શન રદ થયું",
+        ],
     ),
-    ("back", ["Status page", "状态页面", "صفحه وضعیت", "સ્થિતિ પૃષ્ઠ"]),
+    (
+        "back",
+        ["Status page", "状态页面", "صفحه وضعیت", "સ્થિતિ પૃષ્ઠ"],
+    ),
     (
         "too_many",
-        ["Too many attempts; try again later", "尝试次数过多,请稍后再试", "تلاش‌های زیاد؛ بعداً دوباره امتحان کنید", "ઘણા પ્રયાસો; પછીથી ફરી પ્રયાસ કરો"],
+        [
+            "Too many attempts; try again later",
+            "尝试次数过多,请稍后再试",
+            "تلاش‌های زیاد؛ بعداً دوباره امتحان کنید",
+            "ઘણા પ્રયાસો; પછીથી ફરી પ્રયાસ કરો",
+        ],
     ),
     (
         "bad_email",
-        ["That is not an email address", "这不是有效的电子邮件地址", "این یک نشانی ایمیل نیست", "તે ઇમેઇલ સરનામું નથી"],
+        [
+            "That is not an email address",
+            "这不是有效的电子邮件地址",
+            "این یک نشانی ایمیل نیست",
+            "તે ઇમેઇલ સરનામું નથી",
+        ],
     ),
 ];
 
@@ -137,7 +180,13 @@ fn page(state: &AppState, lang: &str, status: StatusCode, ctx: minijinja::Value)
     resp
 }
 
-fn message(state: &AppState, lang: &str, status: StatusCode, heading: &str, body: &str) -> Response {
+fn message(
+    state: &AppState,
+    lang: &str,
+    status: StatusCode,
+    heading: &str,
+    body: &str,
+) -> Response {
     let p = phrases(lang);
     page(
         state,
@@ -225,7 +274,13 @@ pub async fn submit_form(
     let lang = lang_of(get("lang"));
     let p = phrases(lang);
     if get("website").is_some_and(|v| !v.trim().is_empty()) {
-        return message(&state, lang, StatusCode::OK, p["check_inbox"], p["check_inbox_body"]);
+        return message(
+            &state,
+            lang,
+            StatusCode::OK,
+            p["check_inbox"],
+            p["check_inbox_body"],
+        );
     }
     let components: Vec<String> = fields
         .iter()
@@ -233,10 +288,30 @@ pub async fn submit_form(
         .map(|(_, v)| v.clone())
         .collect();
     let components = (!components.is_empty()).then_some(components);
-    match sign_up(&state, peer, get("email").unwrap_or(""), Some(lang), components).await {
-        Ok(()) => message(&state, lang, StatusCode::OK, p["check_inbox"], p["check_inbox_body"]),
+    match sign_up(
+        &state,
+        peer,
+        get("email").unwrap_or(""),
+        Some(lang),
+        components,
+    )
+    .await
+    {
+        Ok(()) => message(
+            &state,
+            lang,
+            StatusCode::OK,
+            p["check_inbox"],
+            p["check_inbox_body"],
+        ),
         Err(Refused::TooMany) => {
-            let mut r = message(&state, lang, StatusCode::TOO_MANY_REQUESTS, p["too_many"], "");
+            let mut r = message(
+                &state,
+                lang,
+                StatusCode::TOO_MANY_REQUESTS,
+                p["too_many"],
+                "",
+            );
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
             r
@@ -439,9 +514,13 @@ pub async fn manage(
     let lang = lang_of(Some(&language));
     match result {
         Ok(()) => manage_view(&state, &s.id, lang, phrases(lang)["saved"]).await,
-        Err(crate::notify::subscribers::SubscriberRefusal::UnknownComponent) => {
-            message(&state, lang, StatusCode::BAD_REQUEST, phrases(lang)["bad_link"], "")
-        }
+        Err(crate::notify::subscribers::SubscriberRefusal::UnknownComponent) => message(
+            &state,
+            lang,
+            StatusCode::BAD_REQUEST,
+            phrases(lang)["bad_link"],
+            "",
+        ),
         Err(crate::notify::subscribers::SubscriberRefusal::Store(e)) => {
             ApiError::from(e).into_response()
         }
