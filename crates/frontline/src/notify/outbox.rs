@@ -143,6 +143,25 @@ impl Store {
         );
         let mut args: Vec<Value> = args![now + lease_ms, now, limit];
         args.extend(channels.iter().map(|c| Value::from(c.as_str())));
+        // Look first on the read side: an idle worker takes no write lock
+        // (on SQLite, other writers such as the CLI never wait for it).
+        let probe_marks: Vec<String> = (0..channels.len()).map(|i| format!("${}", i + 2)).collect();
+        let mut probe: Vec<Value> = args![now];
+        probe.extend(channels.iter().map(|c| Value::from(c.as_str())));
+        let due = self
+            .fetch_optional(
+                &format!(
+                    "SELECT id FROM outbox
+                     WHERE ((state = 'queued' AND next_attempt_at <= $1) OR (state = 'sending' AND lease_until < $1))
+                     AND channel IN ({}) LIMIT 1",
+                    probe_marks.join(", ")
+                ),
+                probe,
+            )
+            .await?;
+        if due.is_none() {
+            return Ok(vec![]);
+        }
         let mut tx = self.begin().await?;
         let rows = tx.fetch_all(&sql, args).await?;
         tx.commit().await?;

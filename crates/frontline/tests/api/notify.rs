@@ -891,3 +891,52 @@ async fn killing_the_server_mid_fan_out_drops_nothing_and_repeats_only_in_flight
     let _ = server.wait();
     eprintln!("kill at {at_kill} delivered; {repeats} repeated after restart");
 }
+
+#[tokio::test]
+async fn retention_keeps_live_subscriptions_and_erasure_removes_them() {
+    let mail = MailCatcher::start("127.0.0.1:0", true).await.unwrap();
+    let app = app_with_mail(&mail).await;
+    sign_up(&app, "keep@example.com", "en", None).await;
+    let r = app
+        .post_json(
+            "/api/v1/subscribers",
+            &app.admin_token,
+            &json!({ "channel": "slack", "address": "https://hooks.slack.com/services/T0/B0/x" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let retention = frontline::config::RetentionConfig {
+        raw_text_days: 30,
+        contact_days: 180,
+        feedback_days: 730,
+        purge_every_minutes: 60,
+    };
+    frontline::privacy::retention::purge(&app.store, &retention, false)
+        .await
+        .unwrap();
+    let all: Value = app
+        .get("/api/v1/subscribers", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 2, "{all}");
+
+    // Erasing the person ends their subscription (their key is gone).
+    let r = app
+        .post_json(
+            "/api/v1/subjects/erase",
+            &app.admin_token,
+            &json!({ "email": "keep@example.com" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let all: Value = app
+        .get("/api/v1/subscribers", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    assert_eq!(all[0]["channel"], "slack");
+}
