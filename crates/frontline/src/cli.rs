@@ -198,6 +198,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.http.public_url = format!("http://{a}");
             }
             crate::telemetry::init(&config);
+            // Mail the demo sends (confirmations, notices) goes to a local
+            // catcher, unless an SMTP server is configured.
+            let catcher = if config.notify.smtp_url.is_empty() {
+                let c = crate::notify::catcher::MailCatcher::start("127.0.0.1:0", true).await?;
+                config.notify.smtp_url = crate::config::Secret::new(c.url());
+                Some(c)
+            } else {
+                None
+            };
             let store = open(&config).await?;
             let password = crate::storage::tokens::new_secret("")[..16].to_owned();
             let mut accounts = Vec::new();
@@ -236,6 +245,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("    http://{}/f/{slug}   (?lang=zh, fa, gu)", running.addr);
             }
             println!("  Privacy notice:  http://{}/privacy", running.addr);
+            if let Some(c) = &catcher {
+                println!(
+                    "  Mail catcher:    {} (mail the demo sends stays here)",
+                    c.url()
+                );
+            }
             println!("\nPress Ctrl-C to stop.");
             running.wait().await?;
         }

@@ -23,6 +23,40 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub intake: IntakeConfig,
     pub incidents: IncidentsConfig,
+    pub notify: NotifyConfig,
+}
+
+/// Delivery of notices: the outbox worker, email, webhooks, SMS.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// `smtp://user:pass@host:25`, `smtp://host:587?tls=required`,
+    /// `smtps://host:465`; empty: email waits in the outbox.
+    pub smtp_url: Secret,
+    /// The From header, e.g. `Example Status <status@example.com>`.
+    pub from: String,
+    /// Where the List-Unsubscribe mailto goes; empty: the From address.
+    pub unsubscribe_mailto: String,
+    /// Delivery attempts before a message is marked failed.
+    pub max_attempts: u32,
+    /// The first retry waits about this long; each next one twice as long.
+    pub retry_base_secs: u64,
+    /// Messages claimed per round, and sent at the same time at most.
+    pub batch: u32,
+    pub concurrency: u32,
+    /// How long a claimed message stays claimed before another worker
+    /// (or this one after a restart) may take it over.
+    pub lease_secs: u64,
+    /// Allow delivery to loopback, private and link-local addresses.
+    pub allow_private_targets: bool,
+    /// Sign-ups allowed per hour for one email address.
+    pub signups_per_hour_per_recipient: u32,
+    /// The SMS provider: a URL to POST to, a header carrying its
+    /// credentials (`Name: value`), and a JSON body template (minijinja,
+    /// with `to` and `text`).
+    pub sms_url: String,
+    pub sms_auth_header: Secret,
+    pub sms_body_template: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -286,8 +320,81 @@ impl Config {
             crate::privacy::KeyRing::parse_compact(self.privacy.keys.expose())
                 .map_err(|e| bad("privacy.keys", e.to_string()))?;
         }
+        self.validate_notify(&bad)?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| bad("log.level", e.to_string()))?;
+        Ok(())
+    }
+
+    fn validate_notify(
+        &self,
+        bad: &dyn Fn(&str, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        let n = &self.notify;
+        let smtp = n.smtp_url.expose();
+        if !smtp.is_empty() && !smtp.starts_with("smtp://") && !smtp.starts_with("smtps://") {
+            return Err(bad(
+                "notify.smtp_url",
+                "expected empty, smtp://host:port or smtps://host:port".into(),
+            ));
+        }
+        if n.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(bad(
+                "notify.from",
+                "expected an address such as `Status <status@example.com>`".into(),
+            ));
+        }
+        if !n.unsubscribe_mailto.is_empty()
+            && n.unsubscribe_mailto.parse::<lettre::Address>().is_err()
+        {
+            return Err(bad(
+                "notify.unsubscribe_mailto",
+                "expected an email address".into(),
+            ));
+        }
+        for (key, v) in [
+            ("notify.max_attempts", u64::from(n.max_attempts)),
+            ("notify.retry_base_secs", n.retry_base_secs),
+            ("notify.batch", u64::from(n.batch)),
+            ("notify.concurrency", u64::from(n.concurrency)),
+            ("notify.lease_secs", n.lease_secs),
+            (
+                "notify.signups_per_hour_per_recipient",
+                u64::from(n.signups_per_hour_per_recipient),
+            ),
+        ] {
+            if v == 0 {
+                return Err(bad(key, "must be at least 1".into()));
+            }
+        }
+        if n.batch > 10_000 {
+            return Err(bad("notify.batch", "must be 1 to 10000".into()));
+        }
+        if !n.sms_url.is_empty() {
+            let u = url::Url::parse(&n.sms_url)
+                .map_err(|e| bad("notify.sms_url", format!("not a URL ({e})")))?;
+            if !matches!(u.scheme(), "http" | "https") {
+                return Err(bad("notify.sms_url", "must be http:// or https://".into()));
+            }
+        }
+        if !n.sms_auth_header.is_empty() {
+            let ok = n
+                .sms_auth_header
+                .expose()
+                .split_once(':')
+                .is_some_and(|(name, _)| {
+                    axum::http::HeaderName::from_bytes(name.trim().as_bytes()).is_ok()
+                });
+            if !ok {
+                return Err(bad(
+                    "notify.sms_auth_header",
+                    "expected `Header-Name: value`".into(),
+                ));
+            }
+        }
+        if let Err(e) = crate::notify::sms_template_check(&n.sms_body_template) {
+            return Err(bad("notify.sms_body_template", e));
+        }
         Ok(())
     }
 
@@ -319,6 +426,10 @@ impl Config {
         shown.database.url = Secret::new(mask_url(self.database.url.expose()));
         if !shown.privacy.keys.is_empty() {
             shown.privacy.keys = Secret::new("***");
+        }
+        shown.notify.smtp_url = Secret::new(mask_url(self.notify.smtp_url.expose()));
+        if !shown.notify.sms_auth_header.is_empty() {
+            shown.notify.sms_auth_header = Secret::new("***");
         }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }

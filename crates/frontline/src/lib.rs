@@ -14,6 +14,7 @@ pub mod import;
 pub mod intake;
 pub mod lexicon;
 pub mod metrics;
+pub mod notify;
 pub mod privacy;
 pub mod response;
 pub mod search;
@@ -112,9 +113,17 @@ pub async fn start_with_store(
         std::time::Duration::from_secs(state.config.incidents.overdue_check_secs.into()),
         state.closing.subscribe(),
     );
+    // Delivery of notices from the outbox; stops when shutdown begins.
+    let delivery = notify::spawn_worker(
+        state.store.clone(),
+        state.config.clone(),
+        state.intake.ring.clone(),
+        state.closing.subscribe(),
+    );
     if let Ok(mut tasks) = state.background.lock() {
         tasks.push(worker);
         tasks.push(cadence);
+        tasks.push(delivery);
     }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let closing = state.closing.clone();

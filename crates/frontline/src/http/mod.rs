@@ -42,6 +42,8 @@ pub struct AppState {
     pub intake: crate::intake::Intake,
     /// Limits what one client address may submit to public forms.
     pub public_throttle: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Limits sign-ups per email address (keyed by its blind index).
+    pub signup_throttle: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Background tasks that must finish (and save) before the database
     /// closes at shutdown.
     pub background: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
@@ -79,6 +81,11 @@ impl AppState {
         let public_throttle = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
             per_minute,
         )));
+        let per_hour = std::num::NonZeroU32::new(config.notify.signups_per_hour_per_recipient)
+            .unwrap_or(std::num::NonZeroU32::MIN);
+        let signup_throttle = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_hour(
+            per_hour,
+        )));
         let throttle = LoginThrottle::new(
             config.auth.login_attempts_per_minute_per_account,
             config.auth.login_attempts_per_minute_per_address,
@@ -86,6 +93,7 @@ impl AppState {
         Ok(Self {
             intake,
             public_throttle,
+            signup_throttle,
             store,
             config: Arc::new(config),
             events,

@@ -2,10 +2,13 @@
 //! (counted from when Frontline received the item), then purged.
 //!
 //! - raw text (sealed originals) past `retention.raw_text_days`: nulled;
-//! - contact and consent past `retention.contact_days`: nulled;
+//! - contact and consent past `retention.contact_days`: nulled; ended
+//!   subscriptions (unsubscribed, disabled) and affected-customer lists
+//!   older than that: deleted;
 //! - feedback rows past `retention.feedback_days`: deleted;
-//! - then subjects with no sealed data left: deleted with their data key
-//!   and blind-index entries.
+//! - then subjects with no sealed data left (no contact or raw text, no
+//!   subscription, not on an affected-customer list): deleted with their
+//!   data key and blind-index entries.
 //!
 //! One transaction; one audit entry per class that lost something.
 
@@ -76,6 +79,19 @@ pub async fn purge_as(
             args![contact_cut],
         )
         .await?;
+    // Ended subscriptions and affected-customer lists are contact details
+    // too; live subscriptions are kept while they last.
+    let contact = contact
+        + tx.execute(
+            "DELETE FROM subscribers WHERE state IN ('unsubscribed', 'disabled') AND updated_at < $1",
+            args![contact_cut],
+        )
+        .await?
+        + tx.execute(
+            "DELETE FROM affected_customers WHERE created_at < $1",
+            args![contact_cut],
+        )
+        .await?;
     let feedback = tx
         .execute(
             "DELETE FROM feedback WHERE received_at < $1",
@@ -88,7 +104,9 @@ pub async fn purge_as(
         .execute(
             "DELETE FROM subjects WHERE NOT EXISTS (SELECT 1 FROM feedback f \
              WHERE f.subject_id = subjects.id \
-             AND (f.contact_sealed IS NOT NULL OR f.raw_text_sealed IS NOT NULL))",
+             AND (f.contact_sealed IS NOT NULL OR f.raw_text_sealed IS NOT NULL)) \
+             AND NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.subject_id = subjects.id) \
+             AND NOT EXISTS (SELECT 1 FROM affected_customers a WHERE a.subject_id = subjects.id)",
             vec![],
         )
         .await?;

@@ -157,7 +157,7 @@ pub struct FeedbackFilter {
 
 /// Data keys met in one transaction, so each subject is unwrapped once.
 #[derive(Default)]
-struct KeyCache {
+pub(crate) struct KeyCache {
     by_blind: HashMap<String, String>,
     keys: HashMap<String, SubjectKey>,
 }
@@ -172,7 +172,12 @@ pub struct LinkClaim {
 impl Tx {
     /// Inserts rows of equal width with as few statements as the
     /// databases' parameter limits allow.
-    async fn insert_rows(&mut self, head: &str, tail: &str, rows: Vec<Vec<Value>>) -> Result<()> {
+    pub(crate) async fn insert_rows(
+        &mut self,
+        head: &str,
+        tail: &str,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<()> {
         let Some(width) = rows.first().map(Vec::len) else {
             return Ok(());
         };
@@ -231,7 +236,7 @@ impl Tx {
 
     /// The subject with any of these blind indexes, or a new one; the
     /// indexes not yet recorded are added.
-    async fn subject_for(
+    pub(crate) async fn subject_for(
         &mut self,
         ring: &KeyRing,
         blinds: &[String],
@@ -281,7 +286,7 @@ impl Tx {
         Ok(id)
     }
 
-    async fn subject_key<'c>(
+    pub(crate) async fn subject_key<'c>(
         &mut self,
         ring: &KeyRing,
         subject: &str,

@@ -1013,6 +1013,16 @@ async fn publish_in(
         let minutes = cadence.minutes(incident.severity, incident.update_every_minutes);
         tx.open_deadline(incident_id, now, minutes).await?;
     }
+    // The messages to subscribers commit with the publication, or neither does.
+    let mut touched = incident.components.clone();
+    touched.extend(
+        wanted
+            .keys()
+            .filter(|k| !touched.contains(k))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let queued = tx.enqueue_update(incident_id, update, &touched).await?;
     let (monitoring_at, resolved_at) = status_times(&incident, status, now);
     tx.execute(
         "UPDATE incidents SET status = $1, updated_at = $2, monitoring_at = $3, resolved_at = $4 WHERE id = $5",
@@ -1039,7 +1049,7 @@ async fn publish_in(
         action: "incident.update.publish".into(),
         class: DataClass::Notices,
         record: Some(update.to_owned()),
-        detail: serde_json::json!({ "incident": incident_id, "status": status.as_str() }),
+        detail: serde_json::json!({ "incident": incident_id, "status": status.as_str(), "messages_queued": queued }),
         ..by.clone()
     })
     .await?;

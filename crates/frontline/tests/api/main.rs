@@ -14,6 +14,7 @@ mod durability;
 mod feedback;
 mod health;
 mod incidents;
+mod notify;
 mod permissions;
 mod privacy;
 mod response;

@@ -12,6 +12,7 @@ pub(crate) mod response;
 mod roles;
 mod signals;
 mod subjects;
+mod subscribers;
 mod surveys;
 mod tokens;
 mod users;
@@ -41,6 +42,7 @@ pub fn routes() -> Vec<Route> {
         playbooks::routes(),
         components::routes(),
         subjects::routes(),
+        subscribers::routes(),
     ]
     .into_iter()
     .flatten()

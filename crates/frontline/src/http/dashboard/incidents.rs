@@ -246,6 +246,17 @@ async fn show(
             .collect();
         let cadence_minutes = crate::http::api::incidents::cadence(&state)
             .minutes(incident.severity, incident.update_every_minutes);
+        // Per-recipient state of the notices, recipients masked.
+        let deliveries = if can_see_updates {
+            Some(
+                state
+                    .store
+                    .incident_deliveries(&state.intake.ring, &incident.id, None, 200)
+                    .await?,
+            )
+        } else {
+            None
+        };
         Ok::<_, ApiError>(page(
             &state,
             &p,
@@ -260,7 +271,7 @@ async fn show(
                 can_modify => p.can(DataClass::Incidents, Action::Modify),
                 can_store_incident => p.can(DataClass::Incidents, Action::Store),
                 can_survey => p.can(DataClass::Feedback, Action::Store),
-                incident, timeline, updates, component_names, components, names,
+                incident, timeline, updates, component_names, components, names, deliveries,
                 notice => n.notice,
                 my_role => p.role,
                 can_note => p.can(DataClass::Incidents, Action::Modify),

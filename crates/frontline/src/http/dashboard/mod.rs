@@ -52,6 +52,10 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
             include_str!("../../../templates/public_layout.html"),
         ),
         (
+            "subscription.html",
+            include_str!("../../../templates/subscription.html"),
+        ),
+        (
             "public_message.html",
             include_str!("../../../templates/public_message.html"),
         ),

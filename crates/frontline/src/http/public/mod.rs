@@ -5,10 +5,11 @@ mod forms;
 pub mod i18n;
 mod privacy;
 mod status;
+mod subscribe;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use super::AppState;
@@ -43,6 +44,20 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v2/scheduled-maintenances/active.json",
             get(status::v2_active),
+        )
+        .route("/status/subscribe", post(subscribe::submit_form))
+        .route("/status/subscriptions", post(subscribe::submit_json))
+        .route(
+            "/status/confirm",
+            get(subscribe::confirm_page).post(subscribe::confirm),
+        )
+        .route(
+            "/status/subscription",
+            get(subscribe::manage_page).post(subscribe::manage),
+        )
+        .route(
+            "/status/unsubscribe",
+            get(subscribe::unsubscribe_page).post(subscribe::unsubscribe),
         )
         .route("/static/public.css", get(css))
 }

@@ -709,6 +709,7 @@ async fn build_page(state: &AppState, lang: &str) -> Result<Response, ApiError> 
             groups, incidents, past, maintenances,
             days => DAYS,
             updated => when(now),
+            sub => super::subscribe::form_phrases(lang),
         },
     ))
 }

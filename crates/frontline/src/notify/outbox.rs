@@ -1,0 +1,448 @@
+//! The outbox table: queueing in the caller's transaction, claiming with a
+//! lease, recording outcomes, and the per-recipient view.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::render::Notice;
+use super::subscribers::{mask, open_contact, SealedContact};
+use super::Channel;
+use crate::args;
+use crate::privacy::KeyRing;
+use crate::storage::incidents::Time;
+use crate::storage::users::rfc3339;
+use crate::storage::{now_ms, Result, Store, StoreError, Tx, Value};
+
+/// Every state a message can be in.
+pub const STATES: [&str; 6] = [
+    "queued",
+    "sending",
+    "sent",
+    "failed",
+    "bounced",
+    "cancelled",
+];
+
+impl Tx {
+    /// Queues a just-published update for every active subscriber it
+    /// concerns: those of every component, and those of a public component
+    /// the incident or update touches. An incident touching only private
+    /// components tells no one. Runs in the publishing transaction.
+    pub async fn enqueue_update(
+        &mut self,
+        incident: &str,
+        update: &str,
+        components: &[String],
+    ) -> Result<u64> {
+        let mut public = Vec::new();
+        for c in components {
+            let r = self
+                .fetch_optional(
+                    "SELECT id FROM components WHERE id = $1 AND private = FALSE",
+                    args![c],
+                )
+                .await?;
+            if r.is_some() {
+                public.push(c.clone());
+            }
+        }
+        if !components.is_empty() && public.is_empty() {
+            return Ok(0);
+        }
+        let now = now_ms();
+        let mut args: Vec<Value> = args![update, incident, now];
+        let filter = if public.is_empty() {
+            String::new()
+        } else {
+            let marks: Vec<String> = (0..public.len()).map(|i| format!("${}", i + 4)).collect();
+            args.extend(public.iter().map(Value::from));
+            format!(
+                " AND (s.all_components OR EXISTS (SELECT 1 FROM subscriber_components sc WHERE sc.subscriber_id = s.id AND sc.component_id IN ({})))",
+                marks.join(", ")
+            )
+        };
+        self.execute(
+            &format!(
+                "INSERT INTO outbox (id, purpose, incident_id, update_id, recipient_kind, recipient_id, channel, language, payload, state, attempts, next_attempt_at, created_at, updated_at)
+                 SELECT $1 || '.' || s.id, 'notice', $2, $1, 'subscriber', s.id, s.channel, s.language, '{{}}', 'queued', 0, $3, $3, $3
+                 FROM subscribers s WHERE s.state = 'active'{filter}
+                 ON CONFLICT (id) DO NOTHING"
+            ),
+            args,
+        )
+        .await
+    }
+}
+
+/// A message claimed for delivery.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: String,
+    pub purpose: String,
+    pub update_id: Option<String>,
+    pub recipient_kind: String,
+    pub recipient_id: String,
+    pub channel: Channel,
+    pub language: String,
+    /// Including this one.
+    pub attempts: i64,
+}
+
+/// Where a message goes, opened for delivery only.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub contact: SealedContact,
+    /// The subscriber's state (affected customers are always "active").
+    pub state: String,
+}
+
+/// What became of one delivery attempt.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Sent,
+    /// Try again at this time (ms), with a reason free of personal data.
+    Retry(i64, String),
+    Failed(String),
+    /// The recipient's server refused it for good (SMTP 5xx).
+    Bounced(String),
+    /// Not sent: the recipient is no longer subscribed (or was erased).
+    Cancelled(String),
+}
+
+const CLAIM_COLUMNS: &str =
+    "id, purpose, update_id, recipient_kind, recipient_id, channel, language, attempts";
+
+impl Store {
+    /// Claims up to `limit` due messages on the given channels: queued and
+    /// due, or claimed by a worker whose lease ran out.
+    pub async fn claim_messages(
+        &self,
+        channels: &[Channel],
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Claimed>> {
+        if channels.is_empty() {
+            return Ok(vec![]);
+        }
+        let now = now_ms();
+        let marks: Vec<String> = (0..channels.len()).map(|i| format!("${}", i + 4)).collect();
+        let lock = if matches!(self, Store::Postgres(_)) {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE outbox SET state = 'sending', lease_until = $1, attempts = attempts + 1, updated_at = $2
+             WHERE id IN (SELECT id FROM outbox
+                WHERE ((state = 'queued' AND next_attempt_at <= $2) OR (state = 'sending' AND lease_until < $2))
+                AND channel IN ({})
+                ORDER BY next_attempt_at LIMIT $3{lock})
+             RETURNING {CLAIM_COLUMNS}",
+            marks.join(", ")
+        );
+        let mut args: Vec<Value> = args![now + lease_ms, now, limit];
+        args.extend(channels.iter().map(|c| Value::from(c.as_str())));
+        // Look first on the read side: an idle worker takes no write lock
+        // (on SQLite, other writers such as the CLI never wait for it).
+        let probe_marks: Vec<String> = (0..channels.len()).map(|i| format!("${}", i + 2)).collect();
+        let mut probe: Vec<Value> = args![now];
+        probe.extend(channels.iter().map(|c| Value::from(c.as_str())));
+        let due = self
+            .fetch_optional(
+                &format!(
+                    "SELECT id FROM outbox
+                     WHERE ((state = 'queued' AND next_attempt_at <= $1) OR (state = 'sending' AND lease_until < $1))
+                     AND channel IN ({}) LIMIT 1",
+                    probe_marks.join(", ")
+                ),
+                probe,
+            )
+            .await?;
+        if due.is_none() {
+            return Ok(vec![]);
+        }
+        let mut tx = self.begin().await?;
+        let rows = tx.fetch_all(&sql, args).await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Claimed {
+                    id: r.get("id")?,
+                    purpose: r.get("purpose")?,
+                    update_id: r.get("update_id")?,
+                    recipient_kind: r.get("recipient_kind")?,
+                    recipient_id: r.get("recipient_id")?,
+                    channel: Channel::from_db(&r.get::<String>("channel")?)
+                        .ok_or_else(|| StoreError::Corrupt("outbox channel".into()))?,
+                    language: r.get("language")?,
+                    attempts: r.get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Opens the recipients of claimed messages; a missing one (deleted,
+    /// erased) is absent from the map.
+    pub async fn message_recipients(
+        &self,
+        ring: &KeyRing,
+        claimed: &[Claimed],
+    ) -> Result<HashMap<String, Recipient>> {
+        let mut out = HashMap::new();
+        for (kind, table, state) in [
+            ("subscriber", "subscribers", "r.state"),
+            ("affected", "affected_customers", "'active'"),
+        ] {
+            let ids: Vec<&str> = claimed
+                .iter()
+                .filter(|c| c.recipient_kind == kind)
+                .map(|c| c.recipient_id.as_str())
+                .collect();
+            for chunk in ids.chunks(500) {
+                let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                let rows = self
+                    .fetch_all(
+                        &format!(
+                            "SELECT r.id, r.subject_id, r.contact_sealed, {state} AS state, k.key_version, k.wrapped_key
+                             FROM {table} r JOIN subjects k ON k.id = r.subject_id WHERE r.id IN ({})",
+                            marks.join(", ")
+                        ),
+                        chunk.iter().map(|s| Value::from(*s)).collect(),
+                    )
+                    .await?;
+                for r in &rows {
+                    let id: String = r.get("id")?;
+                    let contact = open_contact(ring, r, &id)?;
+                    out.insert(
+                        id,
+                        Recipient {
+                            contact,
+                            state: r.get("state")?,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A published update as notices tell it.
+    pub async fn notice(&self, update: &str, base_url: &str) -> Result<Option<Notice>> {
+        let Some(r) = self
+            .fetch_optional(
+                "SELECT u.id, u.incident_id, u.status, u.body, u.published_at, i.title, i.impact, i.components
+                 FROM incident_updates u JOIN incidents i ON i.id = u.incident_id
+                 WHERE u.id = $1 AND u.published_at IS NOT NULL",
+                args![update],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let ids: Vec<String> = serde_json::from_str(&r.get::<String>("components")?)
+            .map_err(|e| StoreError::Corrupt(format!("components: {e}")))?;
+        let mut components = Vec::new();
+        for id in &ids {
+            if let Some(c) = self
+                .fetch_optional(
+                    "SELECT name FROM components WHERE id = $1 AND private = FALSE",
+                    args![id],
+                )
+                .await?
+            {
+                components.push(c.get("name")?);
+            }
+        }
+        Ok(Some(Notice {
+            incident_id: r.get("incident_id")?,
+            incident_title: r.get("title")?,
+            impact: r.get("impact")?,
+            update_id: r.get("id")?,
+            status: r.get("status")?,
+            body: r.get("body")?,
+            variants: BTreeMap::new(),
+            components,
+            published_at: rfc3339(r.get("published_at")?),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        }))
+    }
+
+    /// Records outcomes in one transaction. Only messages still claimed
+    /// (state sending) change, so a late worker whose lease was taken over
+    /// does not overwrite a newer outcome. A 410 or a hard bounce disables
+    /// the subscriber.
+    pub async fn record_outcomes(&self, outcomes: &[(Claimed, Outcome)]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let now = now_ms();
+        let sent: Vec<&str> = outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Sent))
+            .map(|(c, _)| c.id.as_str())
+            .collect();
+        for chunk in sent.chunks(500) {
+            let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let mut args: Vec<Value> = args![now];
+            args.extend(chunk.iter().map(|s| Value::from(*s)));
+            tx.execute(
+                &format!(
+                    "UPDATE outbox SET state = 'sent', sent_at = $1, updated_at = $1, lease_until = NULL, last_error = NULL
+                     WHERE state = 'sending' AND id IN ({})",
+                    marks.join(", ")
+                ),
+                args,
+            )
+            .await?;
+        }
+        for (c, o) in outcomes {
+            let (state, next, error) = match o {
+                Outcome::Sent => continue,
+                Outcome::Retry(at, e) => ("queued", *at, e),
+                Outcome::Failed(e) => ("failed", now, e),
+                Outcome::Bounced(e) => ("bounced", now, e),
+                Outcome::Cancelled(e) => ("cancelled", now, e),
+            };
+            tx.execute(
+                "UPDATE outbox SET state = $1, next_attempt_at = $2, last_error = $3, updated_at = $4, lease_until = NULL
+                 WHERE id = $5 AND state = 'sending'",
+                args![state, next, error.as_str(), now, &c.id],
+            )
+            .await?;
+            let disable = matches!(o, Outcome::Bounced(_))
+                || matches!(o, Outcome::Failed(e) if e.starts_with("410"));
+            if disable && c.recipient_kind == "subscriber" {
+                tx.execute(
+                    "UPDATE subscribers SET state = 'disabled', updated_at = $1 WHERE id = $2",
+                    args![now, &c.recipient_id],
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Counts per state.
+pub type Counts = BTreeMap<String, i64>;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UpdateDeliveries {
+    pub update_id: String,
+    #[schema(value_type = BTreeMap<String, i64>)]
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub id: String,
+    pub update_id: Option<String>,
+    pub channel: Channel,
+    /// subscriber or affected.
+    pub recipient_kind: String,
+    pub recipient_id: String,
+    /// Masked; empty when the recipient no longer exists.
+    pub recipient: String,
+    pub language: String,
+    /// queued, sending, sent, failed, bounced, cancelled.
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub sent_at: Option<Time>,
+    #[schema(value_type = String)]
+    pub next_attempt_at: Time,
+}
+
+/// Per-recipient state of an incident's notices.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct IncidentDeliveries {
+    /// All the incident's messages, per state.
+    #[schema(value_type = BTreeMap<String, i64>)]
+    pub counts: Counts,
+    pub updates: Vec<UpdateDeliveries>,
+    pub messages: Vec<Delivery>,
+}
+
+impl Store {
+    pub async fn incident_deliveries(
+        &self,
+        ring: &KeyRing,
+        incident: &str,
+        state: Option<&str>,
+        limit: i64,
+    ) -> Result<IncidentDeliveries> {
+        let rows = self
+            .fetch_all(
+                "SELECT update_id, state, COUNT(*) AS n FROM outbox WHERE incident_id = $1 GROUP BY update_id, state",
+                args![incident],
+            )
+            .await?;
+        let mut counts: Counts = STATES.iter().map(|s| ((*s).to_owned(), 0)).collect();
+        let mut per: BTreeMap<String, Counts> = BTreeMap::new();
+        for r in &rows {
+            let u: Option<String> = r.get("update_id")?;
+            let s: String = r.get("state")?;
+            let n: i64 = r.get("n")?;
+            *counts.entry(s.clone()).or_default() += n;
+            if let Some(u) = u {
+                *per.entry(u)
+                    .or_insert_with(|| STATES.iter().map(|s| ((*s).to_owned(), 0)).collect())
+                    .entry(s)
+                    .or_default() += n;
+            }
+        }
+        let rows = self
+            .fetch_all(
+                "SELECT id, update_id, channel, recipient_kind, recipient_id, language, state, attempts, last_error, sent_at, next_attempt_at
+                 FROM outbox WHERE incident_id = $1 AND ($2 = '' OR state = $2) ORDER BY id LIMIT $3",
+                args![incident, state.unwrap_or(""), limit],
+            )
+            .await?;
+        let mut messages = Vec::with_capacity(rows.len());
+        let mut claimed = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let channel = Channel::from_db(&r.get::<String>("channel")?)
+                .ok_or_else(|| StoreError::Corrupt("outbox channel".into()))?;
+            let d = Delivery {
+                id: r.get("id")?,
+                update_id: r.get("update_id")?,
+                channel,
+                recipient_kind: r.get("recipient_kind")?,
+                recipient_id: r.get("recipient_id")?,
+                recipient: String::new(),
+                language: r.get("language")?,
+                state: r.get("state")?,
+                attempts: r.get("attempts")?,
+                last_error: r.get("last_error")?,
+                sent_at: r.get::<Option<i64>>("sent_at")?.map(Time),
+                next_attempt_at: Time(r.get("next_attempt_at")?),
+            };
+            claimed.push(Claimed {
+                id: d.id.clone(),
+                purpose: String::new(),
+                update_id: None,
+                recipient_kind: d.recipient_kind.clone(),
+                recipient_id: d.recipient_id.clone(),
+                channel,
+                language: String::new(),
+                attempts: 0,
+            });
+            messages.push(d);
+        }
+        let recipients = self.message_recipients(ring, &claimed).await?;
+        for m in &mut messages {
+            if let Some(r) = recipients.get(&m.recipient_id) {
+                m.recipient = mask(m.channel, &r.contact.address);
+            }
+        }
+        Ok(IncidentDeliveries {
+            counts,
+            updates: per
+                .into_iter()
+                .map(|(update_id, counts)| UpdateDeliveries { update_id, counts })
+                .collect(),
+            messages,
+        })
+    }
+}

@@ -1,0 +1,942 @@
+//! Delivery to customers: double opt-in email subscribers, component
+//! filters, the languages of the mail, one-click unsubscribe, webhooks,
+//! Slack, Teams and SMS, the SSRF guard, affected customers, and the
+//! per-recipient state, all through a real SMTP server and real HTTP
+//! receivers on loopback.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use frontline::config::Secret;
+use frontline::notify::catcher::{header, Caught, MailCatcher};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app_with, TestApp};
+
+async fn app_with_mail(catcher: &MailCatcher) -> TestApp {
+    let url = catcher.url();
+    spawn_app_with(|c| {
+        c.notify.smtp_url = Secret::new(url);
+        c.notify.allow_private_targets = true;
+        c.notify.retry_base_secs = 1;
+    })
+    .await
+}
+
+async fn component(app: &TestApp, name: &str) -> String {
+    let r = app
+        .post_json(
+            "/api/v1/components",
+            &app.admin_token,
+            &json!({ "name": name }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Declares a SEV3 incident on `components` and publishes an update;
+/// returns (incident id, update id).
+async fn publish(app: &TestApp, components: &[&str], body: &str) -> (String, String) {
+    let r = app
+        .post_json(
+            "/api/v1/incidents",
+            &app.admin_token,
+            &json!({ "title": "Sign-in failures", "severity": "SEV3", "components": components }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let incident = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let update = publish_update(app, &incident, body).await;
+    (incident, update)
+}
+
+async fn publish_update(app: &TestApp, incident: &str, body: &str) -> String {
+    let r = app
+        .post_json(
+            &format!("/api/v1/incidents/{incident}/updates"),
+            &app.admin_token,
+            &json!({ "status": "investigating", "body": body }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let u = r.json::<Value>().await.unwrap();
+    assert_eq!(u["state"], "published");
+    u["id"].as_str().unwrap().to_owned()
+}
+
+fn parse(m: &Caught) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default()
+        .parse(&m.raw)
+        .expect("a parsable message")
+}
+
+fn text_of(m: &Caught) -> String {
+    parse(m).body_text(0).unwrap_or_default().into_owned()
+}
+
+fn html_of(m: &Caught) -> String {
+    parse(m).body_html(0).unwrap_or_default().into_owned()
+}
+
+/// The first link in the text part that starts with `prefix` after the host.
+fn link(m: &Caught, path: &str) -> String {
+    let text = text_of(m);
+    text.split_whitespace()
+        .find(|w| w.contains(path))
+        .unwrap_or_else(|| panic!("no {path} link in {text}"))
+        .to_owned()
+}
+
+/// The link re-pointed at the test server (links use http.public_url).
+fn local(app: &TestApp, url: &str) -> String {
+    let path = url.split_once("://").unwrap().1;
+    let path = &path[path.find('/').unwrap()..];
+    app.url(path)
+}
+
+fn to_of(m: &Caught) -> String {
+    m.to.first().cloned().unwrap_or_default()
+}
+
+async fn sign_up(app: &TestApp, email: &str, language: &str, components: Option<Vec<&str>>) {
+    let mut body = json!({ "email": email, "language": language });
+    if let Some(c) = components {
+        body["components"] = json!(c);
+    }
+    let r = app
+        .client
+        .post(app.url("/status/subscriptions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "{email}");
+}
+
+/// Opens the confirmation page of `m` and presses Confirm.
+async fn confirm(app: &TestApp, m: &Caught) {
+    let url = local(app, &link(m, "/status/confirm"));
+    let page = app.client.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("action=\"/status/confirm\""));
+    let token = url.split("t=").nth(1).unwrap().to_owned();
+    let r = app
+        .client
+        .post(app.url("/status/confirm"))
+        .form(&[("t", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn confirmed_subscribers_get_the_notice_by_component_in_their_language() {
+    let mail = MailCatcher::start("127.0.0.1:0", true).await.unwrap();
+    let app = app_with_mail(&mail).await;
+    let login = component(&app, "Login").await;
+    let billing = component(&app, "Billing").await;
+
+    sign_up(&app, "en@example.com", "en", None).await;
+    sign_up(&app, "fa@example.com", "fa", Some(vec![&login])).await;
+    sign_up(&app, "zh@example.com", "zh", Some(vec![&billing])).await;
+    sign_up(&app, "gu@example.com", "gu", None).await;
+    sign_up(&app, "never@example.com", "en", None).await;
+    // An unknown component is refused, with nothing stored.
+    let r = app
+        .client
+        .post(app.url("/status/subscriptions"))
+        .json(
+            &json!({ "email": "x@example.com", "components": ["cmp_01J00000000000000000000000"] }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_field");
+
+    // Only confirmations go out before confirming.
+    assert_eq!(mail.wait_for(5, Duration::from_secs(20)).await, 5);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let confirmations = mail.messages();
+    assert_eq!(confirmations.len(), 5);
+    for m in &confirmations {
+        assert!(header(&m.raw, "List-Unsubscribe").is_none());
+        assert!(text_of(m).contains("/status/confirm?t="));
+    }
+    let by_to: BTreeMap<String, Caught> = confirmations
+        .iter()
+        .map(|m| (to_of(m), m.clone()))
+        .collect();
+    assert!(parse(&by_to["fa@example.com"])
+        .subject()
+        .unwrap()
+        .contains("تأیید"));
+    // Opening the link alone confirms nothing (mail scanners open links).
+    let url = local(&app, &link(&by_to["never@example.com"], "/status/confirm"));
+    assert_eq!(app.client.get(&url).send().await.unwrap().status(), 200);
+    for who in ["en", "fa", "zh", "gu"] {
+        confirm(&app, &by_to[&format!("{who}@example.com")]).await;
+    }
+    // A forged token is refused.
+    let r = app
+        .client
+        .post(app.url("/status/confirm"))
+        .form(&[("t", "c.sub_x.0.0123456789abcdef0123456789abcdef")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    let (incident, update) = publish(&app, &[&login], "Some customers cannot sign in.").await;
+    // en and gu (everything) and fa (Login); not zh (Billing only), not the
+    // unconfirmed one.
+    assert_eq!(mail.wait_for(8, Duration::from_secs(20)).await, 8);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let notices: Vec<Caught> = mail.messages().into_iter().skip(5).collect();
+    let to: HashSet<String> = notices.iter().map(to_of).collect();
+    assert_eq!(
+        to,
+        HashSet::from([
+            "en@example.com".to_owned(),
+            "fa@example.com".to_owned(),
+            "gu@example.com".to_owned()
+        ])
+    );
+    let subs: Value = app
+        .get("/api/v1/subscribers?channel=email", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_of = |masked: &str| {
+        subs.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["address"] == masked)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(subs
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| !s.to_string().contains("en@example.com")));
+    for m in &notices {
+        let p = parse(m);
+        let who = to_of(m);
+        let lang = who.split('@').next().unwrap().to_owned();
+        let sub = id_of(&format!("{}***@example.com", &lang[..1]));
+        // A stable id: the update and the subscriber.
+        assert_eq!(
+            m.message_id.as_deref(),
+            Some(format!("{update}.{sub}@127.0.0.1").as_str())
+        );
+        let lu = header(&m.raw, "List-Unsubscribe").unwrap();
+        assert!(
+            lu.starts_with("<http://127.0.0.1:8080/status/unsubscribe?t="),
+            "{lu}"
+        );
+        assert!(
+            lu.contains(", <mailto:status@localhost?subject=unsubscribe"),
+            "{lu}"
+        );
+        assert_eq!(
+            header(&m.raw, "List-Unsubscribe-Post").as_deref(),
+            Some("List-Unsubscribe=One-Click")
+        );
+        assert_eq!(
+            header(&m.raw, "Content-Language").as_deref(),
+            Some(lang.as_str())
+        );
+        let text = text_of(m);
+        let html = html_of(m);
+        assert!(text.contains("Some customers cannot sign in."));
+        assert!(html.contains("Some customers cannot sign in."));
+        assert!(html.contains(&format!("lang=\"{lang}\"")));
+        let (status, dir) = match lang.as_str() {
+            "en" => ("Investigating", "ltr"),
+            "fa" => ("در حال بررسی", "rtl"),
+            _ => ("તપાસ ચાલુ છે", "ltr"),
+        };
+        assert!(p.subject().unwrap().starts_with(&format!("[{status}]")));
+        assert!(html.contains(&format!("dir=\"{dir}\"")));
+        assert!(text.contains("/status/subscription?t="));
+    }
+
+    // Per-recipient state, through the API and on the incident's page.
+    let mut d = Value::Null;
+    wait_until("all sent", async || {
+        d = app
+            .get(
+                &format!("/api/v1/incidents/{incident}/deliveries"),
+                &app.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        d["counts"]["sent"] == 3
+    })
+    .await;
+    assert_eq!(d["updates"][0]["update_id"], update.as_str());
+    assert_eq!(d["messages"].as_array().unwrap().len(), 3);
+    assert!(d["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["recipient"].as_str().unwrap().contains("***@example.com")));
+
+    // One-click unsubscribe, as a mail client does it (RFC 8058).
+    let fa = notices
+        .iter()
+        .find(|m| to_of(m) == "fa@example.com")
+        .unwrap();
+    let lu = header(&fa.raw, "List-Unsubscribe").unwrap();
+    let https = lu.trim_start_matches('<').split('>').next().unwrap();
+    let r = app
+        .client
+        .post(local(&app, https))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The gu subscriber narrows to Billing through the manage link.
+    let gu = notices
+        .iter()
+        .find(|m| to_of(m) == "gu@example.com")
+        .unwrap();
+    let manage = local(&app, &link(gu, "/status/subscription"));
+    let page = app.client.get(&manage).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let token = manage.split("t=").nth(1).unwrap().to_owned();
+    let r = app
+        .client
+        .post(app.url("/status/subscription"))
+        .form(&[
+            ("t", token.as_str()),
+            ("language", "gu"),
+            ("component", billing.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    publish_update(&app, &incident, "Fixed for most customers.").await;
+    assert_eq!(mail.wait_for(9, Duration::from_secs(20)).await, 9);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let last: Vec<String> = mail.messages().iter().skip(8).map(to_of).collect();
+    assert_eq!(last, vec!["en@example.com".to_owned()]);
+}
+
+#[tokio::test]
+async fn sign_up_is_rate_limited_per_address() {
+    let mail = MailCatcher::start("127.0.0.1:0", true).await.unwrap();
+    let app = app_with_mail(&mail).await;
+    for _ in 0..3 {
+        sign_up(&app, "again@example.com", "en", None).await;
+    }
+    let r = app
+        .client
+        .post(app.url("/status/subscriptions"))
+        .json(&json!({ "email": "again@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "rate_limited");
+    // Another address is not held back; the form answers the same way.
+    let r = app
+        .client
+        .post(app.url("/status/subscribe"))
+        .form(&[("email", "other@example.com"), ("lang", "fa")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("dir=\"rtl\""));
+    let r = app
+        .client
+        .post(app.url("/status/subscriptions"))
+        .json(&json!({ "email": "not an address" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
+
+/// What a receiver got: path, headers, body.
+type Received = Arc<Mutex<Vec<(String, HeaderMap, Vec<u8>)>>>;
+
+async fn receiver() -> (String, Received) {
+    let got: Received = Arc::default();
+    let g = got.clone();
+    let app = axum::Router::new().fallback(
+        move |uri: axum::http::Uri, headers: HeaderMap, body: axum::body::Bytes| {
+            let g = g.clone();
+            async move {
+                let path = uri.path().to_owned();
+                g.lock()
+                    .unwrap()
+                    .push((path.clone(), headers, body.to_vec()));
+                if path == "/gone" {
+                    StatusCode::GONE
+                } else {
+                    StatusCode::OK
+                }
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), got)
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_and_slack_teams_and_sms_get_their_shapes() {
+    let (base, got) = receiver().await;
+    let sms_url = format!("{base}/sms");
+    let app = spawn_app_with(|c| {
+        c.notify.allow_private_targets = true;
+        c.notify.sms_url = sms_url;
+        c.notify.sms_auth_header = Secret::new("Authorization: Bearer sms-key");
+    })
+    .await;
+    let add = async |channel: &str, address: &str| {
+        let r = app
+            .post_json(
+                "/api/v1/subscribers",
+                &app.admin_token,
+                &json!({ "channel": channel, "address": address }),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{channel}");
+        r.json::<Value>().await.unwrap()
+    };
+    let hook = add("webhook", &format!("{base}/hook")).await;
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    add("slack", &format!("{base}/slack")).await;
+    add("teams", &format!("{base}/teams")).await;
+    let gone = add("webhook", &format!("{base}/gone")).await;
+    add("sms", "+1 415 555 0100").await;
+    // The secret is shown once.
+    let again: Value = app
+        .get(
+            &format!("/api/v1/subscribers/{}", hook["id"].as_str().unwrap()),
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(again.get("secret").is_none());
+    // Masked: scheme and host only.
+    assert_eq!(again["address"], "http://127.0.0.1/***");
+
+    let (_, update) = publish(&app, &[], "Payments are delayed.").await;
+    wait_until("five deliveries", async || got.lock().unwrap().len() >= 5).await;
+    let got = got.lock().unwrap().clone();
+    let by_path: BTreeMap<String, (HeaderMap, Vec<u8>)> =
+        got.into_iter().map(|(p, h, b)| (p, (h, b))).collect();
+
+    // Standard Webhooks: verify the signature as a receiver would.
+    let (h, body) = &by_path["/hook"];
+    let id = h["webhook-id"].to_str().unwrap();
+    assert_eq!(id, format!("{update}.{}", hook["id"].as_str().unwrap()));
+    let ts = h["webhook-timestamp"].to_str().unwrap();
+    let now = frontline::storage::now_ms() / 1000;
+    assert!((now - ts.parse::<i64>().unwrap()).abs() < 60);
+    use base64::Engine;
+    use hmac::Mac;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{ts}.").as_bytes());
+    mac.update(body);
+    let expected = format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    );
+    assert_eq!(h["webhook-signature"].to_str().unwrap(), expected);
+    let payload: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(payload["type"], "incident.update");
+    assert_eq!(payload["data"]["update"]["id"], update.as_str());
+    assert_eq!(payload["data"]["update"]["body"], "Payments are delayed.");
+
+    let slack: Value = serde_json::from_slice(&by_path["/slack"].1).unwrap();
+    assert!(slack["text"]
+        .as_str()
+        .unwrap()
+        .contains("Payments are delayed."));
+    assert_eq!(slack["blocks"][0]["type"], "section");
+    assert_eq!(slack["blocks"][0]["text"]["type"], "mrkdwn");
+    let teams: Value = serde_json::from_slice(&by_path["/teams"].1).unwrap();
+    assert_eq!(teams["type"], "message");
+    assert_eq!(
+        teams["attachments"][0]["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
+    assert_eq!(teams["attachments"][0]["content"]["type"], "AdaptiveCard");
+    let (sh, sb) = &by_path["/sms"];
+    assert_eq!(sh["authorization"], "Bearer sms-key");
+    let sms: Value = serde_json::from_slice(sb).unwrap();
+    assert_eq!(sms["to"], "+14155550100");
+    assert!(sms["text"]
+        .as_str()
+        .unwrap()
+        .contains("Payments are delayed."));
+
+    // A 410 disables that subscriber.
+    let gone_id = gone["id"].as_str().unwrap().to_owned();
+    wait_until("the 410 subscriber disabled", async || {
+        let s: Value = app
+            .get(&format!("/api/v1/subscribers/{gone_id}"), &app.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        s["state"] == "disabled"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deliveries_to_internal_addresses_are_refused_by_default() {
+    let (base, got) = receiver().await;
+    let app = spawn_app_with(|_| {}).await;
+    let r = app
+        .post_json(
+            "/api/v1/subscribers",
+            &app.admin_token,
+            &json!({ "channel": "webhook", "address": format!("{base}/hook") }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .post_json(
+            "/api/v1/subscribers",
+            &app.admin_token,
+            &json!({ "channel": "slack", "address": "http://localhost:9/x" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let (incident, _) = publish(&app, &[], "Checking.").await;
+    let mut d = Value::Null;
+    wait_until("both failed", async || {
+        d = app
+            .get(
+                &format!("/api/v1/incidents/{incident}/deliveries"),
+                &app.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        d["counts"]["failed"] == 2
+    })
+    .await;
+    for m in d["messages"].as_array().unwrap() {
+        assert_eq!(m["last_error"], "refused: internal address");
+    }
+    assert!(got.lock().unwrap().is_empty());
+    // Bad input is a 4xx with nothing stored.
+    for (channel, address) in [
+        ("webhook", "ftp://example.com/x"),
+        ("sms", "12"),
+        ("pager", "x"),
+    ] {
+        let r = app
+            .post_json(
+                "/api/v1/subscribers",
+                &app.admin_token,
+                &json!({ "channel": channel, "address": address }),
+            )
+            .await;
+        assert_eq!(r.status(), 400, "{channel}");
+    }
+    let all: Value = app
+        .get("/api/v1/subscribers", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn affected_customers_are_told_directly_each_in_their_language() {
+    let mail = MailCatcher::start("127.0.0.1:0", true).await.unwrap();
+    let app = app_with_mail(&mail).await;
+    let (incident, update) =
+        publish(&app, &[], "We found unauthorised access to some accounts.").await;
+    let csv = "email,phone,language,name\nali@example.com,,fa,Ali\nmei@example.com,,zh,Mei\nbounce@example.com,,en,\n,not-a-phone,en,\nali@example.com,,fa,Ali again\n";
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/incidents/{incident}/affected")))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["read"], 5);
+    assert_eq!(report["added"], 3);
+    assert_eq!(report["duplicates"], 1);
+    assert_eq!(report["rejected"][0]["row"], 5);
+    assert!(!report.to_string().contains("not-a-phone"));
+    // JSON works too; the address already listed is skipped.
+    let r = app
+        .post_json(
+            &format!("/api/v1/incidents/{incident}/affected"),
+            &app.admin_token,
+            &json!([{ "email": "MEI@example.com", "language": "zh" }, { "email": "gita@example.com", "language": "gu" }]),
+        )
+        .await;
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(
+        (report["added"].as_u64(), report["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let list: Value = app
+        .get(
+            &format!("/api/v1/incidents/{incident}/affected"),
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 4);
+    assert!(!list.to_string().contains("ali@example.com"));
+
+    // Nothing is sent until someone sends it.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(mail.total(), 0);
+    let r = app
+        .post_json(
+            &format!("/api/v1/incidents/{incident}/affected/notify"),
+            &app.admin_token,
+            &json!({ "update": update }),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    assert_eq!(r.json::<Value>().await.unwrap()["queued"], 4);
+    // Sending again queues nothing new.
+    let r = app
+        .post_json(
+            &format!("/api/v1/incidents/{incident}/affected/notify"),
+            &app.admin_token,
+            &json!({ "update": update }),
+        )
+        .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["queued"], 0);
+
+    assert_eq!(mail.wait_for(3, Duration::from_secs(20)).await, 3);
+    let mut d = Value::Null;
+    wait_until("sent and bounced", async || {
+        d = app
+            .get(
+                &format!("/api/v1/incidents/{incident}/deliveries"),
+                &app.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        d["counts"]["sent"] == 3 && d["counts"]["bounced"] == 1
+    })
+    .await;
+    for m in mail.messages() {
+        // A notice to affected customers is not a list: no unsubscribe.
+        assert!(header(&m.raw, "List-Unsubscribe").is_none());
+        let html = html_of(&m);
+        let p = parse(&m);
+        match to_of(&m).as_str() {
+            "ali@example.com" => {
+                assert!(html.contains("dir=\"rtl\""));
+                assert!(p.subject().unwrap().starts_with("[در حال بررسی]"));
+            }
+            "mei@example.com" => assert!(p.subject().unwrap().starts_with("[调查中]")),
+            "gita@example.com" => assert!(p.subject().unwrap().starts_with("[તપાસ ચાલુ છે]")),
+            other => panic!("unexpected recipient {other}"),
+        }
+        assert!(text_of(&m).contains("We found unauthorised access to some accounts."));
+    }
+    let bounced = d["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["state"] == "bounced")
+        .unwrap();
+    assert_eq!(bounced["recipient"], "b***@example.com");
+    assert_eq!(bounced["last_error"], "smtp 550");
+
+    // The incident page shows the counts and masked recipients.
+    let (client, _) = app
+        .browser_session(&app.admin_email, crate::helpers::PASSWORD)
+        .await;
+    let page = client
+        .get(app.url(&format!("/incidents/{incident}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("b***@example.com"), "{page}");
+    assert!(!page.contains("bounce@example.com"));
+}
+
+/// The guarantee under a crash: every message arrives, and a message is
+/// repeated only if it was in flight (claimed, handed to the SMTP server,
+/// outcome not yet recorded) when the process died, with the same
+/// Message-ID, so the receiver sees each message once by its id. At most
+/// one claimed batch (`notify.batch`) is in flight at a time.
+#[tokio::test]
+async fn killing_the_server_mid_fan_out_drops_nothing_and_repeats_only_in_flight_ids() {
+    use std::process::{Command, Stdio};
+    const SUBSCRIBERS: usize = 2000;
+    const BATCH: u64 = 50;
+    let (_db, mut env) = crate::helpers::test_config_env().await;
+    // A slow mail server, so that the kill lands mid-fan-out.
+    let mail = MailCatcher::start_with_delay("127.0.0.1:0", false, Duration::from_millis(3))
+        .await
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.insert("FRONTLINE_HTTP_ADDR".into(), format!("127.0.0.1:{port}"));
+    env.insert("FRONTLINE_NOTIFY_SMTP_URL".into(), mail.url());
+    env.insert("FRONTLINE_NOTIFY_BATCH".into(), BATCH.to_string());
+    env.insert("FRONTLINE_NOTIFY_CONCURRENCY".into(), "4".into());
+    env.insert("FRONTLINE_NOTIFY_LEASE_SECS".into(), "2".into());
+
+    // Confirmed subscribers, written through the same database and keys
+    // the server will use.
+    let config = frontline::Config::load_from(None, &env).unwrap();
+    let store = frontline::Store::connect(&config).await.unwrap();
+    store.migrate().await.unwrap();
+    let ring = config.key_ring().unwrap();
+    let addresses: Vec<_> = (0..SUBSCRIBERS)
+        .map(|i| {
+            frontline::notify::subscribers::Address::parse(
+                frontline::notify::Channel::Email,
+                &format!("customer{i}@example.com"),
+                None,
+            )
+            .unwrap()
+        })
+        .collect();
+    let added = store
+        .import_confirmed_subscribers(&ring, &addresses, "en", crate::helpers::cli_audit())
+        .await
+        .unwrap();
+    assert_eq!(added as usize, SUBSCRIBERS);
+    let subscribers: Vec<String> = store
+        .fetch_all("SELECT id FROM subscribers", vec![])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String>("id").unwrap())
+        .collect();
+    store.close().await;
+
+    let bin = env!("CARGO_BIN_EXE_frontline");
+    let out = Command::new(bin)
+        .args(["token", "create", "--name", "comms", "--role", "admin"])
+        .envs(&env)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("secret (shown once): ").map(str::to_owned))
+        .unwrap();
+    let serve = || {
+        Command::new(bin)
+            .arg("serve")
+            .envs(&env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let ready = async || {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while client.get(format!("{base}/readyz")).send().await.is_err() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "server did not come up"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let mut server = serve();
+    ready().await;
+    let incident: Value = client
+        .post(format!("{base}/api/v1/incidents"))
+        .bearer_auth(&token)
+        .json(&json!({ "title": "Outage", "severity": "SEV3" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let incident = incident["id"].as_str().unwrap().to_owned();
+    let update: Value = client
+        .post(format!("{base}/api/v1/incidents/{incident}/updates"))
+        .bearer_auth(&token)
+        .json(&json!({ "status": "investigating", "body": "We are on it." }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(update["state"], "published");
+    let update = update["id"].as_str().unwrap().to_owned();
+
+    // Pull the plug in the middle of the fan-out, and of a batch.
+    let before = mail.wait_for(425, Duration::from_secs(30)).await;
+    assert!(before >= 425);
+    assert!(Command::new("kill")
+        .args(["-KILL", &server.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let _ = server.wait();
+    let at_kill = mail.total();
+    assert!(
+        (at_kill as usize) < SUBSCRIBERS,
+        "the fan-out finished before the kill; nothing was tested"
+    );
+
+    let mut server = serve();
+    ready().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while mail.by_message_id().len() < SUBSCRIBERS {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {SUBSCRIBERS} arrived",
+            mail.by_message_id().len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Let anything still due arrive, then compare.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = mail.by_message_id();
+    let expected: HashSet<String> = subscribers
+        .iter()
+        .map(|s| format!("{update}.{s}@127.0.0.1"))
+        .collect();
+    let ids: HashSet<String> = got.keys().cloned().collect();
+    assert_eq!(ids, expected, "every message, and only those");
+    let repeats: u64 = got.values().map(|n| n - 1).sum();
+    assert!(
+        repeats <= BATCH,
+        "{repeats} repeats; at most the one batch in flight ({BATCH}) may repeat"
+    );
+    // The outbox agrees: every message sent.
+    let d: Value = client
+        .get(format!(
+            "{base}/api/v1/incidents/{incident}/deliveries?limit=1"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["counts"]["sent"], SUBSCRIBERS as u64);
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+    eprintln!("kill at {at_kill} delivered; {repeats} repeated after restart");
+}
+
+#[tokio::test]
+async fn retention_keeps_live_subscriptions_and_erasure_removes_them() {
+    let mail = MailCatcher::start("127.0.0.1:0", true).await.unwrap();
+    let app = app_with_mail(&mail).await;
+    sign_up(&app, "keep@example.com", "en", None).await;
+    let r = app
+        .post_json(
+            "/api/v1/subscribers",
+            &app.admin_token,
+            &json!({ "channel": "slack", "address": "https://hooks.slack.com/services/T0/B0/x" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let retention = frontline::config::RetentionConfig {
+        raw_text_days: 30,
+        contact_days: 180,
+        feedback_days: 730,
+        purge_every_minutes: 60,
+    };
+    frontline::privacy::retention::purge(&app.store, &retention, false)
+        .await
+        .unwrap();
+    let all: Value = app
+        .get("/api/v1/subscribers", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 2, "{all}");
+
+    // Erasing the person ends their subscription (their key is gone).
+    let r = app
+        .post_json(
+            "/api/v1/subjects/erase",
+            &app.admin_token,
+            &json!({ "email": "keep@example.com" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let all: Value = app
+        .get("/api/v1/subscribers", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    assert_eq!(all[0]["channel"], "slack");
+}
