@@ -941,10 +941,13 @@ async fn retention_keeps_live_subscriptions_and_erasure_removes_them() {
     assert_eq!(all[0]["channel"], "slack");
 }
 
+/// Requests a receiver got: path, when, webhook-id.
+type Hits = Arc<Mutex<Vec<(String, std::time::Instant, Option<String>)>>>;
+
 #[tokio::test]
 async fn failures_are_retried_honouring_retry_after_then_given_up() {
     // /flaky: 503 with Retry-After: 1 once, then 200. /down: always 500.
-    let hits: Arc<Mutex<Vec<(String, std::time::Instant, Option<String>)>>> = Arc::default();
+    let hits: Hits = Arc::default();
     let h = hits.clone();
     let router = axum::Router::new().fallback(move |uri: axum::http::Uri, headers: HeaderMap| {
         let h = h.clone();
