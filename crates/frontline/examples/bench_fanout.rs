@@ -6,7 +6,7 @@
 //!   cargo run --release -p frontline --example bench_fanout -- [subscribers] [concurrency] [batch]
 //!
 //! Prints the time from publishing until the last message is recorded as
-//! sent, and messages/s. Defaults: 100000 subscribers, 32, 500. Set
+//! sent, and messages/s. Defaults: 100000 subscribers, 256, 2000. Set
 //! FRONTLINE_DATABASE_URL=postgres://... to run it on PostgreSQL.
 
 use std::time::{Duration, Instant};
@@ -23,8 +23,8 @@ async fn main() -> anyhow::Result<()> {
         .filter_map(|a| a.parse().ok())
         .collect();
     let total = args.first().copied().unwrap_or(100_000);
-    let concurrency = args.get(1).copied().unwrap_or(32);
-    let batch = args.get(2).copied().unwrap_or(500);
+    let concurrency = args.get(1).copied().unwrap_or(256);
+    let batch = args.get(2).copied().unwrap_or(2000);
 
     let mail = MailCatcher::start("127.0.0.1:0", false).await?;
     let dir = tempfile::tempdir()?;

@@ -940,3 +940,130 @@ async fn retention_keeps_live_subscriptions_and_erasure_removes_them() {
     assert_eq!(all.as_array().unwrap().len(), 1);
     assert_eq!(all[0]["channel"], "slack");
 }
+
+/// Requests a receiver got: path, when, webhook-id.
+type Hits = Arc<Mutex<Vec<(String, std::time::Instant, Option<String>)>>>;
+
+#[tokio::test]
+async fn failures_are_retried_honouring_retry_after_then_given_up() {
+    // /flaky: 503 with Retry-After: 1 once, then 200. /down: always 500.
+    let hits: Hits = Arc::default();
+    let h = hits.clone();
+    let router = axum::Router::new().fallback(move |uri: axum::http::Uri, headers: HeaderMap| {
+        let h = h.clone();
+        async move {
+            let path = uri.path().to_owned();
+            let id = headers
+                .get("webhook-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let mut h = h.lock().unwrap();
+            let before = h.iter().filter(|(p, _, _)| *p == path).count();
+            h.push((path.clone(), std::time::Instant::now(), id));
+            match (path.as_str(), before) {
+                ("/flaky", 0) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::RETRY_AFTER, "1")],
+                )
+                    .into_response(),
+                ("/flaky", _) => StatusCode::OK.into_response(),
+                _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
+        }
+    });
+    use axum::response::IntoResponse;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let app = spawn_app_with(|c| {
+        c.notify.allow_private_targets = true;
+        c.notify.max_attempts = 2;
+        // Long enough that only Retry-After brings the second attempt soon.
+        c.notify.retry_base_secs = 3600;
+    })
+    .await;
+    for path in ["flaky", "down"] {
+        let r = app
+            .post_json(
+                "/api/v1/subscribers",
+                &app.admin_token,
+                &json!({ "channel": "webhook", "address": format!("{base}/{path}") }),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let (incident, _) = publish(&app, &[], "Retrying.").await;
+    let mut d = Value::Null;
+    wait_until("flaky sent after a retry", async || {
+        d = app
+            .get(
+                &format!("/api/v1/incidents/{incident}/deliveries"),
+                &app.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        d["counts"]["sent"] == 1
+    })
+    .await;
+    let hits_now = hits.lock().unwrap().clone();
+    let flaky: Vec<_> = hits_now.iter().filter(|(p, _, _)| p == "/flaky").collect();
+    assert_eq!(flaky.len(), 2);
+    // The same message both times, the second after Retry-After.
+    assert_eq!(flaky[0].2, flaky[1].2);
+    assert!(flaky[1].1 - flaky[0].1 >= Duration::from_millis(900));
+    let sent = d["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["state"] == "sent")
+        .unwrap();
+    assert_eq!(sent["attempts"], 2);
+    // /down waits for its back-off (an hour): queued, one attempt, with why.
+    let down = d["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["state"] != "sent")
+        .unwrap();
+    assert_eq!(down["state"], "queued");
+    assert_eq!(down["attempts"], 1);
+    assert_eq!(down["last_error"], "http 500");
+    // Make it due now: the second attempt is the last (max_attempts 2).
+    app.store
+        .execute(
+            "UPDATE outbox SET next_attempt_at = 0 WHERE state = 'queued'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_until("down given up", async || {
+        d = app
+            .get(
+                &format!("/api/v1/incidents/{incident}/deliveries"),
+                &app.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        d["counts"]["failed"] == 1
+    })
+    .await;
+    let failed = d["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["state"] == "failed")
+        .unwrap();
+    assert_eq!(failed["last_error"], "gave up after 2 attempts: http 500");
+    assert_eq!(
+        hits.lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _, _)| p == "/down")
+            .count(),
+        2
+    );
+}
