@@ -261,7 +261,14 @@ impl Store {
             update_id: r.get("id")?,
             status: r.get("status")?,
             body: r.get("body")?,
-            variants: BTreeMap::new(),
+            // Written from a template in several languages, each recipient
+            // is told in theirs.
+            variants: self
+                .update_variants(update)
+                .await?
+                .into_iter()
+                .map(|v| (v.language, v.body))
+                .collect(),
             components,
             published_at: rfc3339(r.get("published_at")?),
             base_url: base_url.trim_end_matches('/').to_owned(),

@@ -1067,3 +1067,70 @@ async fn failures_are_retried_honouring_retry_after_then_given_up() {
         2
     );
 }
+
+#[tokio::test]
+async fn an_update_written_from_a_template_reaches_each_subscriber_in_their_language() {
+    let mail = MailCatcher::start("127.0.0.1:0", true).await.unwrap();
+    let app = app_with_mail(&mail).await;
+    for who in ["en", "fa", "zh"] {
+        sign_up(&app, &format!("{who}@example.com"), who, None).await;
+    }
+    assert_eq!(mail.wait_for(3, Duration::from_secs(20)).await, 3);
+    for m in mail.messages() {
+        confirm(&app, &m).await;
+    }
+    let r = app
+        .post_json(
+            "/api/v1/incidents",
+            &app.admin_token,
+            &json!({ "title": "Outage of sign-in", "severity": "SEV3" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let incident = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fields = json!({
+        "what_happened": {
+            "en": "Since 09:10 UTC many customers cannot sign in to the app.",
+            "fa": "از ساعت ۰۹:۱۰ بسیاری از مشتریان نمی‌توانند وارد برنامه شوند.",
+            "zh": "自世界标准时间09:10起，许多客户无法登录应用。"
+        },
+        "impact": {"en": "You may not be able to sign in.", "fa": "ممکن است نتوانید وارد شوید.", "zh": "您可能无法登录。"},
+        "actions": {"en": "Our engineers are restoring the sign-in service.", "fa": "مهندسان ما در حال بازگرداندن سرویس ورود هستند.", "zh": "我们的工程师正在恢复登录服务。"},
+        "contact": "support@example.com"
+    });
+    let r = app
+        .post_json(
+            &format!("/api/v1/incidents/{incident}/updates/from-template"),
+            &app.admin_token,
+            &json!({ "template": "outage", "fields": fields }),
+        )
+        .await;
+    let status = r.status();
+    let u = r.json::<Value>().await.unwrap();
+    assert_eq!(status, 201, "{u}");
+    assert_eq!(u["state"], "published", "{u}");
+    assert_eq!(mail.wait_for(6, Duration::from_secs(20)).await, 6);
+    // The notices, not the confirmations: they carry List-Unsubscribe.
+    let by_to: BTreeMap<String, Caught> = mail
+        .messages()
+        .iter()
+        .filter(|m| header(&m.raw, "List-Unsubscribe").is_some())
+        .map(|m| (to_of(m), m.clone()))
+        .collect();
+    assert_eq!(by_to.len(), 3);
+    assert!(
+        text_of(&by_to["fa@example.com"]).contains("نمی‌توانند وارد برنامه"),
+        "{}",
+        text_of(&by_to["fa@example.com"])
+    );
+    assert!(text_of(&by_to["zh@example.com"]).contains("无法登录应用"));
+    let en = text_of(&by_to["en@example.com"]);
+    assert!(
+        en.contains("cannot sign in to the app") && !en.contains("无法"),
+        "{en}"
+    );
+    app.stop().await;
+}
