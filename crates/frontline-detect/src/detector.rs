@@ -120,6 +120,23 @@ pub struct DetectorConfig {
     /// replaces the history.
     #[serde(default)]
     pub rebaseline_sd: f64,
+    /// Windowed model: more surprise windows scored beside `short_window`,
+    /// as `(steps, weight)`: each has its own long-run distribution, its
+    /// z-score is multiplied by `weight`, and the statistic is the largest
+    /// of them (a spike shows in a short window, a slow change in a long
+    /// one). Empty: `short_window` alone.
+    #[serde(default)]
+    pub extra_windows: Vec<(u32, f64)>,
+    /// Windowed model: during the silence after a detection, a statistic
+    /// this many times the largest one since the detection is reported
+    /// again as an onset (an escalation; no new alarm), so onset scores
+    /// rank how strong an anomaly became. 0: onsets only at detections.
+    #[serde(default)]
+    pub escalate_ratio: f64,
+    /// Windowed model: measure a value's surprise by its rank in the window
+    /// (`-ln` of its two-sided tail share) instead of its robust z-score.
+    #[serde(default)]
+    pub rank_surprise: bool,
 }
 
 fn one() -> f64 {
@@ -148,6 +165,9 @@ impl Default for DetectorConfig {
             short_window: 0,
             diff_weight: 0.0,
             rebaseline_sd: 0.0,
+            extra_windows: Vec::new(),
+            escalate_ratio: 0.0,
+            rank_surprise: false,
         }
     }
 }
@@ -182,6 +202,9 @@ impl DetectorConfig {
             short_window: 30,
             diff_weight: 0.0,
             rebaseline_sd: 3.0,
+            extra_windows: Vec::new(),
+            escalate_ratio: 0.0,
+            rank_surprise: false,
             ..Self::continuous()
         }
     }
@@ -209,6 +232,9 @@ impl DetectorConfig {
             short_window: 0,
             diff_weight: 0.0,
             rebaseline_sd: 0.0,
+            extra_windows: Vec::new(),
+            escalate_ratio: 0.0,
+            rank_surprise: false,
         }
     }
 }
