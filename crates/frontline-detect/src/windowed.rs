@@ -385,7 +385,12 @@ mod tests {
         };
         let a = run(&base, &values);
         let b = run(&extra, &values);
-        assert!(b[2000].score > a[2000].score, "{} {}", a[2000].score, b[2000].score);
+        assert!(
+            b[2000].score > a[2000].score,
+            "{} {}",
+            a[2000].score,
+            b[2000].score
+        );
         assert!(b[2000].alarm.is_some());
         // Same steps before the spike: the extra window only adds.
         assert!(a[..2000]
