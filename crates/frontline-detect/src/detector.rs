@@ -137,6 +137,15 @@ pub struct DetectorConfig {
     /// (`-ln` of its two-sided tail share) instead of its robust z-score.
     #[serde(default)]
     pub rank_surprise: bool,
+    /// Windowed model: onset scores rank detections by a strength, the
+    /// statistic plus this weight times the step's own raw surprise...
+    #[serde(default)]
+    pub onset_value_weight: f64,
+    /// ...plus this weight times how extreme the mean surprise is among
+    /// those of the long window (`-ln` of the share at least as large).
+    /// Both 0: the onset score is the statistic's.
+    #[serde(default)]
+    pub onset_rank_weight: f64,
 }
 
 fn one() -> f64 {
@@ -168,6 +177,8 @@ impl Default for DetectorConfig {
             extra_windows: Vec::new(),
             escalate_ratio: 0.0,
             rank_surprise: false,
+            onset_value_weight: 0.0,
+            onset_rank_weight: 0.0,
         }
     }
 }
@@ -205,6 +216,8 @@ impl DetectorConfig {
             extra_windows: Vec::new(),
             escalate_ratio: 0.0,
             rank_surprise: false,
+            onset_value_weight: 0.0,
+            onset_rank_weight: 0.0,
             ..Self::continuous()
         }
     }
@@ -235,6 +248,8 @@ impl DetectorConfig {
             extra_windows: Vec::new(),
             escalate_ratio: 0.0,
             rank_surprise: false,
+            onset_value_weight: 0.0,
+            onset_rank_weight: 0.0,
         }
     }
 }

@@ -260,6 +260,13 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
         w.episode_max = stat;
     }
     w.since = w.since.saturating_add(1);
+    let onset_score = if alarm.is_some() || escalated {
+        let strength =
+            stat + c.onset_value_weight * raw + c.onset_rank_weight * w.rank_of_mean(avg);
+        strength / (strength + h)
+    } else {
+        0.0
+    };
 
     // Learn.
     if let Some(p) = w.prev {
@@ -284,13 +291,23 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
         expected: med,
         upper: med + 3.0 * spread,
         score,
-        onset_score: if alarm.is_some() || escalated {
-            score
-        } else {
-            0.0
-        },
+        onset_score,
         in_alarm: w.silent > 0,
         alarm,
+    }
+}
+
+impl WindowState {
+    /// How extreme the current mean surprise is among those of the long
+    /// window: `-ln` of the share at least as large (0 until known).
+    /// Linear in the window; computed only at onsets.
+    fn rank_of_mean(&self, avg: f64) -> f64 {
+        if self.means.len() < MIN_HISTORY {
+            return 0.0;
+        }
+        let above = self.means.iter().filter(|&&m| m >= avg).count();
+        let share = (above as f64 + 0.5) / (self.means.len() as f64 + 1.0);
+        -share.min(1.0).ln()
     }
 }
 
@@ -435,6 +452,26 @@ mod tests {
     }
 
     #[test]
+    fn onset_strength_ranks_a_large_spike_above_a_small_one() {
+        let c = DetectorConfig {
+            onset_value_weight: 0.2,
+            onset_rank_weight: 1.0,
+            ..DetectorConfig::windowed()
+        };
+        let onset = |height: f64| -> f64 {
+            let steps = run(&c, &series_with_spike(2000, height));
+            steps[2000].onset_score
+        };
+        let (small, large) = (onset(3.0), onset(30.0));
+        assert!(small > 0.0, "the small spike is detected too");
+        assert!(large > small, "{small} {large}");
+        // Without the weights both onsets carry the statistic's score alone.
+        let plain = run(&DetectorConfig::windowed(), &series_with_spike(2000, 30.0));
+        assert!(plain[2000].onset_score < large);
+        assert!((plain[2000].onset_score - plain[2000].score).abs() < 1e-12);
+    }
+
+    #[test]
     fn a_state_saved_before_the_extra_fields_still_loads() {
         let mut w = WindowState::default();
         let c = DetectorConfig::windowed();
@@ -449,7 +486,13 @@ mod tests {
         assert_eq!(back.n, 50);
         let mut cj = serde_json::to_value(&c).expect("serialises");
         let cobj = cj.as_object_mut().expect("object");
-        for k in ["extra_windows", "escalate_ratio", "rank_surprise"] {
+        for k in [
+            "extra_windows",
+            "escalate_ratio",
+            "rank_surprise",
+            "onset_value_weight",
+            "onset_rank_weight",
+        ] {
             cobj.remove(k);
         }
         let back: DetectorConfig = serde_json::from_value(cj).expect("old config loads");
