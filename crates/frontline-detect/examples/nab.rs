@@ -26,10 +26,10 @@ fn nab_config() -> DetectorConfig {
         short_window: 25,
         long_window: 3000,
         diff_weight: 0.3,
-        // Level shifts are not re-baselined (a shift of 100 robust sd
-        // never happens in practice).
-        rebaseline_sd: 100.0,
-        escalate_ratio: 3.0,
+        rebaseline_sd: 4.0,
+        escalate_ratio: 2.0,
+        onset_value_weight: 0.2,
+        onset_rank_weight: 1.0,
         ..DetectorConfig::windowed()
     }
 }
@@ -128,7 +128,7 @@ fn main() {
         .collect();
     let rows: usize = corpus.iter().map(|s| s.values.len()).sum();
     println!(
-        "{} files, {rows} rows scored in {:.2?}; config: model={:?} two_sided={} threshold={} calm_steps={} short_window={} long_window={} diff_weight={} rebaseline_sd={} escalate_ratio={} extra_windows={:?} rank_surprise={}",
+        "{} files, {rows} rows scored in {:.2?}; config: model={:?} two_sided={} threshold={} calm_steps={} short_window={} long_window={} diff_weight={} rebaseline_sd={} escalate_ratio={} onset_value_weight={} onset_rank_weight={} extra_windows={:?} rank_surprise={}",
         scored.len(),
         started.elapsed(),
         config.model,
@@ -140,6 +140,8 @@ fn main() {
         config.diff_weight,
         config.rebaseline_sd,
         config.escalate_ratio,
+        config.onset_value_weight,
+        config.onset_rank_weight,
         config.extra_windows,
         config.rank_surprise
     );
