@@ -143,9 +143,13 @@ pub struct DetectorConfig {
     pub onset_value_weight: f64,
     /// ...plus this weight times how extreme the mean surprise is among
     /// those of the long window (`-ln` of the share at least as large).
-    /// Both 0: the onset score is the statistic's.
     #[serde(default)]
     pub onset_rank_weight: f64,
+    /// ...plus this weight times the log ratio (within +-2) of the mean
+    /// surprise to the largest one so far (decaying over the long window).
+    /// All three 0: the onset score is the statistic's.
+    #[serde(default)]
+    pub onset_record_weight: f64,
 }
 
 fn one() -> f64 {
@@ -179,6 +183,7 @@ impl Default for DetectorConfig {
             rank_surprise: false,
             onset_value_weight: 0.0,
             onset_rank_weight: 0.0,
+            onset_record_weight: 0.0,
         }
     }
 }
@@ -218,6 +223,7 @@ impl DetectorConfig {
             rank_surprise: false,
             onset_value_weight: 0.0,
             onset_rank_weight: 0.0,
+            onset_record_weight: 0.0,
             ..Self::continuous()
         }
     }
@@ -250,6 +256,7 @@ impl DetectorConfig {
             rank_surprise: false,
             onset_value_weight: 0.0,
             onset_rank_weight: 0.0,
+            onset_record_weight: 0.0,
         }
     }
 }

@@ -114,6 +114,9 @@ pub(crate) struct WindowState {
     /// The extra surprise windows (`DetectorConfig::extra_windows`).
     #[serde(default)]
     extra: Vec<MeanTrack>,
+    /// Largest mean surprise so far, decaying by `1 / long_window` a step.
+    #[serde(default)]
+    record: f64,
     /// Largest statistic since the last detection (for escalations).
     #[serde(default)]
     episode_max: f64,
@@ -261,8 +264,15 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
     }
     w.since = w.since.saturating_add(1);
     let onset_score = if alarm.is_some() || escalated {
-        let strength =
-            stat + c.onset_value_weight * raw + c.onset_rank_weight * w.rank_of_mean(avg);
+        let record = if w.record > 0.0 {
+            (avg / w.record).ln().clamp(-2.0, 2.0)
+        } else {
+            0.0
+        };
+        let strength = stat
+            + c.onset_value_weight * raw
+            + c.onset_rank_weight * w.rank_of_mean(avg)
+            + c.onset_record_weight * record;
         strength / (strength + h)
     } else {
         0.0
@@ -274,6 +284,7 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
     }
     w.values.push(x, long);
     w.prev = Some(x);
+    w.record = (w.record * (1.0 - 1.0 / long as f64)).max(avg);
     w.means.push_back(avg);
     w.means_sum += avg;
     w.means_sq += avg * avg;
@@ -472,6 +483,34 @@ mod tests {
     }
 
     #[test]
+    fn a_spike_above_an_earlier_one_scores_higher_with_the_record_term() {
+        // Two spikes of the same height: the second is no record, so with
+        // the record term it scores below the first; without, they tie.
+        let mut rng = 3;
+        let values: Vec<f64> = (0..3000)
+            .map(|t| {
+                let s = if t == 1200 || t == 2400 { 6.0 } else { 0.0 };
+                10.0 + noise(&mut rng) + s
+            })
+            .collect();
+        let onsets = |c: &DetectorConfig| {
+            let steps = run(c, &values);
+            (steps[1200].onset_score, steps[2400].onset_score)
+        };
+        let plain = onsets(&DetectorConfig::windowed());
+        let rec = onsets(&DetectorConfig {
+            onset_record_weight: 2.0,
+            ..DetectorConfig::windowed()
+        });
+        assert!(plain.0 > 0.0 && plain.1 > 0.0, "{plain:?}");
+        assert!(
+            rec.0 > plain.0,
+            "a new record adds strength: {plain:?} {rec:?}"
+        );
+        assert!(rec.1 - plain.1 < rec.0 - plain.0, "{plain:?} {rec:?}");
+    }
+
+    #[test]
     fn a_state_saved_before_the_extra_fields_still_loads() {
         let mut w = WindowState::default();
         let c = DetectorConfig::windowed();
@@ -482,6 +521,7 @@ mod tests {
         let obj = json.as_object_mut().expect("object");
         obj.remove("extra");
         obj.remove("episode_max");
+        obj.remove("record");
         let back: WindowState = serde_json::from_value(json).expect("old state loads");
         assert_eq!(back.n, 50);
         let mut cj = serde_json::to_value(&c).expect("serialises");
@@ -492,6 +532,7 @@ mod tests {
             "rank_surprise",
             "onset_value_weight",
             "onset_rank_weight",
+            "onset_record_weight",
         ] {
             cobj.remove(k);
         }
