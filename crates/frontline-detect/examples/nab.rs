@@ -26,10 +26,11 @@ fn nab_config() -> DetectorConfig {
         short_window: 25,
         long_window: 3000,
         diff_weight: 0.3,
-        rebaseline_sd: 4.0,
+        rebaseline_sd: 5.0,
         escalate_ratio: 2.0,
         onset_value_weight: 0.2,
         onset_rank_weight: 1.0,
+        onset_record_weight: 2.0,
         ..DetectorConfig::windowed()
     }
 }
@@ -128,7 +129,7 @@ fn main() {
         .collect();
     let rows: usize = corpus.iter().map(|s| s.values.len()).sum();
     println!(
-        "{} files, {rows} rows scored in {:.2?}; config: model={:?} two_sided={} threshold={} calm_steps={} short_window={} long_window={} diff_weight={} rebaseline_sd={} escalate_ratio={} onset_value_weight={} onset_rank_weight={} extra_windows={:?} rank_surprise={}",
+        "{} files, {rows} rows scored in {:.2?}; config: model={:?} two_sided={} threshold={} calm_steps={} short_window={} long_window={} diff_weight={} rebaseline_sd={} escalate_ratio={} onset_value_weight={} onset_rank_weight={} onset_record_weight={} extra_windows={:?} rank_surprise={}",
         scored.len(),
         started.elapsed(),
         config.model,
@@ -142,6 +143,7 @@ fn main() {
         config.escalate_ratio,
         config.onset_value_weight,
         config.onset_rank_weight,
+        config.onset_record_weight,
         config.extra_windows,
         config.rank_surprise
     );
