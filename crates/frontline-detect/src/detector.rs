@@ -120,6 +120,36 @@ pub struct DetectorConfig {
     /// replaces the history.
     #[serde(default)]
     pub rebaseline_sd: f64,
+    /// Windowed model: more surprise windows scored beside `short_window`,
+    /// as `(steps, weight)`: each has its own long-run distribution, its
+    /// z-score is multiplied by `weight`, and the statistic is the largest
+    /// of them (a spike shows in a short window, a slow change in a long
+    /// one). Empty: `short_window` alone.
+    #[serde(default)]
+    pub extra_windows: Vec<(u32, f64)>,
+    /// Windowed model: during the silence after a detection, a statistic
+    /// this many times the largest one since the detection is reported
+    /// again as an onset (an escalation; no new alarm), so onset scores
+    /// rank how strong an anomaly became. 0: onsets only at detections.
+    #[serde(default)]
+    pub escalate_ratio: f64,
+    /// Windowed model: measure a value's surprise by its rank in the window
+    /// (`-ln` of its two-sided tail share) instead of its robust z-score.
+    #[serde(default)]
+    pub rank_surprise: bool,
+    /// Windowed model: onset scores rank detections by a strength, the
+    /// statistic plus this weight times the step's own raw surprise...
+    #[serde(default)]
+    pub onset_value_weight: f64,
+    /// ...plus this weight times how extreme the mean surprise is among
+    /// those of the long window (`-ln` of the share at least as large).
+    #[serde(default)]
+    pub onset_rank_weight: f64,
+    /// ...plus this weight times the log ratio (within +-2) of the mean
+    /// surprise to the largest one so far (decaying over the long window).
+    /// All three 0: the onset score is the statistic's.
+    #[serde(default)]
+    pub onset_record_weight: f64,
 }
 
 fn one() -> f64 {
@@ -148,6 +178,12 @@ impl Default for DetectorConfig {
             short_window: 0,
             diff_weight: 0.0,
             rebaseline_sd: 0.0,
+            extra_windows: Vec::new(),
+            escalate_ratio: 0.0,
+            rank_surprise: false,
+            onset_value_weight: 0.0,
+            onset_rank_weight: 0.0,
+            onset_record_weight: 0.0,
         }
     }
 }
@@ -182,6 +218,12 @@ impl DetectorConfig {
             short_window: 30,
             diff_weight: 0.0,
             rebaseline_sd: 3.0,
+            extra_windows: Vec::new(),
+            escalate_ratio: 0.0,
+            rank_surprise: false,
+            onset_value_weight: 0.0,
+            onset_rank_weight: 0.0,
+            onset_record_weight: 0.0,
             ..Self::continuous()
         }
     }
@@ -209,6 +251,12 @@ impl DetectorConfig {
             short_window: 0,
             diff_weight: 0.0,
             rebaseline_sd: 0.0,
+            extra_windows: Vec::new(),
+            escalate_ratio: 0.0,
+            rank_surprise: false,
+            onset_value_weight: 0.0,
+            onset_rank_weight: 0.0,
+            onset_record_weight: 0.0,
         }
     }
 }

@@ -71,6 +71,20 @@ impl SortedWindow {
         (med, iqr / 1.349)
     }
 
+    /// Surprise of `x` by its rank: `-ln p`, with `p` the two-sided share
+    /// of the window at least as extreme (ties count half), so it needs no
+    /// assumption on the distribution's shape. At most `ln(n + 1)`.
+    fn rank_surprise(&self, x: f64) -> f64 {
+        let n = self.sorted.len();
+        let below = self.sorted.partition_point(|v| v.total_cmp(&x).is_lt());
+        let not_above = self.sorted.partition_point(|v| v.total_cmp(&x).is_le());
+        let ties = (not_above - below) as f64;
+        let lower = below as f64 + 0.5 * ties + 0.5;
+        let upper = (n - not_above) as f64 + 0.5 * ties + 0.5;
+        let p = (2.0 * lower.min(upper) / (n as f64 + 1.0)).min(1.0);
+        -p.ln()
+    }
+
     /// Keeps only the last `n` values.
     fn keep_last(&mut self, n: usize) {
         while self.order.len() > n {
@@ -97,11 +111,79 @@ pub(crate) struct WindowState {
     means: VecDeque<f64>,
     means_sum: f64,
     means_sq: f64,
+    /// The extra surprise windows (`DetectorConfig::extra_windows`).
+    #[serde(default)]
+    extra: Vec<MeanTrack>,
+    /// Largest mean surprise so far, decaying by `1 / long_window` a step.
+    #[serde(default)]
+    record: f64,
+    /// Largest statistic since the last detection (for escalations).
+    #[serde(default)]
+    episode_max: f64,
     /// Steps left in the silence after a detection.
     silent: u32,
     /// Steps since the last detection.
     since: u32,
     n: u64,
+}
+
+/// One extra surprise window: the mean raw surprise over its last `len`
+/// steps, and the distribution of that mean over the long window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct MeanTrack {
+    short: VecDeque<f64>,
+    short_sum: f64,
+    means: VecDeque<f64>,
+    means_sum: f64,
+    means_sq: f64,
+    /// The current mean, learnt at the end of the step.
+    last: f64,
+}
+
+impl MeanTrack {
+    /// Adds a raw surprise; returns the z-score of the window's mean
+    /// against the long-run distribution of that mean (0 until known).
+    fn push(&mut self, raw: f64, len: usize) -> f64 {
+        self.short.push_back(raw);
+        self.short_sum += raw;
+        while self.short.len() > len.max(1) {
+            if let Some(o) = self.short.pop_front() {
+                self.short_sum -= o;
+            }
+        }
+        let avg = self.short_sum / self.short.len().max(1) as f64;
+        self.last = avg;
+        z_of(avg, self.means.len(), self.means_sum, self.means_sq)
+    }
+
+    fn learn(&mut self, long: usize) {
+        let avg = self.last;
+        self.means.push_back(avg);
+        self.means_sum += avg;
+        self.means_sq += avg * avg;
+        while self.means.len() > long {
+            if let Some(o) = self.means.pop_front() {
+                self.means_sum -= o;
+                self.means_sq -= o * o;
+            }
+        }
+    }
+
+    fn clear_short(&mut self) {
+        self.short.clear();
+        self.short_sum = 0.0;
+    }
+}
+
+/// Upper z-score of `avg` against `n` values with this sum and sum of squares.
+fn z_of(avg: f64, n: usize, sum: f64, sq: f64) -> f64 {
+    if n < MIN_HISTORY {
+        return 0.0;
+    }
+    let nf = n as f64;
+    let mean = sum / nf;
+    let var = (sq / nf - mean * mean).max(0.0);
+    ((avg - mean) / var.sqrt().max(SD_FLOOR)).max(0.0)
 }
 
 fn spread_floor(centre: f64, spread: f64) -> f64 {
@@ -115,12 +197,21 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
     let spread = spread_floor(med, spread);
     let mut raw = 0.0;
     if w.values.len() >= MIN_HISTORY {
-        raw = ((x - med).abs() / spread).min(RAW_CAP);
+        raw = if c.rank_surprise {
+            w.values.rank_surprise(x)
+        } else {
+            ((x - med).abs() / spread).min(RAW_CAP)
+        };
         if let Some(p) = w.prev {
             if w.diffs.len() >= MIN_HISTORY {
-                let (dm, ds) = w.diffs.centre_spread();
-                let ds = spread_floor(dm, ds).max(spread * 1e-3);
-                raw = raw.max(((x - p - dm).abs() / ds).min(RAW_CAP) * c.diff_weight);
+                let d = if c.rank_surprise {
+                    w.diffs.rank_surprise(x - p)
+                } else {
+                    let (dm, ds) = w.diffs.centre_spread();
+                    let ds = spread_floor(dm, ds).max(spread * 1e-3);
+                    ((x - p - dm).abs() / ds).min(RAW_CAP)
+                };
+                raw = raw.max(d * c.diff_weight);
             }
         }
     }
@@ -132,20 +223,22 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
         }
     }
     let avg = w.short_sum / w.short.len().max(1) as f64;
-    let stat = if w.means.len() >= MIN_HISTORY {
-        let n = w.means.len() as f64;
-        let mean = w.means_sum / n;
-        let var = (w.means_sq / n - mean * mean).max(0.0);
-        ((avg - mean) / var.sqrt().max(SD_FLOOR)).max(0.0)
-    } else {
-        0.0
-    };
+    let mut stat = z_of(avg, w.means.len(), w.means_sum, w.means_sq);
+    w.extra.resize_with(c.extra_windows.len(), Default::default);
+    for (t, &(len, weight)) in w.extra.iter_mut().zip(&c.extra_windows) {
+        stat = stat.max(t.push(raw, len as usize) * weight);
+    }
     let h = c.threshold.max(1e-9);
     let score = stat / (stat + h);
     let warmed = w.n >= u64::from(c.warmup);
 
     let mut alarm = None;
+    let mut escalated = false;
     if w.silent > 0 {
+        if c.escalate_ratio > 0.0 && stat >= c.escalate_ratio * w.episode_max.max(h) {
+            escalated = true;
+            w.episode_max = stat;
+        }
         w.silent -= 1;
         if w.silent == 0 {
             rebaseline(c, w);
@@ -167,8 +260,23 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
         });
         w.silent = c.calm_steps;
         w.since = 0;
+        w.episode_max = stat;
     }
     w.since = w.since.saturating_add(1);
+    let onset_score = if alarm.is_some() || escalated {
+        let record = if w.record > 0.0 {
+            (avg / w.record).ln().clamp(-2.0, 2.0)
+        } else {
+            0.0
+        };
+        let strength = stat
+            + c.onset_value_weight * raw
+            + c.onset_rank_weight * w.rank_of_mean(avg)
+            + c.onset_record_weight * record;
+        strength / (strength + h)
+    } else {
+        0.0
+    };
 
     // Learn.
     if let Some(p) = w.prev {
@@ -176,6 +284,7 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
     }
     w.values.push(x, long);
     w.prev = Some(x);
+    w.record = (w.record * (1.0 - 1.0 / long as f64)).max(avg);
     w.means.push_back(avg);
     w.means_sum += avg;
     w.means_sq += avg * avg;
@@ -185,14 +294,31 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
             w.means_sq -= o * o;
         }
     }
+    for t in &mut w.extra {
+        t.learn(long);
+    }
     w.n += 1;
     Step {
         expected: med,
         upper: med + 3.0 * spread,
         score,
-        onset_score: if alarm.is_some() { score } else { 0.0 },
+        onset_score,
         in_alarm: w.silent > 0,
         alarm,
+    }
+}
+
+impl WindowState {
+    /// How extreme the current mean surprise is among those of the long
+    /// window: `-ln` of the share at least as large (0 until known).
+    /// Linear in the window; computed only at onsets.
+    fn rank_of_mean(&self, avg: f64) -> f64 {
+        if self.means.len() < MIN_HISTORY {
+            return 0.0;
+        }
+        let above = self.means.iter().filter(|&&m| m >= avg).count();
+        let share = (above as f64 + 0.5) / (self.means.len() as f64 + 1.0);
+        -share.min(1.0).ln()
     }
 }
 
@@ -221,5 +347,196 @@ fn rebaseline(c: &DetectorConfig, w: &mut WindowState) {
         // The recent surprises were measured against the old level.
         w.short.clear();
         w.short_sum = 0.0;
+        for t in &mut w.extra {
+            t.clear_short();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic noise in [-0.5, 0.5).
+    fn noise(state: &mut u64) -> f64 {
+        *state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    }
+
+    #[test]
+    fn rank_surprise_grows_with_extremity_on_both_sides() {
+        let mut w = SortedWindow::default();
+        for i in 0..100 {
+            w.push(f64::from(i), 1000);
+        }
+        let mid = w.rank_surprise(49.5);
+        let high = w.rank_surprise(95.0);
+        let beyond = w.rank_surprise(1e6);
+        assert!(mid < 0.05, "{mid}");
+        assert!(high > mid && beyond > high, "{mid} {high} {beyond}");
+        // Nothing is more extreme than a value beyond the window.
+        assert!((beyond - 101.0f64.ln()).abs() < 1e-9, "{beyond}");
+        assert!((w.rank_surprise(-1e6) - beyond).abs() < 1e-9);
+        // A value far out is not more surprising than one just beyond the
+        // maximum: the rank cannot tell them apart.
+        assert_eq!(w.rank_surprise(100.5), beyond);
+    }
+
+    fn run(c: &DetectorConfig, values: &[f64]) -> Vec<Step> {
+        let mut w = WindowState::default();
+        values
+            .iter()
+            .enumerate()
+            .map(|(t, &x)| step(c, &mut w, "s", t as i64, x))
+            .collect()
+    }
+
+    fn series_with_spike(spike_at: usize, height: f64) -> Vec<f64> {
+        let mut rng = 5;
+        (0..3000)
+            .map(|t| {
+                let s = if t == spike_at { height } else { 0.0 };
+                10.0 + noise(&mut rng) + s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_short_extra_window_sees_a_one_step_spike_more_strongly() {
+        let values = series_with_spike(2000, 8.0);
+        let base = DetectorConfig::windowed();
+        let extra = DetectorConfig {
+            extra_windows: vec![(1, 1.0)],
+            ..DetectorConfig::windowed()
+        };
+        let a = run(&base, &values);
+        let b = run(&extra, &values);
+        assert!(
+            b[2000].score > a[2000].score,
+            "{} {}",
+            a[2000].score,
+            b[2000].score
+        );
+        assert!(b[2000].alarm.is_some());
+        // Same steps before the spike: the extra window only adds.
+        assert!(a[..2000]
+            .iter()
+            .zip(&b[..2000])
+            .all(|(x, y)| y.score >= x.score - 1e-12));
+    }
+
+    #[test]
+    fn escalations_rank_an_anomaly_that_keeps_growing_without_new_alarms() {
+        let mut rng = 9;
+        let values: Vec<f64> = (0..3000)
+            .map(|t| {
+                // A rise that starts small and becomes large.
+                let rise = if (2000..2040).contains(&t) {
+                    0.05 * (t - 2000) as f64 * (t - 2000) as f64 / 10.0
+                } else {
+                    0.0
+                };
+                10.0 + noise(&mut rng) + rise
+            })
+            .collect();
+        let plain = run(&DetectorConfig::windowed(), &values);
+        let c = DetectorConfig {
+            escalate_ratio: 1.5,
+            ..DetectorConfig::windowed()
+        };
+        let esc = run(&c, &values);
+        let alarms = |s: &[Step]| s.iter().filter(|s| s.alarm.is_some()).count();
+        assert_eq!(alarms(&plain), alarms(&esc));
+        let onsets = |s: &[Step]| -> Vec<f64> {
+            s[1990..2100]
+                .iter()
+                .map(|s| s.onset_score)
+                .filter(|&o| o > 0.0)
+                .collect()
+        };
+        let (p, e) = (onsets(&plain), onsets(&esc));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(e.len() >= 2, "{e:?}");
+        assert!(e.windows(2).all(|w| w[1] > w[0]), "{e:?}");
+    }
+
+    #[test]
+    fn onset_strength_ranks_a_large_spike_above_a_small_one() {
+        let c = DetectorConfig {
+            onset_value_weight: 0.2,
+            onset_rank_weight: 1.0,
+            ..DetectorConfig::windowed()
+        };
+        let onset = |height: f64| -> f64 {
+            let steps = run(&c, &series_with_spike(2000, height));
+            steps[2000].onset_score
+        };
+        let (small, large) = (onset(3.0), onset(30.0));
+        assert!(small > 0.0, "the small spike is detected too");
+        assert!(large > small, "{small} {large}");
+        // Without the weights both onsets carry the statistic's score alone.
+        let plain = run(&DetectorConfig::windowed(), &series_with_spike(2000, 30.0));
+        assert!(plain[2000].onset_score < large);
+        assert!((plain[2000].onset_score - plain[2000].score).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_spike_above_an_earlier_one_scores_higher_with_the_record_term() {
+        // Two spikes of the same height: the second is no record, so with
+        // the record term it scores below the first; without, they tie.
+        let mut rng = 3;
+        let values: Vec<f64> = (0..3000)
+            .map(|t| {
+                let s = if t == 1200 || t == 2400 { 6.0 } else { 0.0 };
+                10.0 + noise(&mut rng) + s
+            })
+            .collect();
+        let onsets = |c: &DetectorConfig| {
+            let steps = run(c, &values);
+            (steps[1200].onset_score, steps[2400].onset_score)
+        };
+        let plain = onsets(&DetectorConfig::windowed());
+        let rec = onsets(&DetectorConfig {
+            onset_record_weight: 2.0,
+            ..DetectorConfig::windowed()
+        });
+        assert!(plain.0 > 0.0 && plain.1 > 0.0, "{plain:?}");
+        assert!(
+            rec.0 > plain.0,
+            "a new record adds strength: {plain:?} {rec:?}"
+        );
+        assert!(rec.1 - plain.1 < rec.0 - plain.0, "{plain:?} {rec:?}");
+    }
+
+    #[test]
+    fn a_state_saved_before_the_extra_fields_still_loads() {
+        let mut w = WindowState::default();
+        let c = DetectorConfig::windowed();
+        for t in 0..50 {
+            step(&c, &mut w, "s", t, f64::from(t as i32 % 7));
+        }
+        let mut json = serde_json::to_value(&w).expect("serialises");
+        let obj = json.as_object_mut().expect("object");
+        obj.remove("extra");
+        obj.remove("episode_max");
+        obj.remove("record");
+        let back: WindowState = serde_json::from_value(json).expect("old state loads");
+        assert_eq!(back.n, 50);
+        let mut cj = serde_json::to_value(&c).expect("serialises");
+        let cobj = cj.as_object_mut().expect("object");
+        for k in [
+            "extra_windows",
+            "escalate_ratio",
+            "rank_surprise",
+            "onset_value_weight",
+            "onset_rank_weight",
+            "onset_record_weight",
+        ] {
+            cobj.remove(k);
+        }
+        let back: DetectorConfig = serde_json::from_value(cj).expect("old config loads");
+        assert_eq!(back, c);
     }
 }
