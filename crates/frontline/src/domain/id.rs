@@ -22,6 +22,8 @@ pub enum Kind {
     Component,
     Maintenance,
     TimelineEntry,
+    AlertSource,
+    Suggestion,
 }
 
 impl Kind {
@@ -44,6 +46,8 @@ impl Kind {
             Kind::Component => "cmp",
             Kind::Maintenance => "mnt",
             Kind::TimelineEntry => "tln",
+            Kind::AlertSource => "asrc",
+            Kind::Suggestion => "sug",
         }
     }
 }

@@ -231,7 +231,7 @@ impl IncidentUpdate {
 }
 
 impl Tx {
-    async fn timeline(
+    pub(crate) async fn timeline(
         &mut self,
         incident: &str,
         kind: &str,
@@ -309,33 +309,23 @@ impl Tx {
     }
 }
 
-/// What went wrong with a reference in an incident change.
-#[derive(Debug, thiserror::Error)]
-pub enum IncidentRefusal {
-    #[error("components: no such component")]
-    UnknownComponent,
-    #[error("team: no such active staff user")]
-    UnknownUser,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl Store {
-    pub async fn create_incident(
-        &self,
+impl Tx {
+    /// Declares an incident inside a larger transaction (with its timeline
+    /// entry and audit entry); returns its id.
+    pub(crate) async fn create_incident(
+        &mut self,
         new: &NewIncident,
         by: AuditRecord,
-    ) -> Result<Incident, IncidentRefusal> {
+    ) -> Result<String, IncidentRefusal> {
         let id = Id::new(Kind::Incident).to_string();
         let now = now_ms();
-        let mut tx = self.begin().await?;
-        tx.check_components(&new.components)
+        self.check_components(&new.components)
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => IncidentRefusal::UnknownComponent,
                 e => e.into(),
             })?;
-        tx.execute(
+        self.execute(
             &format!(
                 "INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)"
             ),
@@ -355,12 +345,12 @@ impl Store {
         )
         .await?;
         if !new.team.is_empty() {
-            tx.set_team(&id, &new.team).await.map_err(|e| match e {
+            self.set_team(&id, &new.team).await.map_err(|e| match e {
                 StoreError::NotFound => IncidentRefusal::UnknownUser,
                 e => e.into(),
             })?;
         }
-        tx.timeline(
+        self.timeline(
             &id,
             "declared",
             &format!(
@@ -370,7 +360,7 @@ impl Store {
             &by.actor,
         )
         .await?;
-        tx.audit(AuditRecord {
+        self.audit(AuditRecord {
             action: "incident.create".into(),
             class: DataClass::Incidents,
             record: Some(id.clone()),
@@ -378,6 +368,29 @@ impl Store {
             ..by
         })
         .await?;
+        Ok(id)
+    }
+}
+
+/// What went wrong with a reference in an incident change.
+#[derive(Debug, thiserror::Error)]
+pub enum IncidentRefusal {
+    #[error("components: no such component")]
+    UnknownComponent,
+    #[error("team: no such active staff user")]
+    UnknownUser,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Store {
+    pub async fn create_incident(
+        &self,
+        new: &NewIncident,
+        by: AuditRecord,
+    ) -> Result<Incident, IncidentRefusal> {
+        let mut tx = self.begin().await?;
+        let id = tx.create_incident(new, by).await?;
         tx.commit().await?;
         self.incident(&id)
             .await?
