@@ -111,13 +111,15 @@ pub struct Watcher {
 impl Watcher {
     /// Starts the watcher; the task ends after `closing` turns true and the
     /// detector's state is saved: await it before closing the database.
+    /// Signals that open or gain evidence also go to `correlator`.
     pub fn start(
         store: Store,
         events: EventBus,
+        correlator: Option<crate::alerts::Correlator>,
         closing: watch::Receiver<bool>,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(65_536);
-        let task = tokio::spawn(run(store, events, rx, closing));
+        let task = tokio::spawn(run(store, events, correlator, rx, closing));
         (Self { tx }, task)
     }
 
@@ -186,7 +188,11 @@ impl State {
     }
 }
 
-async fn warm_up(store: &Store, events: &EventBus) -> State {
+async fn warm_up(
+    store: &Store,
+    events: &EventBus,
+    correlator: Option<&crate::alerts::Correlator>,
+) -> State {
     let now = now_minute();
     let (detector, closed) = match store.load_detector_state(STATE_NAME).await {
         Ok(Some((json, minute))) => match serde_json::from_str::<Detector>(&json) {
@@ -248,7 +254,7 @@ async fn warm_up(store: &Store, events: &EventBus) -> State {
     let replayed = state.close_until(now);
     let recent: Vec<_> = replayed.iter().filter(|a| a.at >= now - 60).collect();
     for a in &recent {
-        fire(store, events, a).await;
+        fire(store, events, correlator, a).await;
     }
     tracing::info!(
         series = state.known.len(),
@@ -262,10 +268,11 @@ async fn warm_up(store: &Store, events: &EventBus) -> State {
 async fn run(
     store: Store,
     events: EventBus,
+    correlator: Option<crate::alerts::Correlator>,
     mut rx: mpsc::Receiver<Observation>,
     mut closing: watch::Receiver<bool>,
 ) {
-    let mut state = warm_up(&store, &events).await;
+    let mut state = warm_up(&store, &events, correlator.as_ref()).await;
     let mut tick = tokio::time::interval(TICK);
     let mut saved_minute = state.closed;
     loop {
@@ -285,7 +292,7 @@ async fn run(
                 let mut alarms = state.close_until(now);
                 alarms.extend(state.probe(now));
                 for a in alarms {
-                    fire(&store, &events, &a).await;
+                    fire(&store, &events, correlator.as_ref(), &a).await;
                 }
                 if state.closed > saved_minute {
                     save(&store, &state).await;
@@ -316,7 +323,12 @@ async fn save(store: &Store, state: &State) {
     }
 }
 
-async fn fire(store: &Store, events: &EventBus, a: &Alarm) {
+async fn fire(
+    store: &Store,
+    events: &EventBus,
+    correlator: Option<&crate::alerts::Correlator>,
+    a: &Alarm,
+) {
     if a.falling {
         return;
     }
@@ -345,6 +357,9 @@ async fn fire(store: &Store, events: &EventBus, a: &Alarm) {
                 DataClass::Feedback,
                 serde_json::json!({ "id": signal.id, "title": signal.title, "series": signal.series }),
             );
+            if let Some(c) = correlator {
+                c.signal(&signal.id);
+            }
         }
         Err(e) => tracing::warn!(error = %e, "cannot record signal"),
     }

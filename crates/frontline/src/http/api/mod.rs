@@ -1,5 +1,6 @@
 //! `/api/v1`: JSON for everything. Each file owns one resource.
 
+mod alerts;
 mod audit;
 mod components;
 pub(crate) mod feedback;
@@ -29,6 +30,7 @@ pub fn routes() -> Vec<Route> {
         audit::routes(),
         feedback::routes(),
         signals::routes(),
+        alerts::routes(),
         surveys::routes(),
         incidents::routes(),
         components::routes(),
