@@ -92,11 +92,23 @@ async fn run(
     }
 }
 
-fn regions_agree(a: Option<&str>, b: Option<&str>) -> bool {
-    match (a, b) {
+/// Same region when both name one. A signal whose series names no region
+/// (login complaints everywhere) fits an alert in one region only if most
+/// of its complaints that name a region come from there: customers in the
+/// EU complaining say nothing about an alert in the US.
+async fn region_fits(
+    store: &Store,
+    s: &SignalSide,
+    alert_region: Option<&str>,
+) -> crate::storage::Result<bool> {
+    Ok(match (s.region.as_deref(), alert_region) {
         (Some(a), Some(b)) => a == b,
+        (None, Some(r)) => {
+            let (inside, named) = store.signal_region_share(s, r).await?;
+            named == 0 || inside * 2 > named
+        }
         _ => true,
-    }
+    })
 }
 
 fn overlaps(start: i64, end: Option<i64>, s: &SignalSide, window: i64, now: i64) -> bool {
@@ -132,9 +144,9 @@ async fn on_alerts(
         }
         for a in &list {
             for s in &signals {
-                if !regions_agree(a.region.as_deref(), s.region.as_deref())
-                    || !overlaps(a.started_at, a.ended_at, s, window, now)
+                if !overlaps(a.started_at, a.ended_at, s, window, now)
                     || seen.contains(&(s.id.clone(), a.id.clone()))
+                    || !region_fits(store, s, a.region.as_deref()).await?
                 {
                     continue;
                 }
@@ -161,8 +173,8 @@ async fn on_signal(
         .alerts_near(&s.component, s.started_at - window, s.updated_at + window)
         .await?;
     for a in alerts {
-        if regions_agree(a.region.as_deref(), s.region.as_deref())
-            && !seen.contains(&(s.id.clone(), a.id.clone()))
+        if !seen.contains(&(s.id.clone(), a.id.clone()))
+            && region_fits(store, &s, a.region.as_deref()).await?
         {
             pair(store, events, &s, &a, seen).await?;
         }

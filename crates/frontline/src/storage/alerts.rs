@@ -238,27 +238,39 @@ pub struct SignalSide {
     pub updated_at: i64,
 }
 
-impl SignalSide {
-    fn from_row(r: &Row) -> Result<Option<Self>> {
-        let Some(component) = r.get::<Option<String>>("component")? else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
+/// A signal as stored, before its place is worked out.
+struct SignalRow {
+    id: String,
+    title: String,
+    topic: Option<String>,
+    component: Option<String>,
+    region: Option<String>,
+    channel: Option<String>,
+    observed_total: f64,
+    expected_total: f64,
+    started_at: i64,
+    updated_at: i64,
+}
+
+impl SignalRow {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(Self {
             id: r.get("id")?,
             title: r.get("title")?,
             topic: r.get("topic")?,
-            component: component.to_lowercase(),
+            component: r.get::<Option<String>>("component")?.map(|c| c.to_lowercase()),
             region: r.get::<Option<String>>("region")?.map(|r| r.to_lowercase()),
+            channel: r.get("channel")?,
             observed_total: r.get("observed_total")?,
             expected_total: r.get("expected_total")?,
             started_at: r.get("started_at")?,
             updated_at: r.get("updated_at")?,
-        }))
+        })
     }
 }
 
 const SIGNAL_SIDE: &str =
-    "id, title, topic, component, region, observed_total, expected_total, started_at, updated_at";
+    "id, title, topic, component, region, channel, observed_total, expected_total, started_at, updated_at";
 
 /// A pair to link into a suggestion, decided by the correlator.
 #[derive(Debug, Clone)]
@@ -540,19 +552,92 @@ impl Store {
             .map(|n| n.unwrap_or(0))
     }
 
-    /// Open or acknowledged signals on a component whose time comes within
-    /// [from, until] (ms).
+    /// Where a signal is: its series' component (and region), or, for a
+    /// topic series that names none, the component most of its complaints
+    /// since it began name (more than half of those that name one), and
+    /// likewise their region. The all-complaints series is nowhere.
+    async fn place(&self, row: SignalRow) -> Result<Option<SignalSide>> {
+        let side = |component: String, region: Option<String>| SignalSide {
+            id: row.id.clone(),
+            title: row.title.clone(),
+            topic: row.topic.clone(),
+            component,
+            region,
+            observed_total: row.observed_total,
+            expected_total: row.expected_total,
+            started_at: row.started_at,
+            updated_at: row.updated_at,
+        };
+        if let Some(c) = &row.component {
+            return Ok(Some(side(c.clone(), row.region.clone())));
+        }
+        let Some(topic) = &row.topic else {
+            return Ok(None);
+        };
+        let mut sql = String::from(
+            "SELECT LOWER(component) AS c, LOWER(region) AS r, COUNT(*) AS n FROM feedback
+             WHERE topic = $1 AND occurred_at >= $2 AND component IS NOT NULL",
+        );
+        let mut args = args![topic, row.started_at];
+        if let Some(r) = &row.region {
+            args.push(r.clone().into());
+            sql.push_str(&format!(" AND LOWER(region) = ${}", args.len()));
+        }
+        if let Some(ch) = &row.channel {
+            args.push(ch.clone().into());
+            sql.push_str(&format!(" AND channel = ${}", args.len()));
+        }
+        sql.push_str(" GROUP BY LOWER(component), LOWER(region)");
+        let mut per_component: BTreeMap<String, (i64, BTreeMap<Option<String>, i64>)> = BTreeMap::new();
+        let mut named = 0;
+        for r in self.fetch_all(&sql, args).await? {
+            let c: String = r.get("c")?;
+            let region: Option<String> = r.get("r")?;
+            let n: i64 = r.get("n")?;
+            named += n;
+            let e = per_component.entry(c).or_default();
+            e.0 += n;
+            *e.1.entry(region).or_default() += n;
+        }
+        let Some((component, (n, regions))) = per_component.into_iter().max_by_key(|(_, (n, _))| *n) else {
+            return Ok(None);
+        };
+        if n * 2 <= named {
+            return Ok(None);
+        }
+        let region = row.region.clone().or_else(|| {
+            regions
+                .into_iter()
+                .max_by_key(|(_, k)| *k)
+                .filter(|(r, k)| r.is_some() && k * 2 > n)
+                .and_then(|(r, _)| r)
+        });
+        Ok(Some(side(component, region)))
+    }
+
+    /// Open or acknowledged signals on a component (by their place) whose
+    /// time comes within [from, until] (ms).
     pub async fn signals_near(&self, component: &str, from: i64, until: i64) -> Result<Vec<SignalSide>> {
+        let component = component.to_lowercase();
         let rows = self
             .fetch_all(
                 &format!(
-                    "SELECT {SIGNAL_SIDE} FROM signals WHERE LOWER(component) = $1 AND status IN ('open', 'acknowledged')
-                     AND started_at <= $2 AND updated_at >= $3 ORDER BY fired_at DESC LIMIT 20"
+                    "SELECT {SIGNAL_SIDE} FROM signals WHERE status IN ('open', 'acknowledged')
+                     AND (LOWER(component) = $1 OR (component IS NULL AND topic IS NOT NULL))
+                     AND started_at <= $2 AND updated_at >= $3 ORDER BY fired_at DESC LIMIT 50"
                 ),
-                args![component.to_lowercase(), until, from],
+                args![&component, until, from],
             )
             .await?;
-        Ok(rows.iter().map(SignalSide::from_row).collect::<Result<Vec<_>>>()?.into_iter().flatten().collect())
+        let mut out = Vec::new();
+        for r in &rows {
+            if let Some(s) = self.place(SignalRow::from_row(r)?).await? {
+                if s.component == component {
+                    out.push(s);
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub async fn signal_side(&self, id: &str) -> Result<Option<SignalSide>> {
@@ -563,9 +648,25 @@ impl Store {
             )
             .await?
         {
-            Some(r) => SignalSide::from_row(&r),
+            Some(r) => self.place(SignalRow::from_row(&r)?).await,
             None => Ok(None),
         }
+    }
+
+    /// Of a signal's complaints since it began that name a region: how many
+    /// name `region`, and how many name any.
+    pub async fn signal_region_share(&self, s: &SignalSide, region: &str) -> Result<(i64, i64)> {
+        let mut sql = String::from(
+            "SELECT COALESCE(SUM(CASE WHEN LOWER(region) = $1 THEN 1 ELSE 0 END), 0) AS inside, COUNT(region) AS named
+             FROM feedback WHERE LOWER(component) = $2 AND occurred_at >= $3",
+        );
+        let mut args = args![region.to_lowercase(), &s.component, s.started_at];
+        if let Some(t) = &s.topic {
+            args.push(t.clone().into());
+            sql.push_str(" AND topic = $4");
+        }
+        let row = self.fetch_optional(&sql, args).await?.ok_or(StoreError::NotFound)?;
+        Ok((row.get("inside")?, row.get("named")?))
     }
 
     /// Alerts on a component whose time (start to end, or now) meets [from, until].
