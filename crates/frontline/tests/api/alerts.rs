@@ -550,6 +550,19 @@ async fn a_signal_and_alerts_on_one_component_become_a_suggestion_that_opens_an_
     let (_, all) = json(app.get("/api/v1/suggestions", &analyst).await).await;
     assert_eq!(all.as_array().unwrap().len(), 1, "one suggestion, not one per pair: {all}");
 
+    // The Security view: both sides on one timeline, the pair highlighted,
+    // the suggestion with its button; the US alert is there, not highlighted.
+    let (browser, _) = app.browser_session(&app.admin_email, crate::helpers::PASSWORD).await;
+    let html = browser.get(app.url("/security")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("action=\"/security/suggestions/{sid}/accept\"")) && html.contains("Open incident"), "{html}");
+    assert!(html.contains("entry alert correlated") && html.contains("entry signal correlated"), "{html}");
+    let us_href = format!("/security/alerts/{us_alert}");
+    let at = html.find(&us_href).expect("the US alert is on the timeline");
+    let line_start = html[..at].rfind("<li").unwrap();
+    assert!(!html[line_start..at].contains("correlated"), "{}", &html[line_start..at]);
+    let alert_page = browser.get(app.url(&format!("/security/alerts/{wazuh_alert}"))).send().await.unwrap().text().await.unwrap();
+    assert!(alert_page.contains("T1110") && alert_page.contains("Correlated"), "{alert_page}");
+
     // Someone without incidents:store cannot accept; the analyst can.
     let cx = create_token(&app.store, "cx_agent").await;
     let (s, _) = json(app.post_json(&format!("/api/v1/suggestions/{sid}/accept"), &cx, &json!({})).await).await;
@@ -587,5 +600,58 @@ async fn a_signal_and_alerts_on_one_component_become_a_suggestion_that_opens_an_
     let audit = app.store.audit_page(None, 200).await.unwrap();
     let actions: Vec<&str> = audit.entries.iter().map(|e| e.action.as_str()).collect();
     assert!(actions.contains(&"suggestion.open") && actions.contains(&"suggestion.accept") && actions.contains(&"incident.create"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_sources_page_adds_a_source_shows_its_secret_once_and_rotates_it() {
+    let app = spawn_app().await;
+    let (browser, _) = app.browser_session(&app.admin_email, crate::helpers::PASSWORD).await;
+    let page = browser.get(app.url("/security/sources")).send().await.unwrap().text().await.unwrap();
+    let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+    let resp = browser
+        .post(app.url("/security/sources"))
+        .form(&[("csrf", csrf.as_str()), ("name", "Wazuh EU"), ("kind", "wazuh"), ("auth", "bearer"), ("signature_header", ""),
+                ("label", "agent_name"), ("equals", "auth-eu"), ("component", "login"), ("region", "eu")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let shown = resp.text().await.unwrap();
+    let secret_of = |html: &str| {
+        let marker = "<code class=\"secret\" id=\"secret\">";
+        let start = html.find(marker).unwrap() + marker.len();
+        html[start..start + html[start..].find('<').unwrap()].to_owned()
+    };
+    let secret = secret_of(&shown);
+    assert!(secret.starts_with("fla_asrc_"), "{secret}");
+    let body = serde_json::to_vec(&wazuh(12, "5712", "auth-eu")).unwrap();
+    let (s, v) = post_hook(&app, "/hooks/wazuh", Some(&secret), &[], &body).await;
+    assert_eq!(s, 200, "{v}");
+    let list = alerts(&app).await;
+    assert_eq!(list[0]["component"], "login");
+    let page = browser.get(app.url("/security/sources")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Wazuh EU") && !page.contains(&secret));
+    let id = list[0]["source_id"].as_str().unwrap();
+    let resp = browser
+        .post(app.url(&format!("/security/sources/{id}/rotate")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let rotated = secret_of(&resp.text().await.unwrap());
+    assert_ne!(rotated, secret);
+    assert_eq!(post_hook(&app, "/hooks/wazuh", Some(&secret), &[], &body).await.0, 401);
+    assert_eq!(post_hook(&app, "/hooks/wazuh", Some(&rotated), &[], &body).await.0, 200);
+    let timeline = browser.get(app.url("/security")).send().await.unwrap().text().await.unwrap();
+    assert!(timeline.contains("sshd: brute force") && timeline.contains("entry alert"), "{timeline}");
+
+    // Without security_alerts:view: no Security in the menu, and 403.
+    crate::helpers::create_user(&app.store, "cx@example.com", "Casey", "cx_agent").await;
+    let (cx, _) = app.browser_session("cx@example.com", crate::helpers::PASSWORD).await;
+    let home = cx.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(!home.contains("href=\"/security\""));
+    assert_eq!(cx.get(app.url("/security")).send().await.unwrap().status(), 403);
     app.stop().await;
 }

@@ -1,6 +1,6 @@
 //! `/api/v1`: JSON for everything. Each file owns one resource.
 
-mod alerts;
+pub(crate) mod alerts;
 mod audit;
 mod components;
 pub(crate) mod feedback;
