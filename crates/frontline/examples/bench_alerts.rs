@@ -49,7 +49,7 @@ fn alertmanager(r: usize, group: usize) -> Value {
     let now = chrono::Utc::now().to_rfc3339();
     let alerts: Vec<Value> = (0..group)
         .map(|i| json!({
-            "status": if (r + i) % 4 == 0 { "resolved" } else { "firing" },
+            "status": if (r + i).is_multiple_of(4) { "resolved" } else { "firing" },
             "labels": {"alertname": "LoginFailuresHigh", "service": format!("auth-{}", (r * group + i) % 7), "severity": "high",
                        "instance": format!("auth-{}:9100", (r * group + i) % 97)},
             "annotations": {"summary": "Login failures above 30%", "description": "Failed logins spiked for ops@example.com"},
@@ -98,7 +98,12 @@ async fn hammer(
     Ok((accepted, start.elapsed().as_secs_f64()))
 }
 
-async fn source(client: &reqwest::Client, base: &str, token: &str, body: Value) -> anyhow::Result<String> {
+async fn source(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    body: Value,
+) -> anyhow::Result<String> {
     let resp = client
         .post(format!("{base}/api/v1/alert-sources"))
         .bearer_auth(token)
@@ -112,7 +117,10 @@ async fn source(client: &reqwest::Client, base: &str, token: &str, body: Value) 
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let requests = args.first().copied().unwrap_or(20_000);
     let clients = args.get(1).copied().unwrap_or(64);
     let group = args.get(2).copied().unwrap_or(50).max(1);
@@ -120,7 +128,10 @@ async fn main() -> anyhow::Result<()> {
 
     let dir = tempfile::tempdir()?;
     let mut env = std::collections::BTreeMap::new();
-    env.insert("FRONTLINE_DATA_DIR".to_owned(), dir.path().display().to_string());
+    env.insert(
+        "FRONTLINE_DATA_DIR".to_owned(),
+        dir.path().display().to_string(),
+    );
     env.insert("FRONTLINE_HTTP_ADDR".to_owned(), "127.0.0.1:0".to_owned());
     env.insert("FRONTLINE_LOG_LEVEL".to_owned(), "warn".to_owned());
     if let Ok(url) = std::env::var("FRONTLINE_DATABASE_URL") {
@@ -150,26 +161,60 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     let base = format!("http://{}", running.addr);
-    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
     let rules: Vec<Value> = (0..7)
         .map(|k| json!({"label": "service", "equals": format!("auth-{k}"), "component": "login", "region": format!("r{k}")}))
         .collect();
     let wazuh_secret = source(&client, &base, &token, json!({"name": "Wazuh", "kind": "wazuh",
         "components": [{"label": "agent_name", "equals": "auth-eu", "component": "login", "region": "eu"}]})).await?;
-    let am_secret = source(&client, &base, &token, json!({"name": "Alertmanager", "kind": "alertmanager", "components": rules})).await?;
+    let am_secret = source(
+        &client,
+        &base,
+        &token,
+        json!({"name": "Alertmanager", "kind": "alertmanager", "components": rules}),
+    )
+    .await?;
 
     // Bodies are made before the clock starts: we measure the server.
     let bodies: Vec<String> = (0..requests)
-        .map(|i| wazuh(i, if i % 2 == 0 { "auth-eu" } else { "web-1" }).to_string())
+        .map(|i| {
+            wazuh(
+                i,
+                if i.is_multiple_of(2) {
+                    "auth-eu"
+                } else {
+                    "web-1"
+                },
+            )
+            .to_string()
+        })
         .collect();
-    let (accepted, secs) = hammer(&client, &format!("{base}/hooks/wazuh"), &wazuh_secret, bodies, clients).await?;
+    let (accepted, secs) = hammer(
+        &client,
+        &format!("{base}/hooks/wazuh"),
+        &wazuh_secret,
+        bodies,
+        clients,
+    )
+    .await?;
     println!(
         "wazuh, 1 alert per request: {accepted} alerts accepted and normalised in {secs:.2} s = {:.0} alerts/s ({clients} clients, {backend})",
         accepted as f64 / secs
     );
     let grouped = requests.div_ceil(group);
-    let bodies: Vec<String> = (0..grouped).map(|r| alertmanager(r, group).to_string()).collect();
-    let (accepted_am, secs) = hammer(&client, &format!("{base}/hooks/alertmanager"), &am_secret, bodies, clients).await?;
+    let bodies: Vec<String> = (0..grouped)
+        .map(|r| alertmanager(r, group).to_string())
+        .collect();
+    let (accepted_am, secs) = hammer(
+        &client,
+        &format!("{base}/hooks/alertmanager"),
+        &am_secret,
+        bodies,
+        clients,
+    )
+    .await?;
     println!(
         "alertmanager, {group} alerts per request: {accepted_am} alerts accepted and normalised in {secs:.2} s = {:.0} alerts/s ({:.0} requests/s)",
         accepted_am as f64 / secs,
@@ -226,7 +271,9 @@ async fn main() -> anyhow::Result<()> {
                 .await?;
             for s in list.as_array().into_iter().flatten() {
                 if let Some(c) = s["component"].as_str() {
-                    found.entry(c.to_owned()).or_insert_with(|| tipped.elapsed().as_secs_f64());
+                    found
+                        .entry(c.to_owned())
+                        .or_insert_with(|| tipped.elapsed().as_secs_f64());
                 }
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

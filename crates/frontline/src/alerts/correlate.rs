@@ -219,7 +219,11 @@ async fn pair(
 /// SEV1, high SEV2, medium SEV3, low and info SEV4); a strong signal (at
 /// least 20 reports and ten times what was expected) makes it one step
 /// worse, a weak one (under three times what was expected) one step milder.
-pub fn suggested_severity(alert: AlertSeverity, observed: f64, expected: f64) -> (Severity, String) {
+pub fn suggested_severity(
+    alert: AlertSeverity,
+    observed: f64,
+    expected: f64,
+) -> (Severity, String) {
     let base = match alert {
         AlertSeverity::Critical => 1,
         AlertSeverity::High => 2,

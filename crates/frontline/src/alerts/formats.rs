@@ -38,7 +38,11 @@ fn bad(field: impl Into<String>, reason: impl Into<String>) -> PayloadError {
 }
 
 /// Parses a payload of `kind`.
-pub fn parse(kind: SourceKind, body: &Value, map: &FieldMap) -> Result<Vec<RawAlert>, PayloadError> {
+pub fn parse(
+    kind: SourceKind,
+    body: &Value,
+    map: &FieldMap,
+) -> Result<Vec<RawAlert>, PayloadError> {
     let now = crate::storage::now_ms();
     match kind {
         SourceKind::Alertmanager => alertmanager(body, false, now),
@@ -66,7 +70,11 @@ fn object<'a>(v: &'a Value, field: &str) -> Result<&'a Map<String, Value>, Paylo
         .ok_or_else(|| bad(field, "must be a JSON object"))
 }
 
-fn string_map(v: Option<&Value>, field: &str, required: bool) -> Result<BTreeMap<String, String>, PayloadError> {
+fn string_map(
+    v: Option<&Value>,
+    field: &str,
+    required: bool,
+) -> Result<BTreeMap<String, String>, PayloadError> {
     let Some(v) = v.filter(|v| !v.is_null()) else {
         return if required {
             Err(bad(field, "is required"))
@@ -114,7 +122,12 @@ fn alertmanager(body: &Value, grafana: bool, now: i64) -> Result<Vec<RawAlert>, 
         match o.get("version") {
             None => {}
             Some(Value::String(v)) if v == "4" => {}
-            Some(_) => return Err(bad("version", "only webhook payload version \"4\" is understood")),
+            Some(_) => {
+                return Err(bad(
+                    "version",
+                    "only webhook payload version \"4\" is understood",
+                ))
+            }
         }
     }
     let alerts = o
@@ -125,7 +138,10 @@ fn alertmanager(body: &Value, grafana: bool, now: i64) -> Result<Vec<RawAlert>, 
         return Err(bad("alerts", "is empty"));
     }
     if alerts.len() > MAX_ALERTS {
-        return Err(bad("alerts", format!("at most {MAX_ALERTS} alerts per request")));
+        return Err(bad(
+            "alerts",
+            format!("at most {MAX_ALERTS} alerts per request"),
+        ));
     }
     let common = string_map(o.get("commonLabels"), "commonLabels", false)?;
     alerts
@@ -154,14 +170,24 @@ fn alertmanager(body: &Value, grafana: bool, now: i64) -> Result<Vec<RawAlert>, 
             let fingerprint = match a.get("fingerprint") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(f)) if f.len() <= 200 => Some(f.clone()),
-                Some(_) => return Err(bad(format!("{p}.fingerprint"), "must be a string of at most 200 characters")),
+                Some(_) => {
+                    return Err(bad(
+                        format!("{p}.fingerprint"),
+                        "must be a string of at most 200 characters",
+                    ))
+                }
             };
             let title = annotations
                 .get("summary")
                 .or_else(|| annotations.get("title"))
                 .or_else(|| labels.get("alertname"))
                 .cloned()
-                .ok_or_else(|| bad(format!("{p}.labels.alertname"), "is required (or annotations.summary)"))?;
+                .ok_or_else(|| {
+                    bad(
+                        format!("{p}.labels.alertname"),
+                        "is required (or annotations.summary)",
+                    )
+                })?;
             let description = annotations
                 .get("description")
                 .or_else(|| annotations.get("message"))
@@ -209,7 +235,12 @@ fn wazuh(body: &Value, now: i64) -> Result<RawAlert, PayloadError> {
     };
     let started_at = match o.get("timestamp") {
         None | Some(Value::Null) => now,
-        Some(Value::String(s)) => wazuh_time(s).ok_or_else(|| bad("timestamp", "must be a time such as 2026-11-22T10:00:00.000+0000"))?,
+        Some(Value::String(s)) => wazuh_time(s).ok_or_else(|| {
+            bad(
+                "timestamp",
+                "must be a time such as 2026-11-22T10:00:00.000+0000",
+            )
+        })?,
         Some(_) => return Err(bad("timestamp", "must be a string")),
     };
     let mut labels = BTreeMap::new();
@@ -249,10 +280,7 @@ fn wazuh(body: &Value, now: i64) -> Result<RawAlert, PayloadError> {
         status: AlertStatus::Firing,
         severity: AlertSeverity::from_wazuh_level(level as u8),
         title,
-        description: o
-            .get("full_log")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        description: o.get("full_log").and_then(Value::as_str).map(str::to_owned),
         labels,
         started_at,
         ended_at: None,
@@ -287,7 +315,10 @@ fn generic(body: &Value, map: &FieldMap, now: i64) -> Result<Vec<RawAlert>, Payl
         return Err(bad(base, "holds no alerts"));
     }
     if items.len() > MAX_ALERTS {
-        return Err(bad(base, format!("at most {MAX_ALERTS} alerts per request")));
+        return Err(bad(
+            base,
+            format!("at most {MAX_ALERTS} alerts per request"),
+        ));
     }
     let many = items.len() > 1 || map.alerts.is_some() || body.is_array();
     items
@@ -422,7 +453,12 @@ mod tests {
                 .unwrap()
                 .timestamp_millis()
         );
-        let e = parse(SourceKind::Wazuh, &json!({"rule": {"level": 99, "description": "x", "id": 1}}), &FieldMap::default()).unwrap_err();
+        let e = parse(
+            SourceKind::Wazuh,
+            &json!({"rule": {"level": 99, "description": "x", "id": 1}}),
+            &FieldMap::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.field, "rule.level");
     }
 
@@ -430,7 +466,8 @@ mod tests {
     fn generic_reads_through_pointers() {
         let map: FieldMap = serde_json::from_value(json!({
             "alerts": "/events", "title": "/name", "severity": "/prio", "status": "/state",
-            "severity_values": {"1": "critical"}, "labels": "/tags", "started_at": "/at"})).unwrap();
+            "severity_values": {"1": "critical"}, "labels": "/tags", "started_at": "/at"}))
+        .unwrap();
         let body = json!({"events": [{"name": "A", "prio": 1, "state": "OK", "at": 1_700_000_000, "tags": {"service": "x"}}, {"name": "B"}]});
         let a = parse(SourceKind::Generic, &body, &map).unwrap();
         assert_eq!(a[0].severity, AlertSeverity::Critical);
@@ -439,7 +476,12 @@ mod tests {
         assert_eq!(a[1].severity, AlertSeverity::Medium);
         let e = parse(SourceKind::Generic, &json!({"events": [{"prio": 1}]}), &map).unwrap_err();
         assert_eq!(e.field, "/events/0/name");
-        let e = parse(SourceKind::Generic, &json!({"events": [{"name": "A", "prio": 7}]}), &map).unwrap_err();
+        let e = parse(
+            SourceKind::Generic,
+            &json!({"events": [{"name": "A", "prio": 7}]}),
+            &map,
+        )
+        .unwrap_err();
         assert_eq!(e.field, "/events/0/prio");
     }
 }

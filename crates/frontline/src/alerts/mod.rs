@@ -375,6 +375,9 @@ pub fn source_of_token(token: &str) -> Option<&str> {
 
 const CACHE_TTL: Duration = Duration::from_secs(5);
 
+/// When the sources were read, and what they were.
+type Cached = (Option<Instant>, HashMap<String, Arc<Source>>);
+
 /// Sources, cached for a few seconds so that a burst of alerts does not
 /// read the same rows thousands of times. Changes made here refresh it at
 /// once; changes made by another node show within the TTL.
@@ -382,7 +385,7 @@ const CACHE_TTL: Duration = Duration::from_secs(5);
 pub struct Sources {
     store: Store,
     ring: Arc<KeyRing>,
-    cache: Arc<RwLock<(Option<Instant>, HashMap<String, Arc<Source>>)>>,
+    cache: Arc<RwLock<Cached>>,
 }
 
 impl Sources {

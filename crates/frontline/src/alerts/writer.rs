@@ -117,7 +117,13 @@ fn done(
                 }),
             );
         }
-        correlator.alerts(received.iter().filter(|a| a.component.is_some()).cloned().collect());
+        correlator.alerts(
+            received
+                .iter()
+                .filter(|a| a.component.is_some())
+                .cloned()
+                .collect(),
+        );
     }
     let _ = job.reply.send(r);
 }

@@ -99,10 +99,11 @@ async fn handle(
     });
     let source = authenticate(state, kind, named.as_deref(), headers, body).await?;
     let value: serde_json::Value = super::error::parse_json(body)?;
-    let raw = formats::parse(kind, &value, &source.field_map).map_err(|e| ApiError::BadRequest {
-        code: "invalid_field",
-        detail: e.to_string(),
-    })?;
+    let raw =
+        formats::parse(kind, &value, &source.field_map).map_err(|e| ApiError::BadRequest {
+            code: "invalid_field",
+            detail: e.to_string(),
+        })?;
     let redactor = state.intake.preparer.redactor();
     let alerts = raw
         .into_iter()
@@ -171,7 +172,10 @@ async fn authenticate(
             .get(id)
             .await?
             .ok_or(HookError::Unauthorized("this secret is not valid"))?;
-        let same: bool = token.as_bytes().ct_eq(source.secret.expose().as_bytes()).into();
+        let same: bool = token
+            .as_bytes()
+            .ct_eq(source.secret.expose().as_bytes())
+            .into();
         if !same || source.auth != SourceAuth::Bearer {
             return Err(HookError::Unauthorized("this secret is not valid"));
         }

@@ -66,21 +66,26 @@ fn to_json<T: Serialize>(v: &T) -> Result<String> {
 
 impl AlertSource {
     fn from_row(r: &Row) -> Result<(Self, String)> {
-        let kind = SourceKind::from_db(&r.get::<String>("kind")?).ok_or_else(|| corrupt("source kind"))?;
+        let kind =
+            SourceKind::from_db(&r.get::<String>("kind")?).ok_or_else(|| corrupt("source kind"))?;
         let field_map: String = r.get("field_map")?;
         Ok((
             Self {
                 id: r.get("id")?,
                 name: r.get("name")?,
                 kind,
-                auth: SourceAuth::from_db(&r.get::<String>("auth")?).ok_or_else(|| corrupt("source auth"))?,
+                auth: SourceAuth::from_db(&r.get::<String>("auth")?)
+                    .ok_or_else(|| corrupt("source auth"))?,
                 signature_header: r.get("signature_header")?,
                 components: serde_json::from_str(&r.get::<String>("components")?)
                     .map_err(|_| corrupt("source components"))?,
                 field_map: if field_map == "null" {
                     None
                 } else {
-                    Some(serde_json::from_str(&field_map).map_err(|_| corrupt("source field map"))?)
+                    Some(
+                        serde_json::from_str(&field_map)
+                            .map_err(|_| corrupt("source field map"))?,
+                    )
                 },
                 enabled: r.get("enabled")?,
                 hook_path: format!("/hooks/{kind}"),
@@ -135,12 +140,14 @@ impl SecurityAlert {
             source_id: r.get("source_id")?,
             source_name: r.get("source_name")?,
             fingerprint: r.get("fingerprint")?,
-            status: AlertStatus::from_db(&r.get::<String>("status")?).ok_or_else(|| corrupt("status"))?,
+            status: AlertStatus::from_db(&r.get::<String>("status")?)
+                .ok_or_else(|| corrupt("status"))?,
             severity: AlertSeverity::from_db(&r.get::<String>("severity")?)
                 .ok_or_else(|| corrupt("severity"))?,
             title: r.get("title")?,
             description: r.get("description")?,
-            labels: serde_json::from_str(&r.get::<String>("labels")?).map_err(|_| corrupt("labels"))?,
+            labels: serde_json::from_str(&r.get::<String>("labels")?)
+                .map_err(|_| corrupt("labels"))?,
             component: r.get("component")?,
             region: r.get("region")?,
             origin: r.get("origin")?,
@@ -198,7 +205,8 @@ pub struct Suggestion {
     pub alerts: Vec<String>,
 }
 
-const SUGGESTION_COLUMNS: &str = "id, component, region, title, severity, reason, status, status_note, incident_id, \
+const SUGGESTION_COLUMNS: &str =
+    "id, component, region, title, severity, reason, status, status_note, incident_id, \
 decided_by, decided_at, created_at, updated_at";
 
 impl Suggestion {
@@ -209,7 +217,8 @@ impl Suggestion {
             component: r.get("component")?,
             region: (!region.is_empty()).then_some(region),
             title: r.get("title")?,
-            severity: Severity::from_db(&r.get::<String>("severity")?).ok_or_else(|| corrupt("suggestion severity"))?,
+            severity: Severity::from_db(&r.get::<String>("severity")?)
+                .ok_or_else(|| corrupt("suggestion severity"))?,
             reason: r.get("reason")?,
             status: r.get("status")?,
             status_note: r.get("status_note")?,
@@ -258,7 +267,9 @@ impl SignalRow {
             id: r.get("id")?,
             title: r.get("title")?,
             topic: r.get("topic")?,
-            component: r.get::<Option<String>>("component")?.map(|c| c.to_lowercase()),
+            component: r
+                .get::<Option<String>>("component")?
+                .map(|c| c.to_lowercase()),
             region: r.get::<Option<String>>("region")?.map(|r| r.to_lowercase()),
             channel: r.get("channel")?,
             observed_total: r.get("observed_total")?,
@@ -388,7 +399,10 @@ impl Store {
     ) -> Result<AlertSource> {
         let mut tx = self.begin().await?;
         let row = tx
-            .fetch_optional(&format!("SELECT {SOURCE_COLUMNS} FROM alert_sources WHERE id = $1"), args![id])
+            .fetch_optional(
+                &format!("SELECT {SOURCE_COLUMNS} FROM alert_sources WHERE id = $1"),
+                args![id],
+            )
             .await?
             .ok_or(StoreError::NotFound)?;
         let (old, _) = AlertSource::from_row(&row)?;
@@ -423,7 +437,12 @@ impl Store {
     }
 
     /// A new nonce, so a new secret; the old one stops working at once.
-    pub async fn rotate_alert_source(&self, id: &str, nonce: &str, by: AuditRecord) -> Result<AlertSource> {
+    pub async fn rotate_alert_source(
+        &self,
+        id: &str,
+        nonce: &str,
+        by: AuditRecord,
+    ) -> Result<AlertSource> {
         let mut tx = self.begin().await?;
         let n = tx
             .execute(
@@ -447,32 +466,44 @@ impl Store {
     }
 
     pub async fn alert_source(&self, id: &str) -> Result<Option<AlertSource>> {
-        self.fetch_optional(&format!("SELECT {SOURCE_COLUMNS} FROM alert_sources WHERE id = $1"), args![id])
-            .await?
-            .map(|r| AlertSource::from_row(&r).map(|(s, _)| s))
-            .transpose()
+        self.fetch_optional(
+            &format!("SELECT {SOURCE_COLUMNS} FROM alert_sources WHERE id = $1"),
+            args![id],
+        )
+        .await?
+        .map(|r| AlertSource::from_row(&r).map(|(s, _)| s))
+        .transpose()
     }
 
     pub async fn list_alert_sources(&self) -> Result<Vec<AlertSource>> {
-        self.fetch_all(&format!("SELECT {SOURCE_COLUMNS} FROM alert_sources ORDER BY name"), vec![])
-            .await?
-            .iter()
-            .map(|r| AlertSource::from_row(r).map(|(s, _)| s))
-            .collect()
+        self.fetch_all(
+            &format!("SELECT {SOURCE_COLUMNS} FROM alert_sources ORDER BY name"),
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(|r| AlertSource::from_row(r).map(|(s, _)| s))
+        .collect()
     }
 
     /// Sources with the nonces their secrets derive from (for the hooks).
     pub async fn alert_source_secrets(&self) -> Result<Vec<(AlertSource, String)>> {
-        self.fetch_all(&format!("SELECT {SOURCE_COLUMNS} FROM alert_sources"), vec![])
-            .await?
-            .iter()
-            .map(AlertSource::from_row)
-            .collect()
+        self.fetch_all(
+            &format!("SELECT {SOURCE_COLUMNS} FROM alert_sources"),
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(AlertSource::from_row)
+        .collect()
     }
 
     /// Writes the alerts of many hook calls in one transaction, with one
     /// audit entry per source. Returns what became of each alert, per call.
-    pub async fn store_alerts(&self, calls: &[(&Source, &[NewAlert])]) -> Result<Vec<Vec<Received>>> {
+    pub async fn store_alerts(
+        &self,
+        calls: &[(&Source, &[NewAlert])],
+    ) -> Result<Vec<Vec<Received>>> {
         let now = now_ms();
         let mut tx = self.begin().await?;
         let mut out = Vec::with_capacity(calls.len());
@@ -540,8 +571,15 @@ impl Store {
             sql.push_str(&format!(" AND a.component = ${}", args.len()));
         }
         args.push(limit.into());
-        sql.push_str(&format!(" ORDER BY a.updated_at DESC, a.id DESC LIMIT ${}", args.len()));
-        self.fetch_all(&sql, args).await?.iter().map(SecurityAlert::from_row).collect()
+        sql.push_str(&format!(
+            " ORDER BY a.updated_at DESC, a.id DESC LIMIT ${}",
+            args.len()
+        ));
+        self.fetch_all(&sql, args)
+            .await?
+            .iter()
+            .map(SecurityAlert::from_row)
+            .collect()
     }
 
     pub async fn count_security_alerts(&self) -> Result<i64> {
@@ -588,7 +626,8 @@ impl Store {
             sql.push_str(&format!(" AND channel = ${}", args.len()));
         }
         sql.push_str(" GROUP BY LOWER(component), LOWER(region)");
-        let mut per_component: BTreeMap<String, (i64, BTreeMap<Option<String>, i64>)> = BTreeMap::new();
+        let mut per_component: BTreeMap<String, (i64, BTreeMap<Option<String>, i64>)> =
+            BTreeMap::new();
         let mut named = 0;
         for r in self.fetch_all(&sql, args).await? {
             let c: String = r.get("c")?;
@@ -599,7 +638,9 @@ impl Store {
             e.0 += n;
             *e.1.entry(region).or_default() += n;
         }
-        let Some((component, (n, regions))) = per_component.into_iter().max_by_key(|(_, (n, _))| *n) else {
+        let Some((component, (n, regions))) =
+            per_component.into_iter().max_by_key(|(_, (n, _))| *n)
+        else {
             return Ok(None);
         };
         if n * 2 <= named {
@@ -617,7 +658,12 @@ impl Store {
 
     /// Open or acknowledged signals on a component (by their place) whose
     /// time comes within [from, until] (ms).
-    pub async fn signals_near(&self, component: &str, from: i64, until: i64) -> Result<Vec<SignalSide>> {
+    pub async fn signals_near(
+        &self,
+        component: &str,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<SignalSide>> {
         let component = component.to_lowercase();
         let rows = self
             .fetch_all(
@@ -665,12 +711,20 @@ impl Store {
             args.push(t.clone().into());
             sql.push_str(" AND topic = $4");
         }
-        let row = self.fetch_optional(&sql, args).await?.ok_or(StoreError::NotFound)?;
+        let row = self
+            .fetch_optional(&sql, args)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         Ok((row.get("inside")?, row.get("named")?))
     }
 
     /// Alerts on a component whose time (start to end, or now) meets [from, until].
-    pub async fn alerts_near(&self, component: &str, from: i64, until: i64) -> Result<Vec<SecurityAlert>> {
+    pub async fn alerts_near(
+        &self,
+        component: &str,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<SecurityAlert>> {
         self.fetch_all(
             &format!(
                 "SELECT {ALERT_COLUMNS} FROM security_alerts a JOIN alert_sources s ON s.id = a.source_id
@@ -711,7 +765,8 @@ impl Store {
         let (id, new) = match open {
             Some(r) => {
                 let id: String = r.get("id")?;
-                let sev = Severity::from_db(&r.get::<String>("severity")?).unwrap_or(Severity::Sev4);
+                let sev =
+                    Severity::from_db(&r.get::<String>("severity")?).unwrap_or(Severity::Sev4);
                 if p.severity < sev {
                     tx.execute(
                         "UPDATE suggestions SET severity = $1, reason = $2, updated_at = $3 WHERE id = $4",
@@ -752,7 +807,11 @@ impl Store {
             changed |= n > 0;
         }
         if changed && !new {
-            tx.execute("UPDATE suggestions SET updated_at = $1 WHERE id = $2", args![now, &id]).await?;
+            tx.execute(
+                "UPDATE suggestions SET updated_at = $1 WHERE id = $2",
+                args![now, &id],
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(Some((id, new, changed)))
@@ -779,7 +838,10 @@ impl Store {
 
     pub async fn suggestion(&self, id: &str) -> Result<Option<Suggestion>> {
         match self
-            .fetch_optional(&format!("SELECT {SUGGESTION_COLUMNS} FROM suggestions WHERE id = $1"), args![id])
+            .fetch_optional(
+                &format!("SELECT {SUGGESTION_COLUMNS} FROM suggestions WHERE id = $1"),
+                args![id],
+            )
             .await?
         {
             Some(r) => Ok(Some(self.with_links(Suggestion::from_row(&r)?).await?)),
@@ -787,7 +849,11 @@ impl Store {
         }
     }
 
-    pub async fn list_suggestions(&self, status: Option<&str>, limit: i64) -> Result<Vec<Suggestion>> {
+    pub async fn list_suggestions(
+        &self,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Suggestion>> {
         let rows = match status {
             Some(s) => {
                 self.fetch_all(
@@ -867,7 +933,11 @@ impl Store {
             return Err(SuggestionRefusal::Decided("decided".into()));
         }
         let incident = tx.create_incident(&new, by.clone()).await?;
-        tx.execute("UPDATE suggestions SET incident_id = $1 WHERE id = $2", args![&incident, id]).await?;
+        tx.execute(
+            "UPDATE suggestions SET incident_id = $1 WHERE id = $2",
+            args![&incident, id],
+        )
+        .await?;
         tx.timeline(
             &incident,
             "suggestion",
@@ -886,8 +956,13 @@ impl Store {
                 args![&incident, now, sig],
             )
             .await?;
-            tx.timeline(&incident, "signal", &format!("Signal {sig}: {title}"), &by.actor)
-                .await?;
+            tx.timeline(
+                &incident,
+                "signal",
+                &format!("Signal {sig}: {title}"),
+                &by.actor,
+            )
+            .await?;
         }
         for alr in &s.alerts {
             let row = tx
@@ -905,8 +980,11 @@ impl Store {
                 ),
                 None => format!("Alert {alr}"),
             };
-            tx.execute("UPDATE security_alerts SET incident_id = $1 WHERE id = $2", args![&incident, alr])
-                .await?;
+            tx.execute(
+                "UPDATE security_alerts SET incident_id = $1 WHERE id = $2",
+                args![&incident, alr],
+            )
+            .await?;
             tx.timeline(&incident, "alert", &line, &by.actor).await?;
         }
         tx.audit(AuditRecord {

@@ -123,7 +123,12 @@ async fn alertmanager_alerts_need_their_token_and_a_resolve_updates_the_same_ale
 
     let now = chrono::Utc::now();
     let starts = (now - chrono::Duration::minutes(3)).to_rfc3339();
-    let firing = alertmanager("firing", "a1b2c3d4e5f60718", &starts, "0001-01-01T00:00:00Z");
+    let firing = alertmanager(
+        "firing",
+        "a1b2c3d4e5f60718",
+        &starts,
+        "0001-01-01T00:00:00Z",
+    );
     let body = serde_json::to_vec(&firing).unwrap();
 
     // No token, a made-up token, a real token of the wrong shape: 401, nothing stored.
@@ -133,7 +138,14 @@ async fn alertmanager_alerts_need_their_token_and_a_resolve_updates_the_same_ale
     let forged = format!("fla_{id}_{}", "0".repeat(48));
     let (s, _) = post_hook(&app, "/hooks/alertmanager", Some(&forged), &[], &body).await;
     assert_eq!(s, 401);
-    let (s, _) = post_hook(&app, "/hooks/alertmanager", Some(&app.admin_token), &[], &body).await;
+    let (s, _) = post_hook(
+        &app,
+        "/hooks/alertmanager",
+        Some(&app.admin_token),
+        &[],
+        &body,
+    )
+    .await;
     assert_eq!(s, 401);
     assert!(alerts(&app).await.is_empty());
 
@@ -176,36 +188,81 @@ async fn alertmanager_alerts_need_their_token_and_a_resolve_updates_the_same_ale
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["status"], "resolved");
     assert_eq!(list[0]["notifications"], 3);
-    let ended = chrono::DateTime::parse_from_rfc3339(list[0]["ended_at"].as_str().unwrap()).unwrap();
+    let ended =
+        chrono::DateTime::parse_from_rfc3339(list[0]["ended_at"].as_str().unwrap()).unwrap();
     assert_eq!(ended.timestamp(), now.timestamp());
 
     // A bad payload names the field and stores nothing, not even its good alerts.
-    let mut bad = alertmanager("firing", "ffff000011112222", &starts, "0001-01-01T00:00:00Z");
+    let mut bad = alertmanager(
+        "firing",
+        "ffff000011112222",
+        &starts,
+        "0001-01-01T00:00:00Z",
+    );
     let mut second = bad["alerts"][0].clone();
     second["startsAt"] = json!("yesterday");
     second["fingerprint"] = json!("ffff000011113333");
     bad["alerts"].as_array_mut().unwrap().push(second);
-    let (s, v) = post_hook(&app, "/hooks/alertmanager", Some(&secret), &[], &serde_json::to_vec(&bad).unwrap()).await;
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/alertmanager",
+        Some(&secret),
+        &[],
+        &serde_json::to_vec(&bad).unwrap(),
+    )
+    .await;
     assert_eq!(s, 400, "{v}");
     assert_eq!(v["code"], "invalid_field");
-    assert!(v["detail"].as_str().unwrap().starts_with("alerts[1].startsAt"), "{v}");
-    let (s, v) = post_hook(&app, "/hooks/alertmanager", Some(&secret), &[], b"{\"alerts\": [").await;
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("alerts[1].startsAt"),
+        "{v}"
+    );
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/alertmanager",
+        Some(&secret),
+        &[],
+        b"{\"alerts\": [",
+    )
+    .await;
     assert_eq!(s, 400);
     assert_eq!(v["code"], "invalid_body");
     let mut v3 = firing.clone();
     v3["version"] = json!("3");
-    let (s, v) = post_hook(&app, "/hooks/alertmanager", Some(&secret), &[], &serde_json::to_vec(&v3).unwrap()).await;
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/alertmanager",
+        Some(&secret),
+        &[],
+        &serde_json::to_vec(&v3).unwrap(),
+    )
+    .await;
     assert_eq!(s, 400);
     assert!(v["detail"].as_str().unwrap().starts_with("version"), "{v}");
     assert_eq!(alerts(&app).await.len(), 1);
 
     // The token is for Alertmanager alerts only; a disabled source is refused.
-    let (s, v) = post_hook(&app, "/hooks/wazuh", Some(&secret), &[], &serde_json::to_vec(&wazuh(10, "5763", "x")).unwrap()).await;
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/wazuh",
+        Some(&secret),
+        &[],
+        &serde_json::to_vec(&wazuh(10, "5763", "x")).unwrap(),
+    )
+    .await;
     assert_eq!(s, 403);
     assert_eq!(v["code"], "wrong_hook");
     let (s, _) = json(
-        app.send_json(reqwest::Method::PATCH, &format!("/api/v1/alert-sources/{id}"), &app.admin_token, &json!({"enabled": false}))
-            .await,
+        app.send_json(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/alert-sources/{id}"),
+            &app.admin_token,
+            &json!({"enabled": false}),
+        )
+        .await,
     )
     .await;
     assert_eq!(s, 200);
@@ -265,20 +322,44 @@ async fn grafana_alerts_signed_with_hmac_are_taken_and_unsigned_ones_refused() {
 
     let (s, v) = post_hook(&app, "/hooks/grafana", None, &[], &body).await;
     assert_eq!(s, 401, "unsigned: {v}");
-    let (s, v) = post_hook(&app, "/hooks/grafana", None, &[(header, sign("not the secret", &body))], &body).await;
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/grafana",
+        None,
+        &[(header, sign("not the secret", &body))],
+        &body,
+    )
+    .await;
     assert_eq!(s, 401);
-    assert!(v["detail"].as_str().unwrap().contains("does not match"), "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("does not match"),
+        "{v}"
+    );
     // Signed, but the body was changed on the way.
     let mut tampered = payload.clone();
     tampered["alerts"][0]["labels"]["severity"] = json!("info");
-    let (s, _) = post_hook(&app, "/hooks/grafana", None, &[(header, sign(&secret, &body))], &serde_json::to_vec(&tampered).unwrap()).await;
+    let (s, _) = post_hook(
+        &app,
+        "/hooks/grafana",
+        None,
+        &[(header, sign(&secret, &body))],
+        &serde_json::to_vec(&tampered).unwrap(),
+    )
+    .await;
     assert_eq!(s, 401);
     // As a bearer token the HMAC secret is refused: this source signs.
     let (s, _) = post_hook(&app, "/hooks/grafana", Some(&secret), &[], &body).await;
     assert_eq!(s, 401);
     assert!(alerts(&app).await.is_empty());
 
-    let (s, v) = post_hook(&app, "/hooks/grafana", None, &[(header, sign(&secret, &body))], &body).await;
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/grafana",
+        None,
+        &[(header, sign(&secret, &body))],
+        &body,
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     // With the source named, and the GitHub-style sha256= prefix.
     let (s, v) = post_hook(
@@ -310,12 +391,28 @@ async fn wazuh_levels_map_to_severity_and_generic_sources_read_their_field_map()
     )
     .await;
     for (level, rule) in [(10, "5763"), (3, "5501"), (13, "100200"), (10, "5763")] {
-        let (s, v) = post_hook(&app, "/hooks/wazuh", Some(&secret), &[], &serde_json::to_vec(&wazuh(level, rule, "auth-eu-1")).unwrap()).await;
+        let (s, v) = post_hook(
+            &app,
+            "/hooks/wazuh",
+            Some(&secret),
+            &[],
+            &serde_json::to_vec(&wazuh(level, rule, "auth-eu-1")).unwrap(),
+        )
+        .await;
         assert_eq!(s, 200, "{v}");
     }
     let list = alerts(&app).await;
-    assert_eq!(list.len(), 3, "the repeat of rule 5763 on agent 003 is one alert");
-    let by_rule = |r: &str| list.iter().find(|a| a["labels"]["rule_id"] == r).unwrap().clone();
+    assert_eq!(
+        list.len(),
+        3,
+        "the repeat of rule 5763 on agent 003 is one alert"
+    );
+    let by_rule = |r: &str| {
+        list.iter()
+            .find(|a| a["labels"]["rule_id"] == r)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by_rule("5763")["severity"], "high");
     assert_eq!(by_rule("5763")["notifications"], 2);
     assert_eq!(by_rule("5501")["severity"], "info");
@@ -326,9 +423,19 @@ async fn wazuh_levels_map_to_severity_and_generic_sources_read_their_field_map()
     assert_eq!(a["origin"], "auth-eu-1");
     assert_eq!(a["labels"]["srcip"], "203.0.113.9");
     assert_eq!(a["labels"]["mitre"], "T1110");
-    let (s, v) = post_hook(&app, "/hooks/wazuh", Some(&secret), &[], br#"{"rule": {"level": 40, "description": "x", "id": "1"}}"#).await;
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/wazuh",
+        Some(&secret),
+        &[],
+        br#"{"rule": {"level": 40, "description": "x", "id": "1"}}"#,
+    )
+    .await;
     assert_eq!(s, 400);
-    assert!(v["detail"].as_str().unwrap().starts_with("rule.level"), "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().starts_with("rule.level"),
+        "{v}"
+    );
 
     // A generic source with its own field names.
     let (s, v) = json(
@@ -355,24 +462,63 @@ async fn wazuh_levels_map_to_severity_and_generic_sources_read_their_field_map()
         {"name": "WAF: credential stuffing", "prio": 1, "state": "open", "key": "waf-17", "at": at, "tags": {"component": "login"}},
         {"name": "Disk almost full", "prio": 2, "state": "OK", "key": "disk-3", "at": at}
     ]});
-    let (s, v) = post_hook(&app, "/hooks/generic", Some(&generic), &[], &serde_json::to_vec(&body).unwrap()).await;
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/generic",
+        Some(&generic),
+        &[],
+        &serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["new"], 2);
-    let (_, list) = json(app.get("/api/v1/alerts?component=login&status=firing", &app.admin_token).await).await;
-    let waf = list.as_array().unwrap().iter().find(|a| a["fingerprint"] == "waf-17").unwrap();
+    let (_, list) = json(
+        app.get(
+            "/api/v1/alerts?component=login&status=firing",
+            &app.admin_token,
+        )
+        .await,
+    )
+    .await;
+    let waf = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["fingerprint"] == "waf-17")
+        .unwrap();
     assert_eq!(waf["severity"], "critical");
-    let (_, list) = json(app.get("/api/v1/alerts?status=resolved", &app.admin_token).await).await;
+    let (_, list) = json(
+        app.get("/api/v1/alerts?status=resolved", &app.admin_token)
+            .await,
+    )
+    .await;
     assert_eq!(list[0]["fingerprint"], "disk-3");
     // A missing title and an unknown severity are named; nothing is stored.
     let before = alerts(&app).await.len();
     for (body, field) in [
-        (json!({"events": [{"name": "ok", "prio": 1}, {"prio": 1}]}), "/events/1/name"),
-        (json!({"events": [{"name": "ok", "prio": 9}]}), "/events/0/prio"),
+        (
+            json!({"events": [{"name": "ok", "prio": 1}, {"prio": 1}]}),
+            "/events/1/name",
+        ),
+        (
+            json!({"events": [{"name": "ok", "prio": 9}]}),
+            "/events/0/prio",
+        ),
         (json!({"nothing": []}), "/events"),
     ] {
-        let (s, v) = post_hook(&app, "/hooks/generic", Some(&generic), &[], &serde_json::to_vec(&body).unwrap()).await;
+        let (s, v) = post_hook(
+            &app,
+            "/hooks/generic",
+            Some(&generic),
+            &[],
+            &serde_json::to_vec(&body).unwrap(),
+        )
+        .await;
         assert_eq!(s, 400, "{v}");
-        assert!(v["detail"].as_str().unwrap().starts_with(field), "{field}: {v}");
+        assert!(
+            v["detail"].as_str().unwrap().starts_with(field),
+            "{field}: {v}"
+        );
     }
     assert_eq!(alerts(&app).await.len(), before);
     app.stop().await;
@@ -383,21 +529,66 @@ async fn rotating_a_secret_retires_the_old_one_and_sources_need_their_grants() {
     let app = spawn_app().await;
     let (id, old) = add_source(&app, json!({"name": "Wazuh", "kind": "wazuh"})).await;
     let body = serde_json::to_vec(&wazuh(7, "5710", "web-1")).unwrap();
-    assert_eq!(post_hook(&app, "/hooks/wazuh", Some(&old), &[], &body).await.0, 200);
+    assert_eq!(
+        post_hook(&app, "/hooks/wazuh", Some(&old), &[], &body)
+            .await
+            .0,
+        200
+    );
     let cx = create_token(&app.store, "cx_agent").await;
-    let resp = app.client.post(app.url(&format!("/api/v1/alert-sources/{id}/rotate"))).bearer_auth(&cx).send().await.unwrap();
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/v1/alert-sources/{id}/rotate")))
+        .bearer_auth(&cx)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 403);
     let analyst = create_token(&app.store, "security_analyst").await;
-    let (s, v) = json(app.client.post(app.url(&format!("/api/v1/alert-sources/{id}/rotate"))).bearer_auth(&analyst).send().await.unwrap()).await;
+    let (s, v) = json(
+        app.client
+            .post(app.url(&format!("/api/v1/alert-sources/{id}/rotate")))
+            .bearer_auth(&analyst)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     let new = v["secret"].as_str().unwrap().to_owned();
     assert_ne!(new, old);
-    assert_eq!(post_hook(&app, "/hooks/wazuh", Some(&old), &[], &body).await.0, 401);
-    assert_eq!(post_hook(&app, "/hooks/wazuh", Some(&new), &[], &body).await.0, 200);
+    assert_eq!(
+        post_hook(&app, "/hooks/wazuh", Some(&old), &[], &body)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        post_hook(&app, "/hooks/wazuh", Some(&new), &[], &body)
+            .await
+            .0,
+        200
+    );
     // Names are unique; bad kinds and rules are named.
-    let (s, _) = json(app.post_json("/api/v1/alert-sources", &app.admin_token, &json!({"name": "Wazuh", "kind": "wazuh"})).await).await;
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/alert-sources",
+            &app.admin_token,
+            &json!({"name": "Wazuh", "kind": "wazuh"}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 409);
-    let (s, v) = json(app.post_json("/api/v1/alert-sources", &app.admin_token, &json!({"name": "X", "kind": "splunk"})).await).await;
+    let (s, v) = json(
+        app.post_json(
+            "/api/v1/alert-sources",
+            &app.admin_token,
+            &json!({"name": "X", "kind": "splunk"}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 400);
     assert!(v["detail"].as_str().unwrap().starts_with("kind"));
     let (s, v) = json(
@@ -406,7 +597,13 @@ async fn rotating_a_secret_retires_the_old_one_and_sources_need_their_grants() {
     )
     .await;
     assert_eq!(s, 400);
-    assert!(v["detail"].as_str().unwrap().starts_with("components[0].component"), "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("components[0].component"),
+        "{v}"
+    );
     app.stop().await;
 }
 
@@ -447,7 +644,10 @@ async fn a_burst_of_alerts_is_stored_without_loss() {
         acknowledged += new;
     }
     assert_eq!(acknowledged, (calls * per_call) as u64);
-    assert_eq!(app.store.count_security_alerts().await.unwrap(), (calls * per_call) as i64);
+    assert_eq!(
+        app.store.count_security_alerts().await.unwrap(),
+        (calls * per_call) as i64
+    );
     app.stop().await;
 }
 
@@ -463,7 +663,13 @@ fn login_complaints(n: usize, offset: usize) -> Value {
         .collect::<Vec<_>>())
 }
 
-async fn wait_for<F: Fn(&Value) -> bool>(app: &TestApp, path: &str, token: &str, ok: F, within: Duration) -> Option<Value> {
+async fn wait_for<F: Fn(&Value) -> bool>(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    ok: F,
+    within: Duration,
+) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + within;
     while tokio::time::Instant::now() < deadline {
         let (_, v) = json(app.get(path, token).await).await;
@@ -493,27 +699,65 @@ async fn a_signal_and_alerts_on_one_component_become_a_suggestion_that_opens_an_
     )
     .await;
     // The security side first: Wazuh sees brute force on auth-eu.
-    let (s, v) = post_hook(&app, "/hooks/wazuh", Some(&wazuh_secret), &[], &serde_json::to_vec(&wazuh(10, "5763", "auth-eu")).unwrap()).await;
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/wazuh",
+        Some(&wazuh_secret),
+        &[],
+        &serde_json::to_vec(&wazuh(10, "5763", "auth-eu")).unwrap(),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     let wazuh_alert = v["alerts"][0]["id"].as_str().unwrap().to_owned();
     // The same component in another region does not belong with it.
     let now = chrono::Utc::now().to_rfc3339();
     let mut us = alertmanager("firing", "us000000000001", &now, "0001-01-01T00:00:00Z");
     us["alerts"][0]["labels"]["service"] = json!("auth-us");
-    let (s, v) = post_hook(&app, "/hooks/alertmanager", Some(&am_secret), &[], &serde_json::to_vec(&us).unwrap()).await;
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/alertmanager",
+        Some(&am_secret),
+        &[],
+        &serde_json::to_vec(&us).unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
     let us_alert = v["alerts"][0]["id"].as_str().unwrap().to_owned();
 
     // Then customers: a wave of login complaints in the EU, over two minutes.
-    let (s, _) = json(app.post_json("/api/v1/feedback/batch", &app.admin_token, &login_complaints(15, 0)).await).await;
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/feedback/batch",
+            &app.admin_token,
+            &login_complaints(15, 0),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 200);
     let into_next_minute = 61 - chrono::Timelike::second(&chrono::Utc::now()) as u64;
     tokio::time::sleep(Duration::from_secs(into_next_minute)).await;
-    let (s, _) = json(app.post_json("/api/v1/feedback/batch", &app.admin_token, &login_complaints(20, 1)).await).await;
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/feedback/batch",
+            &app.admin_token,
+            &login_complaints(20, 1),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 200);
 
     // The signal looks back, finds the Wazuh alert: a suggestion opens.
-    let Some(suggestion) = wait_for(&app, "/api/v1/suggestions?status=open", &analyst, |_| true, Duration::from_secs(15)).await else {
+    let Some(suggestion) = wait_for(
+        &app,
+        "/api/v1/suggestions?status=open",
+        &analyst,
+        |_| true,
+        Duration::from_secs(15),
+    )
+    .await
+    else {
         let (_, signals) = json(app.get("/api/v1/signals", &app.admin_token).await).await;
         panic!("no suggestion opened; signals: {signals}");
     };
@@ -532,8 +776,20 @@ async fn a_signal_and_alerts_on_one_component_become_a_suggestion_that_opens_an_
     let sid = suggestion["id"].as_str().unwrap().to_owned();
 
     // An alert arriving later looks back for the signal and joins the same suggestion.
-    let later = alertmanager("firing", "eu000000000001", &chrono::Utc::now().to_rfc3339(), "0001-01-01T00:00:00Z");
-    let (s, v) = post_hook(&app, "/hooks/alertmanager", Some(&am_secret), &[], &serde_json::to_vec(&later).unwrap()).await;
+    let later = alertmanager(
+        "firing",
+        "eu000000000001",
+        &chrono::Utc::now().to_rfc3339(),
+        "0001-01-01T00:00:00Z",
+    );
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/alertmanager",
+        Some(&am_secret),
+        &[],
+        &serde_json::to_vec(&later).unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
     let am_alert = v["alerts"][0]["id"].as_str().unwrap().to_owned();
     let joined = wait_for(
@@ -546,43 +802,129 @@ async fn a_signal_and_alerts_on_one_component_become_a_suggestion_that_opens_an_
     .await
     .expect("the later alert joins");
     assert_eq!(joined["id"], sid.as_str());
-    assert!(!joined["alerts"].as_array().unwrap().iter().any(|a| a == us_alert.as_str()));
+    assert!(!joined["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == us_alert.as_str()));
     let (_, all) = json(app.get("/api/v1/suggestions", &analyst).await).await;
-    assert_eq!(all.as_array().unwrap().len(), 1, "one suggestion, not one per pair: {all}");
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        1,
+        "one suggestion, not one per pair: {all}"
+    );
 
     // The Security view: both sides on one timeline, the pair highlighted,
     // the suggestion with its button; the US alert is there, not highlighted.
-    let (browser, _) = app.browser_session(&app.admin_email, crate::helpers::PASSWORD).await;
-    let html = browser.get(app.url("/security")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains(&format!("action=\"/security/suggestions/{sid}/accept\"")) && html.contains("Open incident"), "{html}");
-    assert!(html.contains("entry alert correlated") && html.contains("entry signal correlated"), "{html}");
+    let (browser, _) = app
+        .browser_session(&app.admin_email, crate::helpers::PASSWORD)
+        .await;
+    let html = browser
+        .get(app.url("/security"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("action=\"/security/suggestions/{sid}/accept\""))
+            && html.contains("Open incident"),
+        "{html}"
+    );
+    assert!(
+        html.contains("entry alert correlated") && html.contains("entry signal correlated"),
+        "{html}"
+    );
     let us_href = format!("/security/alerts/{us_alert}");
-    let at = html.find(&us_href).expect("the US alert is on the timeline");
+    let at = html
+        .find(&us_href)
+        .expect("the US alert is on the timeline");
     let line_start = html[..at].rfind("<li").unwrap();
-    assert!(!html[line_start..at].contains("correlated"), "{}", &html[line_start..at]);
-    let alert_page = browser.get(app.url(&format!("/security/alerts/{wazuh_alert}"))).send().await.unwrap().text().await.unwrap();
-    assert!(alert_page.contains("T1110") && alert_page.contains("Correlated"), "{alert_page}");
+    assert!(
+        !html[line_start..at].contains("correlated"),
+        "{}",
+        &html[line_start..at]
+    );
+    let alert_page = browser
+        .get(app.url(&format!("/security/alerts/{wazuh_alert}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        alert_page.contains("T1110") && alert_page.contains("Correlated"),
+        "{alert_page}"
+    );
 
     // Someone without incidents:store cannot accept; the analyst can.
     let cx = create_token(&app.store, "cx_agent").await;
-    let (s, _) = json(app.post_json(&format!("/api/v1/suggestions/{sid}/accept"), &cx, &json!({})).await).await;
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/suggestions/{sid}/accept"),
+            &cx,
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 403);
-    let (s, accepted) = json(app.post_json(&format!("/api/v1/suggestions/{sid}/accept"), &analyst, &json!({})).await).await;
+    let (s, accepted) = json(
+        app.post_json(
+            &format!("/api/v1/suggestions/{sid}/accept"),
+            &analyst,
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 201, "{accepted}");
     assert_eq!(accepted["suggestion"]["status"], "accepted");
     let incident = accepted["incident_id"].as_str().unwrap().to_owned();
-    let (s, inc) = json(app.get(&format!("/api/v1/incidents/{incident}"), &analyst).await).await;
+    let (s, inc) = json(
+        app.get(&format!("/api/v1/incidents/{incident}"), &analyst)
+            .await,
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(inc["severity"], "SEV1");
     assert_eq!(inc["impact"], "critical");
-    assert_eq!(inc["title"].as_str().unwrap(), &title.chars().take(200).collect::<String>());
-    let (_, timeline) = json(app.get(&format!("/api/v1/incidents/{incident}/timeline"), &analyst).await).await;
-    let kinds: Vec<&str> = timeline.as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
-    assert!(kinds.contains(&"declared") && kinds.contains(&"suggestion"), "{kinds:?}");
-    assert_eq!(kinds.iter().filter(|k| **k == "alert").count(), 2, "{kinds:?}");
+    assert_eq!(
+        inc["title"].as_str().unwrap(),
+        &title.chars().take(200).collect::<String>()
+    );
+    let (_, timeline) = json(
+        app.get(&format!("/api/v1/incidents/{incident}/timeline"), &analyst)
+            .await,
+    )
+    .await;
+    let kinds: Vec<&str> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"declared") && kinds.contains(&"suggestion"),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "alert").count(),
+        2,
+        "{kinds:?}"
+    );
     assert!(kinds.contains(&"signal"));
     for sig in accepted["suggestion"]["signals"].as_array().unwrap() {
-        let (_, s) = json(app.get(&format!("/api/v1/signals/{}", sig.as_str().unwrap()), &app.admin_token).await).await;
+        let (_, s) = json(
+            app.get(
+                &format!("/api/v1/signals/{}", sig.as_str().unwrap()),
+                &app.admin_token,
+            )
+            .await,
+        )
+        .await;
         assert_eq!(s["status"], "promoted");
         assert_eq!(s["incident_id"], incident.as_str());
     }
@@ -590,29 +932,71 @@ async fn a_signal_and_alerts_on_one_component_become_a_suggestion_that_opens_an_
         let (_, alert) = json(app.get(&format!("/api/v1/alerts/{a}"), &analyst).await).await;
         assert_eq!(alert["incident_id"], incident.as_str());
     }
-    let (_, us) = json(app.get(&format!("/api/v1/alerts/{us_alert}"), &analyst).await).await;
+    let (_, us) = json(
+        app.get(&format!("/api/v1/alerts/{us_alert}"), &analyst)
+            .await,
+    )
+    .await;
     assert!(us["incident_id"].is_null());
     // Decided once: a second accept or a dismissal is a conflict.
-    let (s, _) = json(app.post_json(&format!("/api/v1/suggestions/{sid}/accept"), &analyst, &json!({})).await).await;
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/suggestions/{sid}/accept"),
+            &analyst,
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 409);
-    let (s, _) = json(app.post_json(&format!("/api/v1/suggestions/{sid}/dismiss"), &analyst, &json!({"reason": "x"})).await).await;
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/suggestions/{sid}/dismiss"),
+            &analyst,
+            &json!({"reason": "x"}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 409);
     let audit = app.store.audit_page(None, 200).await.unwrap();
     let actions: Vec<&str> = audit.entries.iter().map(|e| e.action.as_str()).collect();
-    assert!(actions.contains(&"suggestion.open") && actions.contains(&"suggestion.accept") && actions.contains(&"incident.create"));
+    assert!(
+        actions.contains(&"suggestion.open")
+            && actions.contains(&"suggestion.accept")
+            && actions.contains(&"incident.create")
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn the_sources_page_adds_a_source_shows_its_secret_once_and_rotates_it() {
     let app = spawn_app().await;
-    let (browser, _) = app.browser_session(&app.admin_email, crate::helpers::PASSWORD).await;
-    let page = browser.get(app.url("/security/sources")).send().await.unwrap().text().await.unwrap();
+    let (browser, _) = app
+        .browser_session(&app.admin_email, crate::helpers::PASSWORD)
+        .await;
+    let page = browser
+        .get(app.url("/security/sources"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
     let resp = browser
         .post(app.url("/security/sources"))
-        .form(&[("csrf", csrf.as_str()), ("name", "Wazuh EU"), ("kind", "wazuh"), ("auth", "bearer"), ("signature_header", ""),
-                ("label", "agent_name"), ("equals", "auth-eu"), ("component", "login"), ("region", "eu")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Wazuh EU"),
+            ("kind", "wazuh"),
+            ("auth", "bearer"),
+            ("signature_header", ""),
+            ("label", "agent_name"),
+            ("equals", "auth-eu"),
+            ("component", "login"),
+            ("region", "eu"),
+        ])
         .send()
         .await
         .unwrap();
@@ -630,7 +1014,14 @@ async fn the_sources_page_adds_a_source_shows_its_secret_once_and_rotates_it() {
     assert_eq!(s, 200, "{v}");
     let list = alerts(&app).await;
     assert_eq!(list[0]["component"], "login");
-    let page = browser.get(app.url("/security/sources")).send().await.unwrap().text().await.unwrap();
+    let page = browser
+        .get(app.url("/security/sources"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Wazuh EU") && !page.contains(&secret));
     let id = list[0]["source_id"].as_str().unwrap();
     let resp = browser
@@ -642,16 +1033,48 @@ async fn the_sources_page_adds_a_source_shows_its_secret_once_and_rotates_it() {
     assert_eq!(resp.status(), 200);
     let rotated = secret_of(&resp.text().await.unwrap());
     assert_ne!(rotated, secret);
-    assert_eq!(post_hook(&app, "/hooks/wazuh", Some(&secret), &[], &body).await.0, 401);
-    assert_eq!(post_hook(&app, "/hooks/wazuh", Some(&rotated), &[], &body).await.0, 200);
-    let timeline = browser.get(app.url("/security")).send().await.unwrap().text().await.unwrap();
-    assert!(timeline.contains("sshd: brute force") && timeline.contains("entry alert"), "{timeline}");
+    assert_eq!(
+        post_hook(&app, "/hooks/wazuh", Some(&secret), &[], &body)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        post_hook(&app, "/hooks/wazuh", Some(&rotated), &[], &body)
+            .await
+            .0,
+        200
+    );
+    let timeline = browser
+        .get(app.url("/security"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        timeline.contains("sshd: brute force") && timeline.contains("entry alert"),
+        "{timeline}"
+    );
 
     // Without security_alerts:view: no Security in the menu, and 403.
     crate::helpers::create_user(&app.store, "cx@example.com", "Casey", "cx_agent").await;
-    let (cx, _) = app.browser_session("cx@example.com", crate::helpers::PASSWORD).await;
-    let home = cx.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let (cx, _) = app
+        .browser_session("cx@example.com", crate::helpers::PASSWORD)
+        .await;
+    let home = cx
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!home.contains("href=\"/security\""));
-    assert_eq!(cx.get(app.url("/security")).send().await.unwrap().status(), 403);
+    assert_eq!(
+        cx.get(app.url("/security")).send().await.unwrap().status(),
+        403
+    );
     app.stop().await;
 }

@@ -7,7 +7,9 @@ use axum::Json;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use crate::alerts::{component_name, derive_secret, AlertStatus, ComponentRule, FieldMap, SourceAuth, SourceKind};
+use crate::alerts::{
+    component_name, derive_secret, AlertStatus, ComponentRule, FieldMap, SourceAuth, SourceKind,
+};
 use crate::domain::incident::{parse_line, Impact, Severity};
 use crate::domain::{Action, DataClass, DomainError, Grant};
 use crate::http::error::{ApiError, ApiJson, ApiQuery};
@@ -115,7 +117,10 @@ fn parse_header(v: &str) -> Result<String, DomainError> {
     if ok {
         Ok(h)
     } else {
-        Err(DomainError::invalid("signature_header", "must be an HTTP header name of the source's own"))
+        Err(DomainError::invalid(
+            "signature_header",
+            "must be an HTTP header name of the source's own",
+        ))
     }
 }
 
@@ -141,10 +146,9 @@ fn parse_rules(rules: &[ComponentRule]) -> Result<Vec<ComponentRule>, ApiError> 
             let component = component_name(&r.component)
                 .ok_or_else(|| bad("component", "must be 1-64 letters, digits, spaces or -_.:/"))?;
             let region = match r.region.as_deref() {
-                Some(reg) => Some(
-                    component_name(reg)
-                        .ok_or_else(|| bad("region", "must be 1-64 letters, digits, spaces or -_.:/"))?,
-                ),
+                Some(reg) => Some(component_name(reg).ok_or_else(|| {
+                    bad("region", "must be 1-64 letters, digits, spaces or -_.:/")
+                })?),
                 None => None,
             };
             Ok(ComponentRule {
@@ -197,8 +201,9 @@ pub(crate) async fn add_source(
     body: &NewSourceBody,
 ) -> Result<SourceSecret, ApiError> {
     let name = parse_line("name", &body.name, 100)?;
-    let kind = SourceKind::from_db(body.kind.trim())
-        .ok_or_else(|| DomainError::invalid("kind", format!("must be one of: {}", SourceKind::names())))?;
+    let kind = SourceKind::from_db(body.kind.trim()).ok_or_else(|| {
+        DomainError::invalid("kind", format!("must be one of: {}", SourceKind::names()))
+    })?;
     let auth = match body.auth.as_deref() {
         None => SourceAuth::Bearer,
         Some(a) => SourceAuth::from_db(a.trim())
@@ -219,7 +224,11 @@ pub(crate) async fn add_source(
     let nonce = nonce();
     let source = state
         .store
-        .create_alert_source(&new, &nonce, p.audit("alert_source.create", DataClass::SecurityAlerts, None))
+        .create_alert_source(
+            &new,
+            &nonce,
+            p.audit("alert_source.create", DataClass::SecurityAlerts, None),
+        )
         .await?;
     state.alert_sources.invalidate();
     let secret = derive_secret(state.alert_sources.ring(), &source.id, &nonce);
@@ -231,7 +240,10 @@ async fn create_source(
     Auth(p): Auth,
     ApiJson(body): ApiJson<NewSourceBody>,
 ) -> Result<(StatusCode, Json<SourceSecret>), ApiError> {
-    Ok((StatusCode::CREATED, Json(add_source(&state, &p, &body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(add_source(&state, &p, &body).await?),
+    ))
 }
 
 async fn get_source(
@@ -258,15 +270,31 @@ async fn change_source(
         .await?
         .ok_or(ApiError::NotFound("alert source"))?;
     let change = SourceChange {
-        name: body.name.as_deref().map(|n| parse_line("name", n, 100)).transpose()?,
-        signature_header: body.signature_header.as_deref().map(parse_header).transpose()?,
+        name: body
+            .name
+            .as_deref()
+            .map(|n| parse_line("name", n, 100))
+            .transpose()?,
+        signature_header: body
+            .signature_header
+            .as_deref()
+            .map(parse_header)
+            .transpose()?,
         components: body.components.as_deref().map(parse_rules).transpose()?,
         field_map: parse_field_map(old.kind, &body.field_map)?,
         enabled: body.enabled,
     };
     let source = state
         .store
-        .update_alert_source(&id, &change, p.audit("alert_source.update", DataClass::SecurityAlerts, Some(id.clone())))
+        .update_alert_source(
+            &id,
+            &change,
+            p.audit(
+                "alert_source.update",
+                DataClass::SecurityAlerts,
+                Some(id.clone()),
+            ),
+        )
         .await
         .map_err(|e| not_found(e, "alert source"))?;
     state.alert_sources.invalidate();
@@ -282,7 +310,15 @@ pub(crate) async fn rotate(
     let nonce = nonce();
     let source = state
         .store
-        .rotate_alert_source(id, &nonce, p.audit("alert_source.rotate", DataClass::SecurityAlerts, Some(id.to_owned())))
+        .rotate_alert_source(
+            id,
+            &nonce,
+            p.audit(
+                "alert_source.rotate",
+                DataClass::SecurityAlerts,
+                Some(id.to_owned()),
+            ),
+        )
         .await
         .map_err(|e| not_found(e, "alert source"))?;
     state.alert_sources.invalidate();
@@ -313,7 +349,10 @@ async fn list_alerts(
     let status = q
         .status
         .as_deref()
-        .map(|s| AlertStatus::from_db(s).ok_or_else(|| DomainError::invalid("status", "firing or resolved")))
+        .map(|s| {
+            AlertStatus::from_db(s)
+                .ok_or_else(|| DomainError::invalid("status", "firing or resolved"))
+        })
         .transpose()?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
@@ -398,7 +437,9 @@ pub struct Accepted {
 
 fn refusal(e: SuggestionRefusal) -> ApiError {
     match e {
-        SuggestionRefusal::Decided(s) => ApiError::Conflict(format!("this suggestion was already {s}")),
+        SuggestionRefusal::Decided(s) => {
+            ApiError::Conflict(format!("this suggestion was already {s}"))
+        }
         SuggestionRefusal::Store(StoreError::NotFound) => ApiError::NotFound("suggestion"),
         SuggestionRefusal::Store(e) => e.into(),
         SuggestionRefusal::Incident(e) => ApiError::Internal(e.into()),
@@ -417,13 +458,25 @@ pub(crate) async fn accept_suggestion(
         return Err(ApiError::Forbidden(need));
     }
     let acceptance = Acceptance {
-        title: body.title.as_deref().map(|t| parse_line("title", t, 200)).transpose()?,
+        title: body
+            .title
+            .as_deref()
+            .map(|t| parse_line("title", t, 200))
+            .transpose()?,
         severity: body.severity.as_deref().map(Severity::parse).transpose()?,
         impact: body.impact.as_deref().map(Impact::parse).transpose()?,
     };
     let (suggestion, incident_id) = state
         .store
-        .accept_suggestion(id, &acceptance, p.audit("suggestion.accept", DataClass::SecurityAlerts, Some(id.to_owned())))
+        .accept_suggestion(
+            id,
+            &acceptance,
+            p.audit(
+                "suggestion.accept",
+                DataClass::SecurityAlerts,
+                Some(id.to_owned()),
+            ),
+        )
         .await
         .map_err(refusal)?;
     state.events.publish(
@@ -448,7 +501,10 @@ async fn accept(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AcceptBody>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    Ok((StatusCode::CREATED, Json(accept_suggestion(&state, &p, &id, &body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(accept_suggestion(&state, &p, &id, &body).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -471,7 +527,15 @@ pub(crate) async fn dismiss_suggestion(
     }
     let s = state
         .store
-        .dismiss_suggestion(id, reason, p.audit("suggestion.dismiss", DataClass::SecurityAlerts, Some(id.to_owned())))
+        .dismiss_suggestion(
+            id,
+            reason,
+            p.audit(
+                "suggestion.dismiss",
+                DataClass::SecurityAlerts,
+                Some(id.to_owned()),
+            ),
+        )
         .await
         .map_err(refusal)?;
     state.events.publish(
@@ -488,5 +552,7 @@ async fn dismiss(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DismissBody>,
 ) -> Result<Json<Suggestion>, ApiError> {
-    Ok(Json(dismiss_suggestion(&state, &p, &id, &body.reason).await?))
+    Ok(Json(
+        dismiss_suggestion(&state, &p, &id, &body.reason).await?,
+    ))
 }

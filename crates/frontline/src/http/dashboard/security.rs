@@ -29,9 +29,24 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/security/alerts/{id}", VIEW, alert),
         Route::new(Method::GET, "/security/sources", VIEW, sources),
         Route::new(Method::POST, "/security/sources", STORE, create_source),
-        Route::new(Method::POST, "/security/sources/{id}/rotate", MODIFY, rotate_source),
-        Route::new(Method::POST, "/security/suggestions/{id}/accept", MODIFY, accept),
-        Route::new(Method::POST, "/security/suggestions/{id}/dismiss", MODIFY, dismiss),
+        Route::new(
+            Method::POST,
+            "/security/sources/{id}/rotate",
+            MODIFY,
+            rotate_source,
+        ),
+        Route::new(
+            Method::POST,
+            "/security/suggestions/{id}/accept",
+            MODIFY,
+            accept,
+        ),
+        Route::new(
+            Method::POST,
+            "/security/suggestions/{id}/dismiss",
+            MODIFY,
+            dismiss,
+        ),
     ]
 }
 
@@ -64,7 +79,10 @@ async fn timeline(State(state): State<AppState>, Auth(p): Auth) -> Response {
                     a.source_name,
                     a.severity,
                     a.component.as_deref().unwrap_or("no component"),
-                    a.region.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                    a.region
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
                 ),
                 status: a.status.to_string(),
                 suggestions: links.get(&a.id).cloned().unwrap_or_default(),
@@ -174,7 +192,11 @@ struct SourceForm {
     region: String,
 }
 
-fn show_secret(state: &AppState, p: &crate::auth::Principal, s: crate::http::api::alerts::SourceSecret) -> Response {
+fn show_secret(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    s: crate::http::api::alerts::SourceSecret,
+) -> Response {
     page(
         state,
         p,
@@ -187,7 +209,11 @@ fn show_secret(state: &AppState, p: &crate::auth::Principal, s: crate::http::api
     )
 }
 
-async fn create_source(State(state): State<AppState>, Auth(p): Auth, Form(f): Form<SourceForm>) -> Response {
+async fn create_source(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Form(f): Form<SourceForm>,
+) -> Response {
     let components = if f.label.trim().is_empty() {
         vec![]
     } else {
@@ -212,7 +238,11 @@ async fn create_source(State(state): State<AppState>, Auth(p): Auth, Form(f): Fo
     }
 }
 
-async fn rotate_source(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> Response {
+async fn rotate_source(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Response {
     match rotate(&state, &p, &id).await {
         Ok(s) => show_secret(&state, &p, s),
         Err(e) => error_page(&state, e),
