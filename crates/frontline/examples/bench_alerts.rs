@@ -1,5 +1,6 @@
 //! Security alerts in, end to end: a real Frontline server on an embedded
-//! SQLite file (or the PostgreSQL database in FRONTLINE_DATABASE_URL), fed
+//! SQLite file (or the PostgreSQL database in FRONTLINE_DATABASE_URL: give it
+//! a database of its own, it migrates and fills it), fed
 //! over HTTP at its hooks, as Wazuh (one alert per request) and as
 //! Alertmanager (groups of alerts per request) send them.
 //!
