@@ -1078,3 +1078,131 @@ async fn the_sources_page_adds_a_source_shows_its_secret_once_and_rotates_it() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_dismissed_suggestion_keeps_its_reason_and_is_not_raised_again() {
+    use frontline::domain::incident::Severity;
+    use frontline::storage::alerts::Pairing;
+    let app = spawn_app().await;
+    let (_, secret) = add_source(&app, json!({"name": "Wazuh", "kind": "wazuh",
+        "components": [{"label": "agent_name", "equals": "auth-eu", "component": "login", "region": "eu"},
+                       {"label": "agent_name", "equals": "pay-eu", "component": "payments", "region": "eu"}]})).await;
+    let mut ids = Vec::new();
+    for (rule, agent) in [("5763", "auth-eu"), ("5764", "pay-eu")] {
+        let (s, v) = post_hook(
+            &app,
+            "/hooks/wazuh",
+            Some(&secret),
+            &[],
+            &serde_json::to_vec(&wazuh(10, rule, agent)).unwrap(),
+        )
+        .await;
+        assert_eq!(s, 200);
+        ids.push(v["alerts"][0]["id"].as_str().unwrap().to_owned());
+    }
+    // Setup without a two-minute complaint wave: the pairs the correlator
+    // would make (the signal ids stand for signals).
+    let pairing = |alert: &str, component: &str, signal: &str| Pairing {
+        signal_id: signal.into(),
+        alert_id: alert.into(),
+        component: component.into(),
+        region: "eu".into(),
+        title: format!("Customers report trouble in {component} while Wazuh reports brute force"),
+        severity: Severity::Sev2,
+        reason: "high alert gives SEV2".into(),
+    };
+    let (login, new, _) = app
+        .store
+        .link_pair(&pairing(&ids[0], "login", "sig_01J00000000000000000000001"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(new);
+    let (payments, _, _) = app
+        .store
+        .link_pair(&pairing(
+            &ids[1],
+            "payments",
+            "sig_01J00000000000000000000002",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+
+    let (browser, _) = app
+        .browser_session(&app.admin_email, crate::helpers::PASSWORD)
+        .await;
+    let page = browser
+        .get(app.url("/security"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+    // Dismiss needs a reason.
+    let resp = browser
+        .post(app.url(&format!("/security/suggestions/{login}/dismiss")))
+        .form(&[("csrf", csrf.as_str()), ("reason", " ")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let resp = browser
+        .post(app.url(&format!("/security/suggestions/{login}/dismiss")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("reason", "the red team's scheduled exercise"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let (_, s) = json(
+        app.get(&format!("/api/v1/suggestions/{login}"), &app.admin_token)
+            .await,
+    )
+    .await;
+    assert_eq!(s["status"], "dismissed");
+    assert_eq!(s["status_note"], "the red team's scheduled exercise");
+    assert!(s["decided_by"].as_str().unwrap().starts_with("usr_"));
+    // The same alert is not suggested again; a second decision is a conflict.
+    assert!(app
+        .store
+        .link_pair(&pairing(&ids[0], "login", "sig_01J00000000000000000000003"))
+        .await
+        .unwrap()
+        .is_none());
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/suggestions/{login}/dismiss"),
+            &app.admin_token,
+            &json!({"reason": "again"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 409);
+
+    // "Open incident" on the page lands on the new incident.
+    let resp = browser
+        .post(app.url(&format!("/security/suggestions/{payments}/accept")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let to = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/incidents/inc_"), "{to}");
+    let (s, inc) = json(app.get(&format!("/api/v1{to}"), &app.admin_token).await).await;
+    assert_eq!(s, 200);
+    assert_eq!(inc["severity"], "SEV2");
+    let (_, alert) = json(
+        app.get(&format!("/api/v1/alerts/{}", ids[1]), &app.admin_token)
+            .await,
+    )
+    .await;
+    assert_eq!(alert["incident_id"], to.trim_start_matches("/incidents/"));
+    app.stop().await;
+}
