@@ -24,6 +24,7 @@ pub struct Config {
     pub intake: IntakeConfig,
     pub incidents: IncidentsConfig,
     pub notify: NotifyConfig,
+    pub alerts: AlertsConfig,
 }
 
 /// Delivery of notices: the outbox worker, email, webhooks, SMS.
@@ -89,6 +90,15 @@ pub struct RetentionConfig {
 #[serde(deny_unknown_fields)]
 pub struct IntakeConfig {
     pub public_per_minute_per_address: u32,
+    pub max_batch: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// A signal and an alert this close in time (minutes) are correlated.
+    pub correlation_window_minutes: u32,
+    /// Alerts written in one transaction at most (group commit).
     pub max_batch: usize,
 }
 
@@ -315,6 +325,15 @@ impl Config {
         }
         if !(1..=50_000).contains(&self.intake.max_batch) {
             return Err(bad("intake.max_batch", "must be 1 to 50000".into()));
+        }
+        if !(1..=10_080).contains(&self.alerts.correlation_window_minutes) {
+            return Err(bad(
+                "alerts.correlation_window_minutes",
+                "must be 1 to 10080 (a week)".into(),
+            ));
+        }
+        if !(1..=50_000).contains(&self.alerts.max_batch) {
+            return Err(bad("alerts.max_batch", "must be 1 to 50000".into()));
         }
         if !self.privacy.keys.is_empty() {
             crate::privacy::KeyRing::parse_compact(self.privacy.keys.expose())

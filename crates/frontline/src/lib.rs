@@ -3,6 +3,7 @@
 //! The service and its command line. See `DESIGN.md` for the data path.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -152,13 +152,15 @@ pub struct Watcher {
 impl Watcher {
     /// Starts the watcher; the task ends after `closing` turns true and the
     /// detector's state is saved: await it before closing the database.
+    /// Signals that open or gain evidence also go to `correlator`.
     pub fn start(
         store: Store,
         events: EventBus,
+        correlator: Option<crate::alerts::Correlator>,
         closing: watch::Receiver<bool>,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(65_536);
-        let task = tokio::spawn(run(store, events, rx, closing));
+        let task = tokio::spawn(run(store, events, correlator, rx, closing));
         (Self { tx }, task)
     }
 
@@ -493,7 +495,11 @@ fn growth_firing(
     }
 }
 
-async fn warm_up(store: &Store, events: &EventBus) -> State {
+async fn warm_up(
+    store: &Store,
+    events: &EventBus,
+    correlator: Option<&crate::alerts::Correlator>,
+) -> State {
     let now = now_minute();
     let fresh = || {
         (
@@ -590,7 +596,7 @@ async fn warm_up(store: &Store, events: &EventBus) -> State {
         .cloned()
         .collect();
     for a in &recent {
-        fire(store, events, a).await;
+        fire(store, events, correlator, a).await;
     }
     state.chart(&recent);
     save_band(store, &mut state).await;
@@ -600,7 +606,7 @@ async fn warm_up(store: &Store, events: &EventBus) -> State {
         recent = recent.len(),
         "signal watcher ready"
     );
-    flush(store, events, &mut state).await;
+    flush(store, events, correlator, &mut state).await;
     state
 }
 
@@ -612,19 +618,25 @@ async fn save_band(store: &Store, state: &mut State) {
 }
 
 /// Records the indicators and clusters that grew since the last tick.
-async fn flush(store: &Store, events: &EventBus, state: &mut State) {
+async fn flush(
+    store: &Store,
+    events: &EventBus,
+    correlator: Option<&crate::alerts::Correlator>,
+    state: &mut State,
+) {
     for (_, f) in state.pending.drain() {
-        record(store, events, &f).await;
+        record(store, events, correlator, &f).await;
     }
 }
 
 async fn run(
     store: Store,
     events: EventBus,
+    correlator: Option<crate::alerts::Correlator>,
     mut rx: mpsc::Receiver<Observation>,
     mut closing: watch::Receiver<bool>,
 ) {
-    let mut state = warm_up(&store, &events).await;
+    let mut state = warm_up(&store, &events, correlator.as_ref()).await;
     let mut tick = tokio::time::interval(TICK);
     let mut saved_minute = state.closed;
     loop {
@@ -644,12 +656,12 @@ async fn run(
                 let mut alarms = state.close_until(now);
                 alarms.extend(state.probe(now));
                 for a in &alarms {
-                    fire(&store, &events, a).await;
+                    fire(&store, &events, correlator.as_ref(), a).await;
                 }
                 let rising: Vec<Alarm> = alarms.into_iter().filter(|a| !a.falling).collect();
                 state.chart(&rising);
                 save_band(&store, &mut state).await;
-                flush(&store, &events, &mut state).await;
+                flush(&store, &events, correlator.as_ref(), &mut state).await;
                 if state.closed > saved_minute {
                     save(&store, &state).await;
                     saved_minute = state.closed;
@@ -688,7 +700,12 @@ async fn save(store: &Store, state: &State) {
     }
 }
 
-async fn fire(store: &Store, events: &EventBus, a: &Alarm) {
+async fn fire(
+    store: &Store,
+    events: &EventBus,
+    correlator: Option<&crate::alerts::Correlator>,
+    a: &Alarm,
+) {
     if a.falling {
         return;
     }
@@ -704,10 +721,15 @@ async fn fire(store: &Store, events: &EventBus, a: &Alarm) {
         title: None,
         members: Vec::new(),
     };
-    record(store, events, &firing).await;
+    record(store, events, correlator, &firing).await;
 }
 
-async fn record(store: &Store, events: &EventBus, firing: &Firing) {
+async fn record(
+    store: &Store,
+    events: &EventBus,
+    correlator: Option<&crate::alerts::Correlator>,
+    firing: &Firing,
+) {
     match store.record_firing(firing).await {
         Ok((signal, new)) => {
             let kind = if new {
@@ -723,6 +745,9 @@ async fn record(store: &Store, events: &EventBus, firing: &Firing) {
                 DataClass::Feedback,
                 serde_json::json!({ "id": signal.id, "title": signal.title, "series": signal.series }),
             );
+            if let Some(c) = correlator {
+                c.signal(&signal.id);
+            }
         }
         Err(e) => tracing::warn!(error = %e, "cannot record signal"),
     }

@@ -28,6 +28,8 @@ pub enum Kind {
     Deadline,
     LeadAlert,
     Remedy,
+    AlertSource,
+    Suggestion,
 }
 
 impl Kind {
@@ -56,6 +58,8 @@ impl Kind {
             Kind::Deadline => "ddl",
             Kind::LeadAlert => "lda",
             Kind::Remedy => "rem",
+            Kind::AlertSource => "asrc",
+            Kind::Suggestion => "sug",
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod api;
 pub mod dashboard;
 pub mod error;
 pub mod guard;
+pub mod hooks;
 pub mod openapi;
 mod ops;
 pub mod public;
@@ -40,6 +41,9 @@ pub struct AppState {
     /// long-lived responses (the live channel) end and shutdown completes.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
     pub intake: crate::intake::Intake,
+    /// Security alerts in: the sources (cached) and the group-commit writer.
+    pub alert_sources: crate::alerts::Sources,
+    pub alerts: crate::alerts::AlertWriter,
     /// Limits what one client address may submit to public forms.
     pub public_throttle: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Limits sign-ups per email address (keyed by its blind index).
@@ -67,14 +71,32 @@ impl AppState {
         let ring = config.key_ring()?;
         let events = EventBus::new(1024);
         let closing = Arc::new(tokio::sync::watch::channel(false).0);
-        let (watcher, watcher_task) =
-            crate::signals::Watcher::start(store.clone(), events.clone(), closing.subscribe());
+        let (correlator, correlator_task) = crate::alerts::Correlator::start(
+            store.clone(),
+            events.clone(),
+            config.alerts.correlation_window_minutes,
+            closing.subscribe(),
+        );
+        let (watcher, watcher_task) = crate::signals::Watcher::start(
+            store.clone(),
+            events.clone(),
+            Some(correlator.clone()),
+            closing.subscribe(),
+        );
+        let ring = Arc::new(ring);
         let intake = crate::intake::Intake::start(
             store.clone(),
-            Arc::new(ring),
+            ring.clone(),
             config.intake.max_batch,
             Some(watcher),
             crate::lexicon::Lexicons::default(),
+        );
+        let alert_sources = crate::alerts::Sources::new(store.clone(), ring);
+        let alerts = crate::alerts::AlertWriter::start(
+            store.clone(),
+            events.clone(),
+            correlator,
+            config.alerts.max_batch,
         );
         let per_minute = std::num::NonZeroU32::new(config.intake.public_per_minute_per_address)
             .unwrap_or(std::num::NonZeroU32::MIN);
@@ -92,6 +114,8 @@ impl AppState {
         );
         Ok(Self {
             intake,
+            alert_sources,
+            alerts,
             public_throttle,
             signup_throttle,
             store,
@@ -101,7 +125,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             templates: Arc::new(dashboard::templates()?),
             closing,
-            background: Arc::new(std::sync::Mutex::new(vec![watcher_task])),
+            background: Arc::new(std::sync::Mutex::new(vec![watcher_task, correlator_task])),
         })
     }
 }
@@ -127,6 +151,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.http.body_limit_bytes;
     app.merge(dashboard::public_routes())
         .merge(public::routes())
+        .merge(hooks::routes())
         .merge(ops::routes())
         .route(
             "/api/openapi.json",

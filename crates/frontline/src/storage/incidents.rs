@@ -258,7 +258,7 @@ impl IncidentUpdate {
 }
 
 impl Tx {
-    pub(super) async fn timeline(
+    pub(crate) async fn timeline(
         &mut self,
         incident: &str,
         kind: &str,
@@ -336,6 +336,82 @@ impl Tx {
     }
 }
 
+impl Tx {
+    /// Declares an incident inside a larger transaction (with its timeline,
+    /// playbook, promoted signal, first deadline and audit entry); returns
+    /// its id.
+    pub(crate) async fn create_incident(
+        &mut self,
+        new: &NewIncident,
+        cadence: &Cadence,
+        by: AuditRecord,
+    ) -> Result<String, IncidentRefusal> {
+        let id = Id::new(Kind::Incident).to_string();
+        let now = now_ms();
+        self.check_components(&new.components)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => IncidentRefusal::UnknownComponent,
+                e => e.into(),
+            })?;
+        self.execute(
+            &format!(
+                "INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, NULL, $12)"
+            ),
+            args![
+                &id,
+                &new.title,
+                new.severity.as_str(),
+                new.impact.as_str(),
+                new.status.as_str(),
+                to_json(&new.components)?,
+                to_json(&new.segments)?,
+                &by.actor,
+                now,
+                (new.status == IncidentStatus::Monitoring).then_some(now),
+                new.status.is_resolved().then_some(now),
+                new.update_every_minutes.filter(|m| *m > 0),
+            ],
+        )
+        .await?;
+        if !new.team.is_empty() {
+            self.set_team(&id, &new.team).await.map_err(|e| match e {
+                StoreError::NotFound => IncidentRefusal::UnknownUser,
+                e => e.into(),
+            })?;
+        }
+        self.timeline(
+            &id,
+            "declared",
+            &format!(
+                "Declared {} ({} impact), {}",
+                new.severity, new.impact, new.status
+            ),
+            &by.actor,
+        )
+        .await?;
+        if let Some(playbook) = &new.playbook {
+            self.apply_playbook(&id, playbook, &by.actor).await?;
+        }
+        if let Some(signal) = &new.signal {
+            self.promote_signal(&id, signal, &by).await?;
+        }
+        if !new.status.is_resolved() {
+            let minutes = cadence.minutes(new.severity, new.update_every_minutes);
+            self.open_deadline(&id, now, minutes).await?;
+        }
+        self.audit(AuditRecord {
+            action: "incident.create".into(),
+            class: DataClass::Incidents,
+            record: Some(id.clone()),
+            detail: serde_json::json!({ "severity": new.severity.as_str() }),
+            ..by
+        })
+        .await?;
+        Ok(id)
+    }
+}
+
 /// What went wrong with a reference in an incident change.
 #[derive(Debug, thiserror::Error)]
 pub enum IncidentRefusal {
@@ -360,69 +436,8 @@ impl Store {
         cadence: &Cadence,
         by: AuditRecord,
     ) -> Result<Incident, IncidentRefusal> {
-        let id = Id::new(Kind::Incident).to_string();
-        let now = now_ms();
         let mut tx = self.begin().await?;
-        tx.check_components(&new.components)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => IncidentRefusal::UnknownComponent,
-                e => e.into(),
-            })?;
-        tx.execute(
-            &format!(
-                "INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, NULL, $12)"
-            ),
-            args![
-                &id,
-                &new.title,
-                new.severity.as_str(),
-                new.impact.as_str(),
-                new.status.as_str(),
-                to_json(&new.components)?,
-                to_json(&new.segments)?,
-                &by.actor,
-                now,
-                (new.status == IncidentStatus::Monitoring).then_some(now),
-                new.status.is_resolved().then_some(now),
-                new.update_every_minutes.filter(|m| *m > 0),
-            ],
-        )
-        .await?;
-        if !new.team.is_empty() {
-            tx.set_team(&id, &new.team).await.map_err(|e| match e {
-                StoreError::NotFound => IncidentRefusal::UnknownUser,
-                e => e.into(),
-            })?;
-        }
-        tx.timeline(
-            &id,
-            "declared",
-            &format!(
-                "Declared {} ({} impact), {}",
-                new.severity, new.impact, new.status
-            ),
-            &by.actor,
-        )
-        .await?;
-        if let Some(playbook) = &new.playbook {
-            tx.apply_playbook(&id, playbook, &by.actor).await?;
-        }
-        if let Some(signal) = &new.signal {
-            tx.promote_signal(&id, signal, &by).await?;
-        }
-        if !new.status.is_resolved() {
-            let minutes = cadence.minutes(new.severity, new.update_every_minutes);
-            tx.open_deadline(&id, now, minutes).await?;
-        }
-        tx.audit(AuditRecord {
-            action: "incident.create".into(),
-            class: DataClass::Incidents,
-            record: Some(id.clone()),
-            detail: serde_json::json!({ "severity": new.severity.as_str() }),
-            ..by
-        })
-        .await?;
+        let id = tx.create_incident(new, cadence, by).await?;
         tx.commit().await?;
         self.incident(&id)
             .await?

@@ -2,6 +2,7 @@
 //! and PostgreSQL. Domain code writes SQL once, with `$1` placeholders, which
 //! both dialects accept; values and rows pass through small portable types.
 
+pub mod alerts;
 mod audit;
 pub mod feedback;
 pub mod incidents;

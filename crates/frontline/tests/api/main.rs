@@ -5,6 +5,7 @@
 mod helpers;
 
 mod access;
+mod alerts;
 mod audit;
 mod auth;
 mod browser;

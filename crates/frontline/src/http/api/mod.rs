@@ -1,5 +1,6 @@
 //! `/api/v1`: JSON for everything. Each file owns one resource.
 
+pub(crate) mod alerts;
 mod audit;
 mod components;
 pub(crate) mod feedback;
@@ -36,6 +37,7 @@ pub fn routes() -> Vec<Route> {
         signals::routes(),
         indicators::routes(),
         lexicon::routes(),
+        alerts::routes(),
         surveys::routes(),
         response::routes(),
         incidents::routes(),

@@ -6,6 +6,7 @@ mod feedback;
 mod incidents;
 mod login;
 mod response;
+mod security;
 mod signals;
 
 use std::convert::Infallible;
@@ -112,6 +113,19 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
             "components.html",
             include_str!("../../../templates/components.html"),
         ),
+        (
+            "security.html",
+            include_str!("../../../templates/security.html"),
+        ),
+        ("alert.html", include_str!("../../../templates/alert.html")),
+        (
+            "alert_sources.html",
+            include_str!("../../../templates/alert_sources.html"),
+        ),
+        (
+            "alert_source_secret.html",
+            include_str!("../../../templates/alert_source_secret.html"),
+        ),
     ] {
         env.add_template(name, source)
             .map_err(|e| anyhow::anyhow!("template {name} does not compile: {e:#}"))?;
@@ -147,6 +161,7 @@ pub fn routes() -> Vec<Route> {
     ];
     routes.extend(feedback::routes());
     routes.extend(signals::routes());
+    routes.extend(security::routes());
     routes.extend(incidents::routes());
     routes.extend(response::routes());
     routes.extend(admin::routes());
@@ -195,10 +210,12 @@ fn nav(p: &Principal, current: &str) -> Vec<NavItem> {
     let feedback = Grant::new(DataClass::Feedback, Action::View);
     let incidents = Grant::new(DataClass::Incidents, Action::View);
     let notices = Grant::new(DataClass::Notices, Action::View);
+    let alerts = Grant::new(DataClass::SecurityAlerts, Action::View);
     [
         ("/", "Overview", None),
         ("/feedback", "Feedback", Some(feedback)),
         ("/signals", "Signals", Some(feedback)),
+        ("/security", "Security", Some(alerts)),
         ("/surveys", "Surveys", Some(feedback)),
         ("/incidents", "Incidents", Some(incidents)),
         ("/components", "Status page", Some(notices)),
