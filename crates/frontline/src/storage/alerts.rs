@@ -323,39 +323,116 @@ fn impact_for(s: Severity) -> Impact {
 }
 
 impl Tx {
-    async fn upsert_alert(&mut self, source: &str, a: &NewAlert, now: i64) -> Result<Received> {
-        let id = Id::new(Kind::Alert).to_string();
-        // A new firing after a resolution starts a new occurrence of the
-        // same alert; a repeat keeps the first start.
-        let row = self
-            .fetch_optional(
+    /// Writes alerts, many per statement: one row per (source,
+    /// fingerprint), so a repeat firing or a resolve updates the row. A new
+    /// firing after a resolution starts a new occurrence; a repeat keeps the
+    /// first start. Returns what became of each, in order.
+    async fn upsert_alerts(
+        &mut self,
+        alerts: &[(&str, &NewAlert)],
+        now: i64,
+    ) -> Result<Vec<Received>> {
+        const WIDTH: usize = 14;
+        const PER_STATEMENT: usize = 100;
+        let postgres = self.is_postgres();
+        let mut out: Vec<Option<Received>> = vec![None; alerts.len()];
+        let mut i = 0;
+        while i < alerts.len() {
+            // A statement may not touch one row twice: a duplicate key
+            // waits for the next statement.
+            let mut keys = std::collections::HashSet::new();
+            let mut chunk = Vec::new();
+            while i < alerts.len()
+                && chunk.len() < PER_STATEMENT
+                && keys.insert((alerts[i].0, alerts[i].1.fingerprint.as_str()))
+            {
+                chunk.push(i);
+                i += 1;
+            }
+            let mut sql = String::from(
                 "INSERT INTO security_alerts (id, source_id, fingerprint, status, severity, title, description, labels,
-                   component, region, origin, started_at, ended_at, received_at, updated_at, notifications, incident_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, 1, NULL)
-                 ON CONFLICT (source_id, fingerprint) DO UPDATE SET
+                   component, region, origin, started_at, ended_at, received_at, updated_at, notifications, incident_id) VALUES ",
+            );
+            let mut args = Vec::with_capacity(chunk.len() * WIDTH);
+            for (n, &k) in chunk.iter().enumerate() {
+                let (source, a) = alerts[k];
+                if n > 0 {
+                    sql.push(',');
+                }
+                sql.push('(');
+                for j in 0..WIDTH {
+                    if j > 0 {
+                        sql.push(',');
+                    }
+                    if postgres {
+                        sql.push_str(&format!("${}", n * WIDTH + j + 1));
+                    } else {
+                        sql.push('?');
+                    }
+                }
+                // updated_at = received_at; a first notification; no incident.
+                sql.push(',');
+                if postgres {
+                    sql.push_str(&format!("${}", n * WIDTH + 14));
+                } else {
+                    sql.push('?');
+                }
+                sql.push_str(", 1, NULL)");
+                args.extend(args![
+                    Id::new(Kind::Alert).to_string(),
+                    source,
+                    &a.fingerprint,
+                    a.status.as_str(),
+                    a.severity.as_str(),
+                    &a.title,
+                    a.description.clone(),
+                    to_json(&a.labels)?,
+                    a.component.clone(),
+                    a.region.clone(),
+                    a.origin.clone(),
+                    a.started_at,
+                    a.ended_at,
+                    now
+                ]);
+                if !postgres {
+                    args.push(now.into());
+                }
+            }
+            sql.push_str(
+                " ON CONFLICT (source_id, fingerprint) DO UPDATE SET
                    started_at = CASE WHEN security_alerts.status = 'resolved' AND EXCLUDED.status = 'firing'
                                      THEN EXCLUDED.started_at ELSE security_alerts.started_at END,
                    status = EXCLUDED.status, severity = EXCLUDED.severity, title = EXCLUDED.title,
                    description = EXCLUDED.description, labels = EXCLUDED.labels, component = EXCLUDED.component,
                    region = EXCLUDED.region, origin = EXCLUDED.origin, ended_at = EXCLUDED.ended_at,
                    updated_at = EXCLUDED.updated_at, notifications = security_alerts.notifications + 1
-                 RETURNING id, notifications, started_at, ended_at",
-                args![&id, source, &a.fingerprint, a.status.as_str(), a.severity.as_str(), &a.title,
-                      a.description.clone(), to_json(&a.labels)?, a.component.clone(), a.region.clone(),
-                      a.origin.clone(), a.started_at, a.ended_at, now],
-            )
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(Received {
-            id: row.get("id")?,
-            new: row.get::<i64>("notifications")? == 1,
-            status: a.status,
-            severity: a.severity,
-            component: a.component.clone(),
-            region: a.region.clone(),
-            started_at: row.get("started_at")?,
-            ended_at: row.get("ended_at")?,
-        })
+                 RETURNING id, source_id, fingerprint, notifications, started_at, ended_at",
+            );
+            let rows = self.fetch_all(&sql, args).await?;
+            let mut by_key: HashMap<(String, String), &Row> = HashMap::new();
+            for r in &rows {
+                by_key.insert((r.get("source_id")?, r.get("fingerprint")?), r);
+            }
+            for &k in &chunk {
+                let (source, a) = alerts[k];
+                let r = by_key
+                    .get(&(source.to_owned(), a.fingerprint.clone()))
+                    .ok_or(StoreError::NotFound)?;
+                out[k] = Some(Received {
+                    id: r.get("id")?,
+                    new: r.get::<i64>("notifications")? == 1,
+                    status: a.status,
+                    severity: a.severity,
+                    component: a.component.clone(),
+                    region: a.region.clone(),
+                    started_at: r.get("started_at")?,
+                    ended_at: r.get("ended_at")?,
+                });
+            }
+        }
+        out.into_iter()
+            .map(|r| r.ok_or(StoreError::NotFound))
+            .collect()
     }
 }
 
@@ -506,19 +583,22 @@ impl Store {
     ) -> Result<Vec<Vec<Received>>> {
         let now = now_ms();
         let mut tx = self.begin().await?;
+        let flat: Vec<(&str, &NewAlert)> = calls
+            .iter()
+            .flat_map(|(source, alerts)| alerts.iter().map(|a| (source.id.as_str(), a)))
+            .collect();
+        let mut received = tx.upsert_alerts(&flat, now).await?.into_iter();
         let mut out = Vec::with_capacity(calls.len());
         let mut per_source: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
         for (source, alerts) in calls {
-            let mut got = Vec::with_capacity(alerts.len());
-            for a in alerts.iter() {
-                let r = tx.upsert_alert(&source.id, a, now).await?;
+            let got: Vec<Received> = received.by_ref().take(alerts.len()).collect();
+            for r in &got {
                 let e = per_source.entry(source.id.as_str()).or_default();
                 if r.new {
                     e.0 += 1;
                 } else {
                     e.1 += 1;
                 }
-                got.push(r);
             }
             out.push(got);
         }

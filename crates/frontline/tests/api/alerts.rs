@@ -192,6 +192,43 @@ async fn alertmanager_alerts_need_their_token_and_a_resolve_updates_the_same_ale
         chrono::DateTime::parse_from_rfc3339(list[0]["ended_at"].as_str().unwrap()).unwrap();
     assert_eq!(ended.timestamp(), now.timestamp());
 
+    // Firing and resolved for one fingerprint in one payload: still one alert.
+    let mut both = alertmanager(
+        "firing",
+        "0123456789abcdef",
+        &starts,
+        "0001-01-01T00:00:00Z",
+    );
+    let mut done = both["alerts"][0].clone();
+    done["status"] = json!("resolved");
+    done["endsAt"] = json!(ends);
+    both["alerts"].as_array_mut().unwrap().push(done);
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/alertmanager",
+        Some(&secret),
+        &[],
+        &serde_json::to_vec(&both).unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (v["new"].as_u64(), v["updated"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(v["alerts"][0]["id"], v["alerts"][1]["id"]);
+    let list = alerts(&app).await;
+    assert_eq!(list.len(), 2);
+    let one = list
+        .iter()
+        .find(|a| a["fingerprint"] == "0123456789abcdef")
+        .unwrap();
+    assert_eq!(
+        (one["status"].as_str(), one["notifications"].as_i64()),
+        (Some("resolved"), Some(2))
+    );
+    let before_bad = list.len();
+
     // A bad payload names the field and stores nothing, not even its good alerts.
     let mut bad = alertmanager(
         "firing",
@@ -242,7 +279,7 @@ async fn alertmanager_alerts_need_their_token_and_a_resolve_updates_the_same_ale
     .await;
     assert_eq!(s, 400);
     assert!(v["detail"].as_str().unwrap().starts_with("version"), "{v}");
-    assert_eq!(alerts(&app).await.len(), 1);
+    assert_eq!(alerts(&app).await.len(), before_bad);
 
     // The token is for Alertmanager alerts only; a disabled source is refused.
     let (s, v) = post_hook(
