@@ -22,6 +22,7 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     pub retention: RetentionConfig,
     pub intake: IntakeConfig,
+    pub tickets: TicketsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -45,6 +46,15 @@ pub struct RetentionConfig {
 pub struct IntakeConfig {
     pub public_per_minute_per_address: u32,
     pub max_batch: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketsConfig {
+    pub sla_webhook_url: String,
+    pub sla_webhook_secret: Secret,
+    pub sla_check_every_ms: u64,
+    pub repeat_window_hours: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -251,6 +261,29 @@ impl Config {
         if !(1..=50_000).contains(&self.intake.max_batch) {
             return Err(bad("intake.max_batch", "must be 1 to 50000".into()));
         }
+        let hook = self.tickets.sla_webhook_url.trim();
+        if !hook.is_empty() {
+            let u = url::Url::parse(hook)
+                .map_err(|e| bad("tickets.sla_webhook_url", format!("not a URL ({e})")))?;
+            if u.scheme() != "http" {
+                return Err(bad(
+                    "tickets.sla_webhook_url",
+                    "must be an http:// URL (https needs the outbox's client; see README)".into(),
+                ));
+            }
+            if self.tickets.sla_webhook_secret.expose().len() < 16 {
+                return Err(bad(
+                    "tickets.sla_webhook_secret",
+                    "needs at least 16 characters when a webhook URL is set".into(),
+                ));
+            }
+        }
+        if self.tickets.sla_check_every_ms < 100 {
+            return Err(bad("tickets.sla_check_every_ms", "must be at least 100".into()));
+        }
+        if self.tickets.repeat_window_hours == 0 {
+            return Err(bad("tickets.repeat_window_hours", "must be at least 1".into()));
+        }
         if !self.privacy.keys.is_empty() {
             crate::privacy::KeyRing::parse_compact(self.privacy.keys.expose())
                 .map_err(|e| bad("privacy.keys", e.to_string()))?;
@@ -288,6 +321,9 @@ impl Config {
         shown.database.url = Secret::new(mask_url(self.database.url.expose()));
         if !shown.privacy.keys.is_empty() {
             shown.privacy.keys = Secret::new("***");
+        }
+        if !shown.tickets.sla_webhook_secret.is_empty() {
+            shown.tickets.sla_webhook_secret = Secret::new("***");
         }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }

@@ -12,12 +12,15 @@ pub mod events;
 pub mod http;
 pub mod import;
 pub mod intake;
+pub mod journey;
 pub mod metrics;
 pub mod privacy;
 pub mod search;
 pub mod signals;
 pub mod storage;
 pub mod telemetry;
+pub mod tickets;
+pub mod scorecard;
 
 use std::net::SocketAddr;
 
@@ -94,8 +97,15 @@ pub async fn start_with_store(
         state.intake.ring.clone(),
         state.closing.subscribe(),
     );
+    let sla = tickets::spawn_sla_watcher(
+        state.store.clone(),
+        state.config.clone(),
+        state.events.clone(),
+        state.closing.subscribe(),
+    );
     if let Ok(mut tasks) = state.background.lock() {
         tasks.push(worker);
+        tasks.push(sla);
     }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let closing = state.closing.clone();

@@ -22,6 +22,9 @@ pub enum Kind {
     Component,
     Maintenance,
     TimelineEntry,
+    TicketEvent,
+    Calendar,
+    SlaPolicy,
 }
 
 impl Kind {
@@ -44,6 +47,9 @@ impl Kind {
             Kind::Component => "cmp",
             Kind::Maintenance => "mnt",
             Kind::TimelineEntry => "tln",
+            Kind::TicketEvent => "tev",
+            Kind::Calendar => "cal",
+            Kind::SlaPolicy => "sla",
         }
     }
 }

@@ -157,7 +157,7 @@ pub struct FeedbackFilter {
 
 /// Data keys met in one transaction, so each subject is unwrapped once.
 #[derive(Default)]
-struct KeyCache {
+pub(super) struct KeyCache {
     by_blind: HashMap<String, String>,
     keys: HashMap<String, SubjectKey>,
 }
@@ -231,7 +231,7 @@ impl Tx {
 
     /// The subject with any of these blind indexes, or a new one; the
     /// indexes not yet recorded are added.
-    async fn subject_for(
+    pub(super) async fn subject_for(
         &mut self,
         ring: &KeyRing,
         blinds: &[String],
@@ -281,7 +281,7 @@ impl Tx {
         Ok(id)
     }
 
-    async fn subject_key<'c>(
+    pub(super) async fn subject_key<'c>(
         &mut self,
         ring: &KeyRing,
         subject: &str,
@@ -414,6 +414,8 @@ impl Tx {
             indicator_rows,
         )
         .await?;
+        // The scorecard's daily rollups, in the same transaction.
+        self.roll_up_feedback(items, &out).await?;
         Ok(out)
     }
 }

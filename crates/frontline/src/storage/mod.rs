@@ -6,10 +6,13 @@ mod audit;
 pub mod feedback;
 pub mod incidents;
 mod roles;
+pub mod scorecard;
 mod sessions;
+pub mod sla;
 pub mod signals;
 pub mod status;
 pub mod surveys;
+pub mod tickets;
 pub(crate) mod tokens;
 pub(crate) mod users;
 

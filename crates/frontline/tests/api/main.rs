@@ -20,3 +20,4 @@ mod serve;
 mod signals;
 mod status;
 mod surveys;
+mod tickets;

@@ -9,6 +9,7 @@ mod roles;
 mod signals;
 mod subjects;
 mod surveys;
+pub(crate) mod tickets;
 mod tokens;
 mod users;
 
@@ -33,6 +34,7 @@ pub fn routes() -> Vec<Route> {
         incidents::routes(),
         components::routes(),
         subjects::routes(),
+        tickets::routes(),
     ]
     .into_iter()
     .flatten()

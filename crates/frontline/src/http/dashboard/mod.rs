@@ -56,6 +56,30 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
         ),
         ("form.html", include_str!("../../../templates/form.html")),
         (
+            "ticket_new.html",
+            include_str!("../../../templates/ticket_new.html"),
+        ),
+        (
+            "ticket_track.html",
+            include_str!("../../../templates/ticket_track.html"),
+        ),
+        (
+            "tickets.html",
+            include_str!("../../../templates/tickets.html"),
+        ),
+        (
+            "ticket.html",
+            include_str!("../../../templates/ticket.html"),
+        ),
+        (
+            "scorecard.html",
+            include_str!("../../../templates/scorecard.html"),
+        ),
+        (
+            "journey.html",
+            include_str!("../../../templates/journey.html"),
+        ),
+        (
             "signals.html",
             include_str!("../../../templates/signals.html"),
         ),

@@ -1,0 +1,465 @@
+//! The scorecard's daily rollups, kept in the transaction of each write
+//! they count, and the reads that fold them into periods. A scorecard over
+//! any range reads rollup rows (days x dimension values), never the
+//! feedback or ticket tables themselves.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::feedback::{PreparedFeedback, Stored};
+use super::{Result, Store, Tx, Value};
+use crate::args;
+
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The labels of a ticket the rollups count it under.
+#[derive(Debug, Clone)]
+pub struct TicketFact {
+    pub channel: String,
+    pub segment: Option<String>,
+    pub component: Option<String>,
+    pub language: Option<String>,
+    pub journey_stage: Option<String>,
+}
+
+impl TicketFact {
+    fn dims(&self) -> Vec<(&'static str, String)> {
+        let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        vec![
+            ("all", "all".into()),
+            ("channel", self.channel.clone()),
+            ("segment", v(&self.segment)),
+            ("component", v(&self.component)),
+            ("language", v(&self.language)),
+            ("journey_stage", v(&self.journey_stage)),
+        ]
+    }
+}
+
+/// What one ticket event adds to a day.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TicketDelta {
+    pub created: i64,
+    pub solved: i64,
+    pub fcr: i64,
+    pub reopened: i64,
+    pub frt_met: i64,
+    pub frt_missed: i64,
+    pub res_met: i64,
+    pub res_missed: i64,
+    pub backlog_delta: i64,
+}
+
+/// Log buckets 10% wide over seconds: bucket b holds [1.1^b, 1.1^(b+1)).
+pub fn bucket_of(ms: i64) -> i64 {
+    let secs = (ms as f64 / 1000.0).max(1.0);
+    (secs.ln() / 1.1f64.ln()).floor() as i64
+}
+
+/// The middle of a bucket, in seconds (geometric mean of its bounds).
+pub fn bucket_secs(b: i64) -> f64 {
+    1.1f64.powf(b as f64 + 0.5)
+}
+
+/// The feedback dimensions. `stage_topic` and `stage_touchpoint` join a
+/// journey stage to a topic or touchpoint with `|` (labels cannot hold it).
+pub const FEEDBACK_DIMS: &[&str] = &[
+    "all",
+    "channel",
+    "component",
+    "language",
+    "journey_stage",
+    "region",
+];
+pub const TICKET_DIMS: &[&str] = &[
+    "all",
+    "channel",
+    "segment",
+    "component",
+    "language",
+    "journey_stage",
+];
+
+#[derive(Default, Clone, Copy)]
+struct FeedbackAgg {
+    n: i64,
+    score_n: i64,
+    score_sum: i64,
+    top: i64,
+    bottom: i64,
+    negative: i64,
+    sentiment_n: i64,
+    sentiment_sum: f64,
+}
+
+/// Which answers are "top" and "bottom" per kind: NPS promoters 9-10 and
+/// detractors 0-6; CSAT 4-5 and 1-2; CES 5-7 and 1-3; scale 4-5 and 1-2.
+fn top_bottom(kind: &str, score: i64) -> (bool, bool) {
+    match kind {
+        "nps" => (score >= 9, score <= 6),
+        "ces" => (score >= 5, score <= 3),
+        _ => (score >= 4, score <= 2),
+    }
+}
+
+/// Sentiment below this counts as negative.
+const NEGATIVE: f64 = -0.25;
+
+impl Tx {
+    /// Counts stored items (not duplicates) into `feedback_daily`, one
+    /// upsert per distinct (dimension, value, kind, day) of the batch.
+    pub(crate) async fn roll_up_feedback(&mut self, items: &[PreparedFeedback], out: &[Stored]) -> Result<()> {
+        let mut agg: HashMap<(&'static str, String, String, i64), FeedbackAgg> = HashMap::new();
+        for (item, stored) in items.iter().zip(out) {
+            if !matches!(stored, Stored::Created { .. }) {
+                continue;
+            }
+            let day = item.occurred_at.div_euclid(DAY_MS);
+            let v = |o: &Option<String>| o.clone().unwrap_or_default();
+            let mut dims: Vec<(&'static str, String)> = vec![
+                ("all", "all".into()),
+                ("channel", item.channel.clone()),
+                ("component", v(&item.component)),
+                ("language", v(&item.language)),
+                ("journey_stage", v(&item.journey_stage)),
+                ("region", v(&item.region)),
+            ];
+            if let Some(stage) = &item.journey_stage {
+                if let Some(topic) = &item.topic {
+                    dims.push(("stage_topic", format!("{stage}|{topic}")));
+                }
+                if let Some(tp) = &item.touchpoint {
+                    dims.push(("stage_touchpoint", format!("{stage}|{tp}")));
+                }
+            }
+            for (dim, value) in dims {
+                let a = agg.entry((dim, value, item.kind.clone(), day)).or_default();
+                a.n += 1;
+                if let Some(s) = item.score {
+                    a.score_n += 1;
+                    a.score_sum += s;
+                    let (t, b) = top_bottom(&item.kind, s);
+                    a.top += i64::from(t);
+                    a.bottom += i64::from(b);
+                }
+                if let Some(s) = item.sentiment {
+                    a.sentiment_n += 1;
+                    a.sentiment_sum += s;
+                    a.negative += i64::from(s < NEGATIVE);
+                }
+            }
+        }
+        for ((dim, value, kind, day), a) in agg {
+            self.execute(
+                "INSERT INTO feedback_daily (dim, value, kind, day, n, score_n, score_sum, top, bottom, negative, sentiment_n, sentiment_sum)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT (dim, value, kind, day) DO UPDATE SET
+                   n = feedback_daily.n + excluded.n,
+                   score_n = feedback_daily.score_n + excluded.score_n,
+                   score_sum = feedback_daily.score_sum + excluded.score_sum,
+                   top = feedback_daily.top + excluded.top,
+                   bottom = feedback_daily.bottom + excluded.bottom,
+                   negative = feedback_daily.negative + excluded.negative,
+                   sentiment_n = feedback_daily.sentiment_n + excluded.sentiment_n,
+                   sentiment_sum = feedback_daily.sentiment_sum + excluded.sentiment_sum",
+                vec![
+                    Value::from(dim),
+                    value.into(),
+                    kind.into(),
+                    day.into(),
+                    a.n.into(),
+                    a.score_n.into(),
+                    a.score_sum.into(),
+                    a.top.into(),
+                    a.bottom.into(),
+                    a.negative.into(),
+                    a.sentiment_n.into(),
+                    a.sentiment_sum.into(),
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn roll_up_ticket(
+        &mut self,
+        fact: &TicketFact,
+        day: i64,
+        set: impl FnOnce(&mut TicketDelta),
+    ) -> Result<()> {
+        let mut d = TicketDelta::default();
+        set(&mut d);
+        for (dim, value) in fact.dims() {
+            self.execute(
+                "INSERT INTO ticket_daily (dim, value, day, created, solved, fcr, reopened, frt_met, frt_missed, res_met, res_missed, backlog_delta)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT (dim, value, day) DO UPDATE SET
+                   created = ticket_daily.created + excluded.created,
+                   solved = ticket_daily.solved + excluded.solved,
+                   fcr = ticket_daily.fcr + excluded.fcr,
+                   reopened = ticket_daily.reopened + excluded.reopened,
+                   frt_met = ticket_daily.frt_met + excluded.frt_met,
+                   frt_missed = ticket_daily.frt_missed + excluded.frt_missed,
+                   res_met = ticket_daily.res_met + excluded.res_met,
+                   res_missed = ticket_daily.res_missed + excluded.res_missed,
+                   backlog_delta = ticket_daily.backlog_delta + excluded.backlog_delta",
+                args![
+                    dim,
+                    value,
+                    day,
+                    d.created,
+                    d.solved,
+                    d.fcr,
+                    d.reopened,
+                    d.frt_met,
+                    d.frt_missed,
+                    d.res_met,
+                    d.res_missed,
+                    d.backlog_delta
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Counts one first-response or resolution time into its histogram.
+    pub(crate) async fn roll_up_time(&mut self, fact: &TicketFact, day: i64, metric: &str, ms: i64) -> Result<()> {
+        let bucket = bucket_of(ms);
+        for (dim, value) in fact.dims() {
+            self.execute(
+                "INSERT INTO ticket_hist (dim, value, day, metric, bucket, n) VALUES ($1, $2, $3, $4, $5, 1)
+                 ON CONFLICT (dim, metric, value, day, bucket) DO UPDATE SET n = ticket_hist.n + 1",
+                args![dim, value, day, metric, bucket],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Rollup rows of one dimension over a range of days, as read.
+#[derive(Debug, Default)]
+pub struct Rollups {
+    /// (value, kind, day) -> n, score_n, score_sum, top, bottom
+    pub feedback: Vec<(String, String, i64, [i64; 5])>,
+    /// (value, day) -> created, solved, fcr, reopened, frt_met, frt_missed, res_met, res_missed
+    pub tickets: Vec<(String, i64, [i64; 8])>,
+    /// (value, day, metric, bucket, n)
+    pub hist: Vec<(String, i64, String, i64, i64)>,
+    /// value -> (day, backlog delta), all history up to the end of the range
+    pub backlog: BTreeMap<String, Vec<(i64, i64)>>,
+}
+
+/// One touchpoint or topic within a journey stage.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StagePart {
+    pub stage: String,
+    pub key: String,
+    pub n: i64,
+    pub negative: i64,
+    pub score_n: i64,
+    pub score_sum: i64,
+}
+
+impl Store {
+    /// Reads the rollups of one dimension between two days (inclusive).
+    pub async fn rollups(&self, dim: &str, from_day: i64, to_day: i64) -> Result<Rollups> {
+        let mut r = Rollups::default();
+        for row in self
+            .fetch_all(
+                "SELECT value, kind, day, n, score_n, score_sum, top, bottom FROM feedback_daily
+                 WHERE dim = $1 AND day >= $2 AND day <= $3 AND kind IN ('nps', 'csat', 'ces')",
+                args![dim, from_day, to_day],
+            )
+            .await?
+        {
+            r.feedback.push((
+                row.get("value")?,
+                row.get("kind")?,
+                row.get("day")?,
+                [
+                    row.get("n")?,
+                    row.get("score_n")?,
+                    row.get("score_sum")?,
+                    row.get("top")?,
+                    row.get("bottom")?,
+                ],
+            ));
+        }
+        for row in self
+            .fetch_all(
+                "SELECT value, day, created, solved, fcr, reopened, frt_met, frt_missed, res_met, res_missed
+                 FROM ticket_daily WHERE dim = $1 AND day >= $2 AND day <= $3",
+                args![dim, from_day, to_day],
+            )
+            .await?
+        {
+            r.tickets.push((
+                row.get("value")?,
+                row.get("day")?,
+                [
+                    row.get("created")?,
+                    row.get("solved")?,
+                    row.get("fcr")?,
+                    row.get("reopened")?,
+                    row.get("frt_met")?,
+                    row.get("frt_missed")?,
+                    row.get("res_met")?,
+                    row.get("res_missed")?,
+                ],
+            ));
+        }
+        for row in self
+            .fetch_all(
+                "SELECT value, day, metric, bucket, n FROM ticket_hist WHERE dim = $1 AND day >= $2 AND day <= $3",
+                args![dim, from_day, to_day],
+            )
+            .await?
+        {
+            r.hist.push((
+                row.get("value")?,
+                row.get("day")?,
+                row.get("metric")?,
+                row.get("bucket")?,
+                row.get("n")?,
+            ));
+        }
+        for row in self
+            .fetch_all(
+                "SELECT value, day, backlog_delta FROM ticket_daily WHERE dim = $1 AND day <= $2 AND backlog_delta <> 0 ORDER BY day",
+                args![dim, to_day],
+            )
+            .await?
+        {
+            r.backlog
+                .entry(row.get("value")?)
+                .or_default()
+                .push((row.get("day")?, row.get("backlog_delta")?));
+        }
+        Ok(r)
+    }
+
+    /// Topics (`stage_topic`) or touchpoints (`stage_touchpoint`) within
+    /// journey stages over a range of days, complaints and comments only
+    /// for topics.
+    pub async fn stage_parts(&self, dim: &str, from_day: i64, to_day: i64) -> Result<Vec<StagePart>> {
+        let kinds = if dim == "stage_topic" {
+            "kind IN ('complaint', 'comment')"
+        } else {
+            "1=1"
+        };
+        self.fetch_all(
+            &format!(
+                "SELECT value, SUM(n) AS n, SUM(negative) AS negative, SUM(score_n) AS score_n, SUM(score_sum) AS score_sum
+                 FROM feedback_daily WHERE dim = $1 AND day >= $2 AND day <= $3 AND {kinds}
+                 GROUP BY value"
+            ),
+            args![dim, from_day, to_day],
+        )
+        .await?
+        .iter()
+        .map(|row| {
+            let value: String = row.get("value")?;
+            let (stage, key) = value.split_once('|').unwrap_or((&value, ""));
+            Ok(StagePart {
+                stage: stage.to_owned(),
+                key: key.to_owned(),
+                n: row.get("n")?,
+                negative: row.get("negative")?,
+                score_n: row.get("score_n")?,
+                score_sum: row.get("score_sum")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Per journey stage: (kind, n, score_n, score_sum, top, bottom) over a range.
+    pub async fn stage_scores(&self, from_day: i64, to_day: i64) -> Result<Vec<(String, String, [i64; 5])>> {
+        self.fetch_all(
+            "SELECT value, kind, SUM(n) AS n, SUM(score_n) AS score_n, SUM(score_sum) AS score_sum, SUM(top) AS top, SUM(bottom) AS bottom
+             FROM feedback_daily WHERE dim = 'journey_stage' AND day >= $1 AND day <= $2 GROUP BY value, kind",
+            args![from_day, to_day],
+        )
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.get("value")?,
+                row.get("kind")?,
+                [
+                    row.get("n")?,
+                    row.get("score_n")?,
+                    row.get("score_sum")?,
+                    row.get("top")?,
+                    row.get("bottom")?,
+                ],
+            ))
+        })
+        .collect()
+    }
+
+    /// Incidents declared in a range: (id, declared, first notice, published update times).
+    pub async fn incident_notices(&self, from_ms: i64, to_ms: i64) -> Result<Vec<(String, i64, Vec<i64>)>> {
+        let rows = self
+            .fetch_all(
+                "SELECT i.id AS id, i.created_at AS created_at, u.published_at AS published_at
+                 FROM incidents i LEFT JOIN incident_updates u ON u.incident_id = i.id AND u.published_at IS NOT NULL
+                 WHERE i.created_at >= $1 AND i.created_at < $2 ORDER BY i.id, u.published_at",
+                args![from_ms, to_ms],
+            )
+            .await?;
+        let mut out: Vec<(String, i64, Vec<i64>)> = Vec::new();
+        for row in rows {
+            let id: String = row.get("id")?;
+            let created: i64 = row.get("created_at")?;
+            let published: Option<i64> = row.get("published_at")?;
+            if out.last().map(|l| l.0 != id).unwrap_or(true) {
+                out.push((id, created, Vec::new()));
+            }
+            if let (Some(p), Some(last)) = (published, out.last_mut()) {
+                last.2.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Active tickets now, per value of a dimension.
+    pub async fn backlog_now(&self) -> Result<i64> {
+        let r = self
+            .fetch_optional(
+                "SELECT COUNT(*) AS n FROM tickets WHERE status NOT IN ('solved', 'closed')",
+                vec![],
+            )
+            .await?;
+        Ok(match r {
+            Some(r) => r.get("n")?,
+            None => 0,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_ten_percent_wide_and_ordered() {
+        let mut last = i64::MIN;
+        for secs in [1i64, 2, 10, 59, 60, 61, 3600, 86_400, 30 * 86_400] {
+            let b = bucket_of(secs * 1000);
+            assert!(b >= last);
+            last = b;
+            let mid = bucket_secs(b);
+            assert!((mid / secs as f64 - 1.0).abs() < 0.1, "{secs}: {mid}");
+        }
+        assert_eq!(bucket_of(0), 0);
+        assert_eq!(top_bottom("nps", 9), (true, false));
+        assert_eq!(top_bottom("nps", 7), (false, false));
+        assert_eq!(top_bottom("nps", 6), (false, true));
+        assert_eq!(top_bottom("ces", 5), (true, false));
+        assert_eq!(top_bottom("csat", 3), (false, false));
+    }
+}
