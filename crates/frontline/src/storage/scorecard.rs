@@ -353,7 +353,7 @@ impl Store {
         };
         self.fetch_all(
             &format!(
-                "SELECT value, SUM(n) AS n, SUM(negative) AS negative, SUM(score_n) AS score_n, SUM(score_sum) AS score_sum
+                "SELECT value, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(negative) AS BIGINT) AS negative, CAST(SUM(score_n) AS BIGINT) AS score_n, CAST(SUM(score_sum) AS BIGINT) AS score_sum
                  FROM feedback_daily WHERE dim = $1 AND day >= $2 AND day <= $3 AND {kinds}
                  GROUP BY value"
             ),
@@ -379,7 +379,7 @@ impl Store {
     /// Per journey stage: (kind, n, score_n, score_sum, top, bottom) over a range.
     pub async fn stage_scores(&self, from_day: i64, to_day: i64) -> Result<Vec<(String, String, [i64; 5])>> {
         self.fetch_all(
-            "SELECT value, kind, SUM(n) AS n, SUM(score_n) AS score_n, SUM(score_sum) AS score_sum, SUM(top) AS top, SUM(bottom) AS bottom
+            "SELECT value, kind, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(score_n) AS BIGINT) AS score_n, CAST(SUM(score_sum) AS BIGINT) AS score_sum, CAST(SUM(top) AS BIGINT) AS top, CAST(SUM(bottom) AS BIGINT) AS bottom
              FROM feedback_daily WHERE dim = 'journey_stage' AND day >= $1 AND day <= $2 GROUP BY value, kind",
             args![from_day, to_day],
         )
