@@ -294,6 +294,12 @@ async fn tickets_come_from_feedback_and_incidents_and_an_incident_updates_all_of
     )
     .await;
     assert_eq!(other["repeat_of"], Value::Null);
+    // Erasing the customer forgets who asked, on their tickets too.
+    let (s, _) = json(app.post_json("/api/v1/subjects/erase", &app.admin_token, &json!({"email": "sam@example.com"})).await).await;
+    assert_eq!(s, 200);
+    let (_, erased) = json(app.get(&format!("/api/v1/tickets/{}", again["id"].as_str().unwrap()), &agent).await).await;
+    assert_eq!(erased["has_contact"], false);
+    assert_eq!(erased["contact"], Value::Null);
 
     // An incident's affected customers get one ticket each, all or none.
     let (_, inc) = json(
@@ -663,5 +669,68 @@ async fn the_journey_view_shows_each_stage_with_score_volume_topics_and_pain_poi
     assert_eq!(on["top_topics"][0]["topic"], "account_access");
     assert_eq!(on["pain_points"][0]["touchpoint"], "verify email");
     assert_eq!(stages[1]["feedback"], 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn agents_work_the_queue_and_ticket_page_and_read_the_scorecard_in_the_dashboard() {
+    let app = spawn_app().await;
+    create_user(&app.store, "ana@example.com", "Ana Agent", "cx_agent").await;
+    create_user(&app.store, "vic@example.com", "Vic Viewer", "viewer").await;
+    let ana = user_id(&app, "ana@example.com").await;
+    let agent = create_token(&app.store, "cx_agent").await;
+    let t = open(&app, &agent, json!({"subject": "Refund please", "description": "Charged twice", "priority": "urgent"})).await;
+    let id = t["id"].as_str().unwrap();
+    let (browser, s) = app.browser_session("ana@example.com", crate::helpers::PASSWORD).await;
+    assert!(s.is_redirection());
+
+    let get = |path: String| {
+        let b = browser.clone();
+        let url = app.url(&path);
+        async move {
+            let r = b.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, queue) = get("/tickets?priority=urgent".into()).await;
+    assert_eq!(s, 200);
+    assert!(queue.contains("Refund please") && queue.contains(">Tickets</a>"));
+    let (_, none) = get("/tickets?priority=low".into()).await;
+    assert!(!none.contains("Refund please"));
+
+    let (s, page) = get(format!("/tickets/{id}")).await;
+    assert_eq!(s, 200);
+    let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let b = browser.clone();
+        let url = app.url(&path);
+        async move { b.post(url).form(&form).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post(format!("/tickets/{id}/update"), vec![("csrf", csrf.clone()), ("assignee_id", ana.clone()), ("priority", "high".into()), ("group", "billing".into())]).await, 303);
+    assert_eq!(post(format!("/tickets/{id}/note"), vec![("csrf", csrf.clone()), ("body", "Check the ledger".into())]).await, 303);
+    assert_eq!(post(format!("/tickets/{id}/reply"), vec![("csrf", csrf.clone()), ("body", "Refunded.".into()), ("status", "solved".into())]).await, 303);
+    // Without the CSRF token nothing changes.
+    assert_eq!(post(format!("/tickets/{id}/note"), vec![("body", "forged".into())]).await, 403);
+    let (_, page) = get(format!("/tickets/{id}")).await;
+    assert!(page.contains("Check the ledger") && page.contains("internal") && page.contains("Refunded."));
+    assert!(!page.contains("forged"));
+    let (_, v) = json(app.get(&format!("/api/v1/tickets/{id}"), &agent).await).await;
+    assert_eq!((v["status"].as_str(), v["priority"].as_str(), v["group"].as_str()), (Some("solved"), Some("high"), Some("billing")));
+    assert_eq!(v["assignee_id"], ana.as_str());
+
+    let (s, card) = get("/scorecard?by=day".into()).await;
+    assert_eq!(s, 200);
+    assert!(card.contains("<svg") && card.contains("<rect"), "charts are drawn on the server");
+    assert!(!card.contains("<script>"));
+    let (s, journey) = get("/journey".into()).await;
+    assert_eq!(s, 200);
+    assert!(journey.contains("Customer journey"));
+
+    // A viewer has reports but not tickets: no queue, no ticket link in the nav.
+    let (viewer, _) = app.browser_session("vic@example.com", crate::helpers::PASSWORD).await;
+    let r = viewer.get(app.url("/tickets")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let home = viewer.get(app.url("/scorecard")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains(">Scorecard</a>") && !home.contains(">Tickets</a>"));
     app.stop().await;
 }

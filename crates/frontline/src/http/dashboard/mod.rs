@@ -6,6 +6,7 @@ mod feedback;
 mod incidents;
 mod login;
 mod signals;
+mod tickets;
 
 use std::convert::Infallible;
 
@@ -163,6 +164,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(feedback::routes());
     routes.extend(signals::routes());
     routes.extend(incidents::routes());
+    routes.extend(tickets::routes());
     routes.extend(admin::routes());
     routes
 }
@@ -209,13 +211,18 @@ fn nav(p: &Principal, current: &str) -> Vec<NavItem> {
     let feedback = Grant::new(DataClass::Feedback, Action::View);
     let incidents = Grant::new(DataClass::Incidents, Action::View);
     let notices = Grant::new(DataClass::Notices, Action::View);
+    let tickets = Grant::new(DataClass::Tickets, Action::View);
+    let reports = Grant::new(DataClass::Reports, Action::View);
     [
         ("/", "Overview", None),
         ("/feedback", "Feedback", Some(feedback)),
         ("/signals", "Signals", Some(feedback)),
         ("/surveys", "Surveys", Some(feedback)),
+        ("/tickets", "Tickets", Some(tickets)),
         ("/incidents", "Incidents", Some(incidents)),
         ("/components", "Status page", Some(notices)),
+        ("/scorecard", "Scorecard", Some(reports)),
+        ("/journey", "Journey", Some(reports)),
         ("/admin/users", "Users", Some(settings)),
         ("/admin/roles", "Roles", Some(settings)),
         ("/admin/tokens", "API tokens", Some(settings)),
