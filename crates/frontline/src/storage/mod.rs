@@ -357,6 +357,7 @@ impl Store {
             Store::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
             Store::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
+        self.backfill_rollups_if_needed().await?;
         self.sync_builtin_roles().await
     }
 

@@ -441,6 +441,150 @@ impl Store {
     }
 }
 
+/// `top`/`bottom` as SQL, matching [`top_bottom`].
+const TOP_SQL: &str = "CASE WHEN score IS NULL THEN 0 WHEN kind = 'nps' THEN (CASE WHEN score >= 9 THEN 1 ELSE 0 END) \
+WHEN kind = 'ces' THEN (CASE WHEN score >= 5 THEN 1 ELSE 0 END) ELSE (CASE WHEN score >= 4 THEN 1 ELSE 0 END) END";
+const BOTTOM_SQL: &str = "CASE WHEN score IS NULL THEN 0 WHEN kind = 'nps' THEN (CASE WHEN score <= 6 THEN 1 ELSE 0 END) \
+WHEN kind = 'ces' THEN (CASE WHEN score <= 3 THEN 1 ELSE 0 END) ELSE (CASE WHEN score <= 2 THEN 1 ELSE 0 END) END";
+
+impl Store {
+    /// Recomputes every rollup from the feedback and ticket tables: for
+    /// data stored before the rollups existed (run once automatically after
+    /// the upgrade) or loaded around the API. Feedback is grouped in SQL;
+    /// tickets are read once and counted as their current state says
+    /// (history before a reopening is not replayed).
+    pub async fn rebuild_rollups(&self) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.execute("DELETE FROM feedback_daily", vec![]).await?;
+        tx.execute("DELETE FROM ticket_daily", vec![]).await?;
+        tx.execute("DELETE FROM ticket_hist", vec![]).await?;
+        let dims: [(&str, &str, &str); 8] = [
+            ("all", "'all'", "1=1"),
+            ("channel", "channel", "1=1"),
+            ("component", "COALESCE(component, '')", "1=1"),
+            ("language", "COALESCE(language, '')", "1=1"),
+            ("journey_stage", "COALESCE(journey_stage, '')", "1=1"),
+            ("region", "COALESCE(region, '')", "1=1"),
+            ("stage_topic", "journey_stage || '|' || topic", "journey_stage IS NOT NULL AND topic IS NOT NULL"),
+            ("stage_touchpoint", "journey_stage || '|' || touchpoint", "journey_stage IS NOT NULL AND touchpoint IS NOT NULL"),
+        ];
+        for (dim, value, filter) in dims {
+            let group = if dim == "all" {
+                format!("kind, occurred_at / {DAY_MS}")
+            } else {
+                format!("{value}, kind, occurred_at / {DAY_MS}")
+            };
+            tx.execute(
+                &format!(
+                    "INSERT INTO feedback_daily (dim, value, kind, day, n, score_n, score_sum, top, bottom, negative, sentiment_n, sentiment_sum)
+                     SELECT '{dim}', {value}, kind, occurred_at / {DAY_MS}, COUNT(*), COUNT(score), COALESCE(SUM(score), 0),
+                            SUM({TOP_SQL}), SUM({BOTTOM_SQL}),
+                            SUM(CASE WHEN sentiment < {NEGATIVE} THEN 1 ELSE 0 END), COUNT(sentiment), COALESCE(SUM(sentiment), 0)
+                     FROM feedback WHERE {filter} GROUP BY {group}"
+                ),
+                vec![],
+            )
+            .await?;
+        }
+        // Tickets: counted in memory, then one upsert per key.
+        let rows = tx
+            .fetch_all(
+                "SELECT t.channel, t.segment, t.component, t.language, t.journey_stage, t.status, t.created_at,
+                        t.solved_at, t.solve_ms, t.solve_bms, t.first_response_ms, t.first_response_bms, t.first_response_at,
+                        t.agent_replies, t.reopen_count, p.first_response_mins, p.resolution_mins
+                 FROM tickets t LEFT JOIN sla_policies p ON p.id = t.sla_policy_id",
+                vec![],
+            )
+            .await?;
+        let mut daily: HashMap<(&'static str, String, i64), TicketDelta> = HashMap::new();
+        let mut hist: HashMap<(&'static str, String, i64, &'static str, i64), i64> = HashMap::new();
+        for r in &rows {
+            let fact = TicketFact {
+                channel: r.get("channel")?,
+                segment: r.get("segment")?,
+                component: r.get("component")?,
+                language: r.get("language")?,
+                journey_stage: r.get("journey_stage")?,
+            };
+            let created: i64 = r.get("created_at")?;
+            let status: String = r.get("status")?;
+            let solved_at: Option<i64> = r.get("solved_at")?;
+            let frt_at: Option<i64> = r.get("first_response_at")?;
+            let reopens: i64 = r.get("reopen_count")?;
+            let replies: i64 = r.get("agent_replies")?;
+            let frt_target: Option<i64> = r.get("first_response_mins")?;
+            let res_target: Option<i64> = r.get("resolution_mins")?;
+            let done = matches!(status.as_str(), "solved" | "closed");
+            for (dim, value) in fact.dims() {
+                let c = daily.entry((dim, value.clone(), created.div_euclid(DAY_MS))).or_default();
+                c.created += 1;
+                c.backlog_delta += 1;
+                if let (Some(at), Some(ms), Some(bms)) = (frt_at, r.get::<Option<i64>>("first_response_ms")?, r.get::<Option<i64>>("first_response_bms")?) {
+                    let day = at.div_euclid(DAY_MS);
+                    let c = daily.entry((dim, value.clone(), day)).or_default();
+                    match frt_target {
+                        Some(g) if bms <= g * 60_000 => c.frt_met += 1,
+                        Some(_) => c.frt_missed += 1,
+                        None => {}
+                    }
+                    *hist.entry((dim, value.clone(), day, "frt_cal", bucket_of(ms))).or_default() += 1;
+                    *hist.entry((dim, value.clone(), day, "frt_bus", bucket_of(bms))).or_default() += 1;
+                }
+                if let (true, Some(at), Some(ms), Some(bms)) = (done, solved_at, r.get::<Option<i64>>("solve_ms")?, r.get::<Option<i64>>("solve_bms")?) {
+                    let day = at.div_euclid(DAY_MS);
+                    let c = daily.entry((dim, value.clone(), day)).or_default();
+                    c.solved += 1;
+                    c.backlog_delta -= 1;
+                    c.reopened += reopens;
+                    c.fcr += i64::from(replies <= 1 && reopens == 0);
+                    match res_target {
+                        Some(g) if bms <= g * 60_000 => c.res_met += 1,
+                        Some(_) => c.res_missed += 1,
+                        None => {}
+                    }
+                    *hist.entry((dim, value.clone(), day, "res_cal", bucket_of(ms))).or_default() += 1;
+                    *hist.entry((dim, value.clone(), day, "res_bus", bucket_of(bms))).or_default() += 1;
+                }
+            }
+        }
+        let daily_rows: Vec<Vec<Value>> = daily
+            .into_iter()
+            .map(|((dim, value, day), d)| {
+                args![dim, value, day, d.created, d.solved, d.fcr, d.reopened, d.frt_met, d.frt_missed, d.res_met, d.res_missed, d.backlog_delta]
+            })
+            .collect();
+        tx.insert_rows(
+            "INSERT INTO ticket_daily (dim, value, day, created, solved, fcr, reopened, frt_met, frt_missed, res_met, res_missed, backlog_delta) VALUES ",
+            "",
+            daily_rows,
+        )
+        .await?;
+        let hist_rows: Vec<Vec<Value>> = hist
+            .into_iter()
+            .map(|((dim, value, day, metric, bucket), n)| args![dim, value, day, metric, bucket, n])
+            .collect();
+        tx.insert_rows(
+            "INSERT INTO ticket_hist (dim, value, day, metric, bucket, n) VALUES ",
+            "",
+            hist_rows,
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// After the upgrade that added the rollups, existing feedback is
+    /// counted once.
+    pub async fn backfill_rollups_if_needed(&self) -> Result<()> {
+        let has_rollups = self.fetch_optional("SELECT dim FROM feedback_daily LIMIT 1", vec![]).await?.is_some();
+        let has_feedback = self.fetch_optional("SELECT id FROM feedback LIMIT 1", vec![]).await?.is_some();
+        if !has_rollups && has_feedback {
+            tracing::info!("counting existing feedback into the scorecard rollups");
+            self.rebuild_rollups().await?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
