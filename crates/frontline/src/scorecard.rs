@@ -10,7 +10,9 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 
 use crate::domain::DomainError;
-use crate::storage::scorecard::{bucket_secs, Rollups, DAY_MS, FEEDBACK_DIMS, TICKET_DIMS};
+use crate::storage::scorecard::{
+    bucket_secs, merge_hist, parse_hist, Rollups, DAY_MS, FEEDBACK_DIMS, TICKET_DIMS,
+};
 use crate::storage::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -188,8 +190,13 @@ impl Acc {
             self.t[i] += v[i];
         }
     }
-    fn add_h(&mut self, metric: &str, bucket: i64, n: i64) {
-        *self.hist.entry(metric.to_owned()).or_default().entry(bucket).or_default() += n;
+    fn add_h(&mut self, metric: &str, counts: &str) {
+        match self.hist.get_mut(metric) {
+            Some(h) => merge_hist(h, counts),
+            None => {
+                self.hist.insert(metric.to_owned(), parse_hist(counts));
+            }
+        }
     }
 }
 
@@ -305,10 +312,10 @@ pub async fn build(
             per.entry((p, value.clone())).or_default().add_t(v);
             tot.entry(value.clone()).or_default().add_t(v);
         }
-        for (value, day, metric, bucket, n) in &r.hist {
+        for (value, day, metric, counts) in &r.hist {
             let p = period_of(grain, *day).0;
-            per.entry((p, value.clone())).or_default().add_h(metric, *bucket, *n);
-            tot.entry(value.clone()).or_default().add_h(metric, *bucket, *n);
+            per.entry((p, value.clone())).or_default().add_h(metric, counts);
+            tot.entry(value.clone()).or_default().add_h(metric, counts);
         }
     }
     let periods = per
@@ -459,9 +466,8 @@ mod tests {
         acc.add_fb("ces", &[4, 4, 22, 3, 0]);
         // created, solved, fcr, reopened, frt met/missed, res met/missed
         acc.add_t(&[10, 4, 2, 1, 3, 1, 2, 2]);
-        for b in [10, 20, 30, 40] {
-            acc.add_h("res_cal", b, 1);
-        }
+        acc.add_h("res_cal", "10:1,20:1");
+        acc.add_h("res_cal", "30:1,40:1,bad");
         let r = row("total".into(), "all".into(), &acc, 6);
         assert_eq!(r.nps, Some(40.0));
         assert_eq!(r.csat, Some(75.0));

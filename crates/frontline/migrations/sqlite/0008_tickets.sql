@@ -164,14 +164,14 @@ CREATE TABLE ticket_daily (
 );
 
 -- Histograms of first-response and resolution times (metric: frt_cal,
--- frt_bus, res_cal, res_bus), log buckets of 10%: medians and p90s from
--- any range of days without reading tickets.
+-- frt_bus, res_cal, res_bus), log buckets of 10%, one row per day as
+-- "bucket:count,..." so that a year by component is thousands of rows, not
+-- a million: medians and p90s from any range without reading tickets.
 CREATE TABLE ticket_hist (
     dim    TEXT NOT NULL,
     value  TEXT NOT NULL,
     day    BIGINT NOT NULL,
     metric TEXT NOT NULL,
-    bucket BIGINT NOT NULL,
-    n      BIGINT NOT NULL,
-    PRIMARY KEY (dim, metric, value, day, bucket)
+    counts TEXT NOT NULL,
+    PRIMARY KEY (dim, metric, value, day)
 );

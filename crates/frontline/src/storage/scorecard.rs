@@ -51,6 +51,36 @@ pub struct TicketDelta {
     pub backlog_delta: i64,
 }
 
+/// A histogram as stored: `bucket:count,...` in bucket order.
+pub fn format_hist(h: &BTreeMap<i64, i64>) -> String {
+    let mut s = String::with_capacity(h.len() * 7);
+    for (b, n) in h {
+        if !s.is_empty() {
+            s.push(',');
+        }
+        s.push_str(&format!("{b}:{n}"));
+    }
+    s
+}
+
+/// Reads a stored histogram; malformed parts are skipped.
+pub fn parse_hist(s: &str) -> BTreeMap<i64, i64> {
+    let mut h = BTreeMap::new();
+    merge_hist(&mut h, s);
+    h
+}
+
+/// Adds a stored histogram into `h`.
+pub fn merge_hist(h: &mut BTreeMap<i64, i64>, s: &str) {
+    for part in s.split(',') {
+        if let Some((b, n)) = part.split_once(':') {
+            if let (Ok(b), Ok(n)) = (b.parse::<i64>(), n.parse::<i64>()) {
+                *h.entry(b).or_default() += n;
+            }
+        }
+    }
+}
+
 /// Log buckets 10% wide over seconds: bucket b holds [1.1^b, 1.1^(b+1)).
 pub fn bucket_of(ms: i64) -> i64 {
     let secs = (ms as f64 / 1000.0).max(1.0);
@@ -225,14 +255,33 @@ impl Tx {
         Ok(())
     }
 
-    /// Counts one first-response or resolution time into its histogram.
+    /// Counts one first-response or resolution time into its histogram:
+    /// read, add, write back, with the row locked on PostgreSQL (SQLite has
+    /// one writer).
     pub(crate) async fn roll_up_time(&mut self, fact: &TicketFact, day: i64, metric: &str, ms: i64) -> Result<()> {
         let bucket = bucket_of(ms);
+        let lock = if self.is_postgres() { " FOR UPDATE" } else { "" };
         for (dim, value) in fact.dims() {
             self.execute(
-                "INSERT INTO ticket_hist (dim, value, day, metric, bucket, n) VALUES ($1, $2, $3, $4, $5, 1)
-                 ON CONFLICT (dim, metric, value, day, bucket) DO UPDATE SET n = ticket_hist.n + 1",
-                args![dim, value, day, metric, bucket],
+                "INSERT INTO ticket_hist (dim, value, day, metric, counts) VALUES ($1, $2, $3, $4, '')
+                 ON CONFLICT (dim, metric, value, day) DO NOTHING",
+                args![dim, &value, day, metric],
+            )
+            .await?;
+            let row = self
+                .fetch_optional(
+                    &format!("SELECT counts FROM ticket_hist WHERE dim = $1 AND metric = $2 AND value = $3 AND day = $4{lock}"),
+                    args![dim, metric, &value, day],
+                )
+                .await?;
+            let mut h = match row {
+                Some(r) => parse_hist(&r.get::<String>("counts")?),
+                None => BTreeMap::new(),
+            };
+            *h.entry(bucket).or_default() += 1;
+            self.execute(
+                "UPDATE ticket_hist SET counts = $5 WHERE dim = $1 AND metric = $2 AND value = $3 AND day = $4",
+                args![dim, metric, &value, day, format_hist(&h)],
             )
             .await?;
         }
@@ -247,8 +296,8 @@ pub struct Rollups {
     pub feedback: Vec<(String, String, i64, [i64; 5])>,
     /// (value, day) -> created, solved, fcr, reopened, frt_met, frt_missed, res_met, res_missed
     pub tickets: Vec<(String, i64, [i64; 8])>,
-    /// (value, day, metric, bucket, n)
-    pub hist: Vec<(String, i64, String, i64, i64)>,
+    /// (value, day, metric, counts as stored)
+    pub hist: Vec<(String, i64, String, String)>,
     /// value -> (day, backlog delta), all history up to the end of the range
     pub backlog: BTreeMap<String, Vec<(i64, i64)>>,
 }
@@ -314,7 +363,7 @@ impl Store {
         }
         for row in self
             .fetch_all(
-                "SELECT value, day, metric, bucket, n FROM ticket_hist WHERE dim = $1 AND day >= $2 AND day <= $3",
+                "SELECT value, day, metric, counts FROM ticket_hist WHERE dim = $1 AND day >= $2 AND day <= $3",
                 args![dim, from_day, to_day],
             )
             .await?
@@ -323,8 +372,7 @@ impl Store {
                 row.get("value")?,
                 row.get("day")?,
                 row.get("metric")?,
-                row.get("bucket")?,
-                row.get("n")?,
+                row.get("counts")?,
             ));
         }
         for row in self
@@ -426,11 +474,12 @@ impl Store {
         Ok(out)
     }
 
-    /// Active tickets now, per value of a dimension.
+    /// Active tickets now: the sum of every day's backlog change (a count
+    /// over the tickets table would read a million rows).
     pub async fn backlog_now(&self) -> Result<i64> {
         let r = self
             .fetch_optional(
-                "SELECT COUNT(*) AS n FROM tickets WHERE status NOT IN ('solved', 'closed')",
+                "SELECT CAST(COALESCE(SUM(backlog_delta), 0) AS BIGINT) AS n FROM ticket_daily WHERE dim = 'all'",
                 vec![],
             )
             .await?;
@@ -497,7 +546,7 @@ impl Store {
             )
             .await?;
         let mut daily: HashMap<(&'static str, String, i64), TicketDelta> = HashMap::new();
-        let mut hist: HashMap<(&'static str, String, i64, &'static str, i64), i64> = HashMap::new();
+        let mut hist: HashMap<(&'static str, String, i64, &'static str), BTreeMap<i64, i64>> = HashMap::new();
         for r in &rows {
             let fact = TicketFact {
                 channel: r.get("channel")?,
@@ -527,8 +576,8 @@ impl Store {
                         Some(_) => c.frt_missed += 1,
                         None => {}
                     }
-                    *hist.entry((dim, value.clone(), day, "frt_cal", bucket_of(ms))).or_default() += 1;
-                    *hist.entry((dim, value.clone(), day, "frt_bus", bucket_of(bms))).or_default() += 1;
+                    *hist.entry((dim, value.clone(), day, "frt_cal")).or_default().entry(bucket_of(ms)).or_default() += 1;
+                    *hist.entry((dim, value.clone(), day, "frt_bus")).or_default().entry(bucket_of(bms)).or_default() += 1;
                 }
                 if let (true, Some(at), Some(ms), Some(bms)) = (done, solved_at, r.get::<Option<i64>>("solve_ms")?, r.get::<Option<i64>>("solve_bms")?) {
                     let day = at.div_euclid(DAY_MS);
@@ -542,8 +591,8 @@ impl Store {
                         Some(_) => c.res_missed += 1,
                         None => {}
                     }
-                    *hist.entry((dim, value.clone(), day, "res_cal", bucket_of(ms))).or_default() += 1;
-                    *hist.entry((dim, value.clone(), day, "res_bus", bucket_of(bms))).or_default() += 1;
+                    *hist.entry((dim, value.clone(), day, "res_cal")).or_default().entry(bucket_of(ms)).or_default() += 1;
+                    *hist.entry((dim, value.clone(), day, "res_bus")).or_default().entry(bucket_of(bms)).or_default() += 1;
                 }
             }
         }
@@ -561,10 +610,10 @@ impl Store {
         .await?;
         let hist_rows: Vec<Vec<Value>> = hist
             .into_iter()
-            .map(|((dim, value, day, metric, bucket), n)| args![dim, value, day, metric, bucket, n])
+            .map(|((dim, value, day, metric), h)| args![dim, value, day, metric, format_hist(&h)])
             .collect();
         tx.insert_rows(
-            "INSERT INTO ticket_hist (dim, value, day, metric, bucket, n) VALUES ",
+            "INSERT INTO ticket_hist (dim, value, day, metric, counts) VALUES ",
             "",
             hist_rows,
         )
