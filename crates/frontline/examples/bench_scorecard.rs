@@ -31,7 +31,10 @@ fn pick(expr: &str, list: &[&str]) -> String {
 /// The rows `x` from `from` to `to` (exclusive) of a generated series.
 fn series(pg: bool, from: i64, to: i64) -> String {
     if pg {
-        format!("SELECT x FROM generate_series({from}::bigint, {}::bigint) AS g(x)", to - 1)
+        format!(
+            "SELECT x FROM generate_series({from}::bigint, {}::bigint) AS g(x)",
+            to - 1
+        )
     } else {
         format!(
             "WITH RECURSIVE c(x) AS (SELECT {from} UNION ALL SELECT x + 1 FROM c WHERE x < {}) SELECT x FROM c",
@@ -41,13 +44,56 @@ fn series(pg: bool, from: i64, to: i64) -> String {
 }
 
 async fn load_feedback(store: &Store, pg: bool, n: i64, now: i64) -> anyhow::Result<()> {
-    let channel = pick("x / 10", &["web", "email", "chat", "phone", "social", "app", "api"]);
-    let component = pick("x / 70", &["login", "payments", "cards", "transfers", "app", "web", "statements", "support", "onboarding", "fraud", "notifications", "search"]);
+    let channel = pick(
+        "x / 10",
+        &["web", "email", "chat", "phone", "social", "app", "api"],
+    );
+    let component = pick(
+        "x / 70",
+        &[
+            "login",
+            "payments",
+            "cards",
+            "transfers",
+            "app",
+            "web",
+            "statements",
+            "support",
+            "onboarding",
+            "fraud",
+            "notifications",
+            "search",
+        ],
+    );
     let language = pick("x / 3", &["en", "zh", "fa", "gu", "de"]);
     let region = pick("x / 13", &["eu-west", "us-east", "ap-south", "me-central"]);
-    let stage = pick("x / 11", &["discover", "onboarding", "use", "pay", "support", "leave"]);
-    let touchpoint = pick("x / 17", &["signup", "verify email", "app home", "checkout", "help centre", "chat"]);
-    let topic = pick("x / 23", &["account_access", "phishing_scam", "fraud", "outage", "performance", "billing", "other"]);
+    let stage = pick(
+        "x / 11",
+        &["discover", "onboarding", "use", "pay", "support", "leave"],
+    );
+    let touchpoint = pick(
+        "x / 17",
+        &[
+            "signup",
+            "verify email",
+            "app home",
+            "checkout",
+            "help centre",
+            "chat",
+        ],
+    );
+    let topic = pick(
+        "x / 23",
+        &[
+            "account_access",
+            "phishing_scam",
+            "fraud",
+            "outage",
+            "performance",
+            "billing",
+            "other",
+        ],
+    );
     let chunk = 1_000_000;
     let mut start = 0;
     while start < n {
@@ -86,10 +132,35 @@ async fn load_tickets(store: &Store, pg: bool, n: i64, now: i64) -> anyhow::Resu
     tx.commit().await?;
     let channel = pick("x / 3", &["web", "email", "chat", "phone", "app"]);
     let segment = pick("x / 7", &["consumer", "business", "enterprise"]);
-    let component = pick("x / 5", &["login", "payments", "cards", "transfers", "app", "web", "statements", "support", "onboarding", "fraud", "notifications", "search"]);
+    let component = pick(
+        "x / 5",
+        &[
+            "login",
+            "payments",
+            "cards",
+            "transfers",
+            "app",
+            "web",
+            "statements",
+            "support",
+            "onboarding",
+            "fraud",
+            "notifications",
+            "search",
+        ],
+    );
     let language = pick("x / 11", &["en", "zh", "fa", "gu", "de"]);
-    let stage = pick("x / 13", &["discover", "onboarding", "use", "pay", "support", "leave"]);
-    let status = pick("x", &["solved", "closed", "closed", "solved", "open", "pending", "closed", "solved", "new", "closed"]);
+    let stage = pick(
+        "x / 13",
+        &["discover", "onboarding", "use", "pay", "support", "leave"],
+    );
+    let status = pick(
+        "x",
+        &[
+            "solved", "closed", "closed", "solved", "open", "pending", "closed", "solved", "new",
+            "closed",
+        ],
+    );
     let chunk = 250_000;
     let mut start = 0;
     while start < n {
@@ -130,18 +201,28 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<i64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<i64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let feedback = args.first().copied().unwrap_or(10_000_000);
     let tickets = args.get(1).copied().unwrap_or(1_000_000);
     let iterations = args.get(2).copied().unwrap_or(30).max(1) as usize;
     let dir = tempfile::tempdir()?;
-    let pg_base = std::env::var("FRONTLINE_BENCH_DATABASE_URL").ok().filter(|u| !u.is_empty());
+    let pg_base = std::env::var("FRONTLINE_BENCH_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     let schema = format!("bench_{}", ulid::Ulid::new().to_string().to_lowercase());
     let mut env = BTreeMap::new();
-    env.insert("FRONTLINE_DATA_DIR".to_owned(), dir.path().display().to_string());
+    env.insert(
+        "FRONTLINE_DATA_DIR".to_owned(),
+        dir.path().display().to_string(),
+    );
     if let Some(base) = &pg_base {
         let pool = sqlx::PgPool::connect(base).await?;
-        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await?;
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&pool)
+            .await?;
         pool.close().await;
         let sep = if base.contains('?') { '&' } else { '?' };
         env.insert(
@@ -153,11 +234,16 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::connect(&config).await?;
     store.migrate().await?;
     let pg = pg_base.is_some();
-    println!("backend: {}, {feedback} feedback items, {tickets} tickets", store.backend());
+    println!(
+        "backend: {}, {feedback} feedback items, {tickets} tickets",
+        store.backend()
+    );
     if !pg {
         // Loading only: the trigram index of text is not what is measured
         // (the generated items have no text).
-        store.execute("DROP TRIGGER feedback_fts_insert", vec![]).await?;
+        store
+            .execute("DROP TRIGGER feedback_fts_insert", vec![])
+            .await?;
     }
     let now = frontline::storage::now_ms();
     let t = Instant::now();
@@ -174,12 +260,25 @@ async fn main() -> anyhow::Result<()> {
     let scenarios: Vec<(&str, i64, Grain, &'static str)> = vec![
         ("30 days by day, all", 30, Grain::Day, "all"),
         ("90 days by week, by channel", 90, Grain::Week, "channel"),
-        ("365 days by month, by component", 365, Grain::Month, "component"),
-        ("365 days by day, by journey stage", 365, Grain::Day, "journey_stage"),
+        (
+            "365 days by month, by component",
+            365,
+            Grain::Month,
+            "component",
+        ),
+        (
+            "365 days by day, by journey stage",
+            365,
+            Grain::Day,
+            "journey_stage",
+        ),
         ("90 days by day, by segment", 90, Grain::Day, "segment"),
     ];
     let mut all: Vec<f64> = Vec::new();
-    println!("{:<40} {:>9} {:>9} {:>9}", "query", "p50 ms", "p95 ms", "max ms");
+    println!(
+        "{:<40} {:>9} {:>9} {:>9}",
+        "query", "p50 ms", "p95 ms", "max ms"
+    );
     for (name, days, grain, dim) in &scenarios {
         let from = today - Duration::days(days - 1);
         let mut times = Vec::with_capacity(iterations);
@@ -221,11 +320,17 @@ async fn main() -> anyhow::Result<()> {
         times[times.len() - 1]
     );
     all.sort_by(|a, b| a.total_cmp(b));
-    println!("all queries: p50 {:.1} ms, p95 {:.1} ms", quantile(&all, 0.5), quantile(&all, 0.95));
+    println!(
+        "all queries: p50 {:.1} ms, p95 {:.1} ms",
+        quantile(&all, 0.5),
+        quantile(&all, 0.95)
+    );
     store.close().await;
     if let Some(base) = &pg_base {
         let pool = sqlx::PgPool::connect(base).await?;
-        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&pool).await?;
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&pool)
+            .await?;
         pool.close().await;
     }
     Ok(())

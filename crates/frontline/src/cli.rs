@@ -270,7 +270,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&config).await?;
             let started = std::time::Instant::now();
             store.rebuild_rollups().await?;
-            println!("rollups rebuilt in {:.1} s", started.elapsed().as_secs_f64());
+            println!(
+                "rollups rebuilt in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             return Ok(std::process::ExitCode::SUCCESS);
         }
         Command::Purge { dry_run } => {

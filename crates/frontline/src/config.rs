@@ -279,10 +279,16 @@ impl Config {
             }
         }
         if self.tickets.sla_check_every_ms < 100 {
-            return Err(bad("tickets.sla_check_every_ms", "must be at least 100".into()));
+            return Err(bad(
+                "tickets.sla_check_every_ms",
+                "must be at least 100".into(),
+            ));
         }
         if self.tickets.repeat_window_hours == 0 {
-            return Err(bad("tickets.repeat_window_hours", "must be at least 1".into()));
+            return Err(bad(
+                "tickets.repeat_window_hours",
+                "must be at least 1".into(),
+            ));
         }
         if !self.privacy.keys.is_empty() {
             crate::privacy::KeyRing::parse_compact(self.privacy.keys.expose())

@@ -64,14 +64,23 @@ pub struct JourneyView {
 
 pub async fn stages(store: &Store) -> Result<Vec<Stage>, StoreError> {
     let rows = store
-        .fetch_all("SELECT key, name, position FROM journey_stages ORDER BY position, key", vec![])
+        .fetch_all(
+            "SELECT key, name, position FROM journey_stages ORDER BY position, key",
+            vec![],
+        )
         .await?;
     let tps = store
-        .fetch_all("SELECT key, stage_key FROM journey_touchpoints ORDER BY key", vec![])
+        .fetch_all(
+            "SELECT key, stage_key FROM journey_touchpoints ORDER BY key",
+            vec![],
+        )
         .await?;
     let mut by_stage: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for t in tps {
-        by_stage.entry(t.get("stage_key")?).or_default().push(t.get("key")?);
+        by_stage
+            .entry(t.get("stage_key")?)
+            .or_default()
+            .push(t.get("key")?);
     }
     rows.iter()
         .map(|r| {
@@ -95,8 +104,11 @@ pub async fn put_stage(store: &Store, s: &Stage, by: AuditRecord) -> Result<(), 
         args![&s.key, &s.name, s.position, now_ms()],
     )
     .await?;
-    tx.execute("DELETE FROM journey_touchpoints WHERE stage_key = $1", args![&s.key])
-        .await?;
+    tx.execute(
+        "DELETE FROM journey_touchpoints WHERE stage_key = $1",
+        args![&s.key],
+    )
+    .await?;
     for t in &s.touchpoints {
         tx.execute(
             "INSERT INTO journey_touchpoints (key, stage_key, name) VALUES ($1, $2, $1)",
@@ -112,7 +124,11 @@ pub async fn put_stage(store: &Store, s: &Stage, by: AuditRecord) -> Result<(), 
     tx.commit().await
 }
 
-pub async fn build(store: &Store, from: NaiveDate, to: NaiveDate) -> Result<JourneyView, StoreError> {
+pub async fn build(
+    store: &Store,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<JourneyView, StoreError> {
     let (f, t) = (date_to_day(from), date_to_day(to));
     let defined = stages(store).await?;
     let scores = store.stage_scores(f, t).await?;
@@ -138,7 +154,8 @@ pub async fn build(store: &Store, from: NaiveDate, to: NaiveDate) -> Result<Jour
         .into_iter()
         .map(|(key, name, defined, touchpoints)| {
             let mut feedback = 0;
-            let (mut nps_n, mut nps_top, mut nps_bottom, mut csat_n, mut csat_top) = (0, 0, 0, 0, 0);
+            let (mut nps_n, mut nps_top, mut nps_bottom, mut csat_n, mut csat_top) =
+                (0, 0, 0, 0, 0);
             for (value, kind, v) in &scores {
                 if *value != key {
                     continue;
@@ -160,7 +177,10 @@ pub async fn build(store: &Store, from: NaiveDate, to: NaiveDate) -> Result<Jour
             let mut top_topics: Vec<Topic> = topics
                 .iter()
                 .filter(|p| p.stage == key && p.key != "other")
-                .map(|p| Topic { topic: p.key.clone(), n: p.n })
+                .map(|p| Topic {
+                    topic: p.key.clone(),
+                    n: p.n,
+                })
                 .collect();
             top_topics.sort_by(|a, b| b.n.cmp(&a.n).then(a.topic.cmp(&b.topic)));
             top_topics.truncate(5);
@@ -171,7 +191,8 @@ pub async fn build(store: &Store, from: NaiveDate, to: NaiveDate) -> Result<Jour
                     touchpoint: p.key.clone(),
                     n: p.n,
                     negative_share: pct(p.negative, p.n).unwrap_or(0.0),
-                    mean_score: (p.score_n > 0).then(|| ((p.score_sum as f64 / p.score_n as f64) * 100.0).round() / 100.0),
+                    mean_score: (p.score_n > 0)
+                        .then(|| ((p.score_sum as f64 / p.score_n as f64) * 100.0).round() / 100.0),
                 })
                 .collect();
             pain_points.sort_by(|a, b| {
@@ -182,7 +203,9 @@ pub async fn build(store: &Store, from: NaiveDate, to: NaiveDate) -> Result<Jour
             pain_points.truncate(5);
             StageView {
                 tickets: ticket_n.get(&key).copied().unwrap_or(0),
-                nps: (nps_n > 0).then(|| ((1000.0 * (nps_top - nps_bottom) as f64 / nps_n as f64).round()) / 10.0),
+                nps: (nps_n > 0).then(|| {
+                    ((1000.0 * (nps_top - nps_bottom) as f64 / nps_n as f64).round()) / 10.0
+                }),
                 nps_responses: nps_n,
                 csat: pct(csat_top, csat_n),
                 csat_responses: csat_n,

@@ -15,12 +15,12 @@ pub mod intake;
 pub mod journey;
 pub mod metrics;
 pub mod privacy;
+pub mod scorecard;
 pub mod search;
 pub mod signals;
 pub mod storage;
 pub mod telemetry;
 pub mod tickets;
-pub mod scorecard;
 
 use std::net::SocketAddr;
 

@@ -45,11 +45,12 @@ pub const DIMENSIONS: &[&str] = &[
 ];
 
 pub fn parse_dimension(s: &str) -> Result<&'static str, DomainError> {
-    DIMENSIONS
-        .iter()
-        .copied()
-        .find(|d| *d == s)
-        .ok_or_else(|| DomainError::invalid("dimension", format!("must be one of {}", DIMENSIONS.join(", "))))
+    DIMENSIONS.iter().copied().find(|d| *d == s).ok_or_else(|| {
+        DomainError::invalid(
+            "dimension",
+            format!("must be one of {}", DIMENSIONS.join(", ")),
+        )
+    })
 }
 
 fn epoch() -> NaiveDate {
@@ -275,7 +276,12 @@ fn row(period: String, value: String, acc: &Acc, backlog: i64) -> Row {
 fn backlog_at(r: &Rollups, value: &str, day: i64) -> i64 {
     r.backlog
         .get(value)
-        .map(|v| v.iter().take_while(|(d, _)| *d <= day).map(|(_, n)| n).sum())
+        .map(|v| {
+            v.iter()
+                .take_while(|(d, _)| *d <= day)
+                .map(|(_, n)| n)
+                .sum()
+        })
         .unwrap_or(0)
 }
 
@@ -314,7 +320,9 @@ pub async fn build(
         }
         for (value, day, metric, counts) in &r.hist {
             let p = period_of(grain, *day).0;
-            per.entry((p, value.clone())).or_default().add_h(metric, counts);
+            per.entry((p, value.clone()))
+                .or_default()
+                .add_h(metric, counts);
             tot.entry(value.clone()).or_default().add_h(metric, counts);
         }
     }
@@ -322,12 +330,24 @@ pub async fn build(
         .iter()
         .map(|((p, value), acc)| {
             let end = period_of(grain, *p).1.min(to_day);
-            row(day_to_date(*p).to_string(), value.clone(), acc, backlog_at(&r, value, end))
+            row(
+                day_to_date(*p).to_string(),
+                value.clone(),
+                acc,
+                backlog_at(&r, value, end),
+            )
         })
         .collect();
     let totals = tot
         .iter()
-        .map(|(value, acc)| row("total".into(), value.clone(), acc, backlog_at(&r, value, to_day)))
+        .map(|(value, acc)| {
+            row(
+                "total".into(),
+                value.clone(),
+                acc,
+                backlog_at(&r, value, to_day),
+            )
+        })
         .collect();
     let incidents = incident_summary(store, from_day * DAY_MS, (to_day + 1) * DAY_MS).await?;
     Ok(Scorecard {
@@ -342,24 +362,34 @@ pub async fn build(
     })
 }
 
-async fn incident_summary(store: &Store, from_ms: i64, to_ms: i64) -> Result<IncidentSummary, StoreError> {
+async fn incident_summary(
+    store: &Store,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<IncidentSummary, StoreError> {
     let rows = store.incident_notices(from_ms, to_ms).await?;
     let mut notices: Vec<f64> = Vec::new();
     let mut gaps: Vec<f64> = Vec::new();
     let mut list = Vec::new();
     for (id, declared, published) in &rows {
-        let first = published.first().map(|p| (p - declared).max(0) as f64 / 60_000.0);
+        let first = published
+            .first()
+            .map(|p| (p - declared).max(0) as f64 / 60_000.0);
         if let Some(f) = first {
             notices.push(f);
         }
-        let g: Vec<f64> = published.windows(2).map(|w| (w[1] - w[0]) as f64 / 60_000.0).collect();
+        let g: Vec<f64> = published
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as f64 / 60_000.0)
+            .collect();
         gaps.extend(&g);
         list.push(IncidentComms {
             incident_id: id.clone(),
             declared_at: crate::storage::users::rfc3339(*declared),
             first_notice_mins: first.map(round1),
             updates: published.len(),
-            mean_update_interval_mins: (!g.is_empty()).then(|| round1(g.iter().sum::<f64>() / g.len() as f64)),
+            mean_update_interval_mins: (!g.is_empty())
+                .then(|| round1(g.iter().sum::<f64>() / g.len() as f64)),
             max_update_interval_mins: g.iter().copied().reduce(f64::max).map(round1),
         });
     }
@@ -371,7 +401,8 @@ async fn incident_summary(store: &Store, from_ms: i64, to_ms: i64) -> Result<Inc
         with_notice: notices.len(),
         median_first_notice_mins: quantile(&notices, 0.5),
         p90_first_notice_mins: quantile(&notices, 0.9),
-        mean_update_interval_mins: (!gaps.is_empty()).then(|| round1(gaps.iter().sum::<f64>() / gaps.len() as f64)),
+        mean_update_interval_mins: (!gaps.is_empty())
+            .then(|| round1(gaps.iter().sum::<f64>() / gaps.len() as f64)),
         list,
     })
 }
@@ -448,10 +479,19 @@ mod tests {
     fn periods_start_on_mondays_and_first_of_month() {
         let d = |s: &str| date_to_day(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap());
         // 2026-12-03 is a Thursday; its week starts Monday 2026-11-30.
-        assert_eq!(period_of(Grain::Week, d("2026-12-03")), (d("2026-11-30"), d("2026-12-06")));
+        assert_eq!(
+            period_of(Grain::Week, d("2026-12-03")),
+            (d("2026-11-30"), d("2026-12-06"))
+        );
         assert_eq!(period_of(Grain::Week, d("2026-11-30")).0, d("2026-11-30"));
-        assert_eq!(period_of(Grain::Month, d("2026-12-31")), (d("2026-12-01"), d("2026-12-31")));
-        assert_eq!(period_of(Grain::Month, d("2028-02-10")), (d("2028-02-01"), d("2028-02-29")));
+        assert_eq!(
+            period_of(Grain::Month, d("2026-12-31")),
+            (d("2026-12-01"), d("2026-12-31"))
+        );
+        assert_eq!(
+            period_of(Grain::Month, d("2028-02-10")),
+            (d("2028-02-01"), d("2028-02-29"))
+        );
         assert_eq!(period_of(Grain::Day, 5), (5, 5));
     }
 
@@ -477,8 +517,14 @@ mod tests {
         assert_eq!(r.reopen_rate, Some(25.0));
         assert_eq!(r.sla_first_response, Some(75.0));
         assert_eq!(r.sla_resolution, Some(50.0));
-        assert_eq!(r.resolution.median_hours, Some(round2(bucket_secs(20) / 3600.0)));
-        assert_eq!(r.resolution.p90_hours, Some(round2(bucket_secs(40) / 3600.0)));
+        assert_eq!(
+            r.resolution.median_hours,
+            Some(round2(bucket_secs(20) / 3600.0))
+        );
+        assert_eq!(
+            r.resolution.p90_hours,
+            Some(round2(bucket_secs(40) / 3600.0))
+        );
         assert_eq!(r.backlog, 6);
     }
 }

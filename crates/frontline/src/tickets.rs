@@ -43,7 +43,11 @@ pub struct TicketDraft {
 
 /// Checks a draft; the customer's text is redacted and its topic found
 /// (on the original, as feedback's is) unless one is given.
-pub fn prepare(preparer: &Preparer, d: TicketDraft, default_channel: Channel) -> Result<NewTicket, DomainError> {
+pub fn prepare(
+    preparer: &Preparer,
+    d: TicketDraft,
+    default_channel: Channel,
+) -> Result<NewTicket, DomainError> {
     let label = |field: &'static str, v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -73,7 +77,9 @@ pub fn prepare(preparer: &Preparer, d: TicketDraft, default_channel: Channel) ->
             .map(|s| {
                 crate::domain::Id::parse(kind, s)
                     .map(|i| i.to_string())
-                    .ok_or_else(|| DomainError::invalid(field, format!("looks like {}_...", kind.prefix())))
+                    .ok_or_else(|| {
+                        DomainError::invalid(field, format!("looks like {}_...", kind.prefix()))
+                    })
             })
             .transpose()
     };
@@ -102,7 +108,11 @@ pub fn prepare(preparer: &Preparer, d: TicketDraft, default_channel: Channel) ->
         topic,
         group: label("group", &d.group)?,
         assignee_id: id_of("assignee_id", crate::domain::id::Kind::User, &d.assignee_id)?,
-        incident_id: id_of("incident_id", crate::domain::id::Kind::Incident, &d.incident_id)?,
+        incident_id: id_of(
+            "incident_id",
+            crate::domain::id::Kind::Incident,
+            &d.incident_id,
+        )?,
         feedback_id: d.feedback_id,
         contact: d.contact,
     })
@@ -206,7 +216,7 @@ pub async fn check_slas(store: &Store, events: &EventBus) -> Result<usize, Store
         let rows = store
             .fetch_all(
                 &format!(
-                    "SELECT t.id AS id, t.{due_col} AS due_at, p.warn_before_mins AS warn
+                    "SELECT t.id AS id, t.{due_col} AS due_at, p.warn_before_mins AS warn, t.assignee_id AS assignee_id
                      FROM tickets t JOIN sla_policies p ON p.id = t.sla_policy_id
                      WHERE t.{due_col} IS NOT NULL AND t.{due_col} <= $1 + p.warn_before_mins * 60000
                        AND t.status NOT IN ('solved', 'closed', 'pending')
@@ -218,9 +228,23 @@ pub async fn check_slas(store: &Store, events: &EventBus) -> Result<usize, Store
         for r in rows {
             let id: String = r.get("id")?;
             let due: i64 = r.get("due_at")?;
-            let kind = if due <= now { "breach" } else { "warning" };
+            let kind: &'static str = if due <= now { "breach" } else { "warning" };
             if record_alert(store, &id, target, kind, due, now).await? {
                 recorded += 1;
+                // Email once, when recorded (webhooks are retried; email is not).
+                if let Some(user) = r.get::<Option<String>>("assignee_id")? {
+                    email_hook(
+                        store,
+                        &EmailIntent::SlaAlert {
+                            user_id: user,
+                            ticket_id: id.clone(),
+                            alert: kind,
+                            target: target.as_str(),
+                            due_at: due,
+                        },
+                    )
+                    .await;
+                }
                 events.publish(
                     &format!("ticket.sla_{kind}"),
                     DataClass::Tickets,
@@ -262,7 +286,10 @@ async fn record_alert(
         .await?;
     if kind == "breach" {
         tx.execute(
-            &format!("UPDATE tickets SET {} = TRUE WHERE id = $1", target.breached_column()),
+            &format!(
+                "UPDATE tickets SET {} = TRUE WHERE id = $1",
+                target.breached_column()
+            ),
             args![ticket],
         )
         .await?;
@@ -280,9 +307,13 @@ async fn record_alert(
     Ok(true)
 }
 
-/// Sends undelivered alerts of the last day to the webhook (signed) and
-/// through the email hook to the assignee; marks them delivered on a 2xx.
-async fn deliver(store: &Store, config: &Config, client: Option<&reqwest::Client>) -> Result<(), StoreError> {
+/// Sends undelivered alerts of the last day to the webhook (signed); marks
+/// them delivered on a 2xx.
+async fn deliver(
+    store: &Store,
+    config: &Config,
+    client: Option<&reqwest::Client>,
+) -> Result<(), StoreError> {
     let url = config.tickets.sla_webhook_url.trim();
     let rows = store
         .fetch_all(
@@ -303,20 +334,11 @@ async fn deliver(store: &Store, config: &Config, client: Option<&reqwest::Client
         let Some(target) = Target::from_db(&target) else {
             continue;
         };
-        let alert: &'static str = if kind == "breach" { "breach" } else { "warning" };
-        if let Some(user) = &assignee {
-            email_hook(
-                store,
-                &EmailIntent::SlaAlert {
-                    user_id: user.clone(),
-                    ticket_id: ticket.clone(),
-                    alert,
-                    target: target.as_str(),
-                    due_at: due,
-                },
-            )
-            .await;
-        }
+        let alert: &'static str = if kind == "breach" {
+            "breach"
+        } else {
+            "warning"
+        };
         let delivered = if url.is_empty() {
             true
         } else if let Some(client) = client {
@@ -328,11 +350,19 @@ async fn deliver(store: &Store, config: &Config, client: Option<&reqwest::Client
                 due_at: crate::storage::users::rfc3339(due),
                 priority: &priority,
                 assignee_id: assignee.as_deref(),
-                url: format!("{}/tickets/{ticket}", config.http.public_url.trim_end_matches('/')),
+                url: format!(
+                    "{}/tickets/{ticket}",
+                    config.http.public_url.trim_end_matches('/')
+                ),
             };
-            let body = serde_json::to_vec(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let body =
+                serde_json::to_vec(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let t = now_ms() / 1000;
-            let sig = sign(config.tickets.sla_webhook_secret.expose().as_bytes(), t, &body);
+            let sig = sign(
+                config.tickets.sla_webhook_secret.expose().as_bytes(),
+                t,
+                &body,
+            );
             match client
                 .post(url)
                 .header("content-type", "application/json")
@@ -344,7 +374,10 @@ async fn deliver(store: &Store, config: &Config, client: Option<&reqwest::Client
             {
                 Ok(resp) if resp.status().is_success() => true,
                 Ok(resp) => {
-                    tracing::warn!(status = resp.status().as_u16(), "SLA webhook refused; will retry");
+                    tracing::warn!(
+                        status = resp.status().as_u16(),
+                        "SLA webhook refused; will retry"
+                    );
                     false
                 }
                 Err(e) => {

@@ -68,7 +68,10 @@ impl Period {
         let start = parse_hhmm("periods", &spec.start)?;
         let end = parse_hhmm("periods", &spec.end)?;
         if start == 1440 {
-            return Err(DomainError::invalid("periods", "a period cannot start at 24:00"));
+            return Err(DomainError::invalid(
+                "periods",
+                "a period cannot start at 24:00",
+            ));
         }
         if start == end {
             return Err(DomainError::invalid(
@@ -131,13 +134,22 @@ fn local_to_utc(tz: &Tz, local: NaiveDateTime) -> i64 {
 impl Calendar {
     /// A calendar from a zone name (IANA, e.g. `Europe/Berlin`), periods and
     /// holidays (`YYYY-MM-DD`).
-    pub fn new(timezone: &str, periods: &[Period], holidays: &[NaiveDate]) -> Result<Self, DomainError> {
-        let tz: Tz = timezone
-            .trim()
-            .parse()
-            .map_err(|_| DomainError::invalid("timezone", "must be an IANA time zone such as Europe/Berlin"))?;
+    pub fn new(
+        timezone: &str,
+        periods: &[Period],
+        holidays: &[NaiveDate],
+    ) -> Result<Self, DomainError> {
+        let tz: Tz = timezone.trim().parse().map_err(|_| {
+            DomainError::invalid(
+                "timezone",
+                "must be an IANA time zone such as Europe/Berlin",
+            )
+        })?;
         if periods.is_empty() {
-            return Err(DomainError::invalid("periods", "give at least one working period"));
+            return Err(DomainError::invalid(
+                "periods",
+                "give at least one working period",
+            ));
         }
         if periods.len() > 70 {
             return Err(DomainError::invalid("periods", "70 periods at most"));
@@ -297,7 +309,10 @@ mod tests {
     fn at(tz: &str, s: &str) -> i64 {
         let tz: Tz = tz.parse().unwrap();
         let local = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-        tz.from_local_datetime(&local).earliest().unwrap().timestamp_millis()
+        tz.from_local_datetime(&local)
+            .earliest()
+            .unwrap()
+            .timestamp_millis()
     }
 
     const H: i64 = 3_600_000;
@@ -323,7 +338,10 @@ mod tests {
         periods.extend(weekdays("13:00", "17:30"));
         let c = Calendar::new("UTC", &periods, &[]).unwrap();
         let from = at("UTC", "2026-12-01 11:00");
-        assert_eq!(c.add_business(from, 2 * H), Some(at("UTC", "2026-12-01 14:00")));
+        assert_eq!(
+            c.add_business(from, 2 * H),
+            Some(at("UTC", "2026-12-01 14:00"))
+        );
         assert_eq!(
             c.business_ms(at("UTC", "2026-12-01 00:00"), at("UTC", "2026-12-02 00:00")),
             7 * H + H / 2
@@ -338,7 +356,10 @@ mod tests {
         let due = c.add_business(at("Europe/London", "2026-12-24 16:00"), 2 * H);
         assert_eq!(due, Some(at("Europe/London", "2026-12-28 10:00")));
         assert_eq!(
-            c.business_ms(at("Europe/London", "2026-12-25 00:00"), at("Europe/London", "2026-12-26 00:00")),
+            c.business_ms(
+                at("Europe/London", "2026-12-25 00:00"),
+                at("Europe/London", "2026-12-26 00:00")
+            ),
             0
         );
     }
@@ -352,9 +373,15 @@ mod tests {
         assert_eq!(c.business_ms(mon, tue), 8 * H);
         // From Tuesday 03:00 (inside Monday's period): three hours left of it.
         let from = at("Asia/Tehran", "2026-12-01 03:00");
-        assert_eq!(c.add_business(from, 3 * H), Some(at("Asia/Tehran", "2026-12-01 06:00")));
+        assert_eq!(
+            c.add_business(from, 3 * H),
+            Some(at("Asia/Tehran", "2026-12-01 06:00"))
+        );
         // The fourth hour is next Monday night.
-        assert_eq!(c.add_business(from, 4 * H), Some(at("Asia/Tehran", "2026-12-07 23:00")));
+        assert_eq!(
+            c.add_business(from, 4 * H),
+            Some(at("Asia/Tehran", "2026-12-07 23:00"))
+        );
     }
 
     #[test]
@@ -387,9 +414,19 @@ mod tests {
         assert_eq!(add_business(None, 10, H), Some(10 + H));
         assert!(Calendar::new("Mars/Olympus", &weekdays("09:00", "17:00"), &[]).is_err());
         assert!(Calendar::new("UTC", &[], &[]).is_err());
-        for (s, e) in [("9:00", "17:00"), ("09:00", "24:30"), ("24:00", "01:00"), ("10:00", "10:00")] {
+        for (s, e) in [
+            ("9:00", "17:00"),
+            ("09:00", "24:30"),
+            ("24:00", "01:00"),
+            ("10:00", "10:00"),
+        ] {
             assert!(
-                Period::parse(&PeriodSpec { day: "mon".into(), start: s.into(), end: e.into() }).is_err(),
+                Period::parse(&PeriodSpec {
+                    day: "mon".into(),
+                    start: s.into(),
+                    end: e.into()
+                })
+                .is_err(),
                 "{s}-{e}"
             );
         }
@@ -402,8 +439,21 @@ mod tests {
         split.push(p("sat", "20:00", "02:00"));
         vec![
             Calendar::new("Europe/Berlin", &weekdays("09:00", "17:00"), &[]).unwrap(),
-            Calendar::new("America/New_York", &split, &[NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()]).unwrap(),
-            Calendar::new("Australia/Lord_Howe", &DAYS.iter().map(|d| p(d, "01:00", "03:00")).collect::<Vec<_>>(), &[]).unwrap(),
+            Calendar::new(
+                "America/New_York",
+                &split,
+                &[NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()],
+            )
+            .unwrap(),
+            Calendar::new(
+                "Australia/Lord_Howe",
+                &DAYS
+                    .iter()
+                    .map(|d| p(d, "01:00", "03:00"))
+                    .collect::<Vec<_>>(),
+                &[],
+            )
+            .unwrap(),
         ]
     }
 

@@ -172,7 +172,12 @@ pub struct LinkClaim {
 impl Tx {
     /// Inserts rows of equal width with as few statements as the
     /// databases' parameter limits allow.
-    pub(super) async fn insert_rows(&mut self, head: &str, tail: &str, rows: Vec<Vec<Value>>) -> Result<()> {
+    pub(super) async fn insert_rows(
+        &mut self,
+        head: &str,
+        tail: &str,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<()> {
         let Some(width) = rows.first().map(Vec::len) else {
             return Ok(());
         };

@@ -139,7 +139,11 @@ const NEGATIVE: f64 = -0.25;
 impl Tx {
     /// Counts stored items (not duplicates) into `feedback_daily`, one
     /// upsert per distinct (dimension, value, kind, day) of the batch.
-    pub(crate) async fn roll_up_feedback(&mut self, items: &[PreparedFeedback], out: &[Stored]) -> Result<()> {
+    pub(crate) async fn roll_up_feedback(
+        &mut self,
+        items: &[PreparedFeedback],
+        out: &[Stored],
+    ) -> Result<()> {
         let mut agg: HashMap<(&'static str, String, String, i64), FeedbackAgg> = HashMap::new();
         for (item, stored) in items.iter().zip(out) {
             if !matches!(stored, Stored::Created { .. }) {
@@ -258,9 +262,19 @@ impl Tx {
     /// Counts one first-response or resolution time into its histogram:
     /// read, add, write back, with the row locked on PostgreSQL (SQLite has
     /// one writer).
-    pub(crate) async fn roll_up_time(&mut self, fact: &TicketFact, day: i64, metric: &str, ms: i64) -> Result<()> {
+    pub(crate) async fn roll_up_time(
+        &mut self,
+        fact: &TicketFact,
+        day: i64,
+        metric: &str,
+        ms: i64,
+    ) -> Result<()> {
         let bucket = bucket_of(ms);
-        let lock = if self.is_postgres() { " FOR UPDATE" } else { "" };
+        let lock = if self.is_postgres() {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
         for (dim, value) in fact.dims() {
             self.execute(
                 "INSERT INTO ticket_hist (dim, value, day, metric, counts) VALUES ($1, $2, $3, $4, '')
@@ -393,7 +407,12 @@ impl Store {
     /// Topics (`stage_topic`) or touchpoints (`stage_touchpoint`) within
     /// journey stages over a range of days, complaints and comments only
     /// for topics.
-    pub async fn stage_parts(&self, dim: &str, from_day: i64, to_day: i64) -> Result<Vec<StagePart>> {
+    pub async fn stage_parts(
+        &self,
+        dim: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<StagePart>> {
         let kinds = if dim == "stage_topic" {
             "kind IN ('complaint', 'comment')"
         } else {
@@ -425,7 +444,11 @@ impl Store {
     }
 
     /// Per journey stage: (kind, n, score_n, score_sum, top, bottom) over a range.
-    pub async fn stage_scores(&self, from_day: i64, to_day: i64) -> Result<Vec<(String, String, [i64; 5])>> {
+    pub async fn stage_scores(
+        &self,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<(String, String, [i64; 5])>> {
         self.fetch_all(
             "SELECT value, kind, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(score_n) AS BIGINT) AS score_n, CAST(SUM(score_sum) AS BIGINT) AS score_sum, CAST(SUM(top) AS BIGINT) AS top, CAST(SUM(bottom) AS BIGINT) AS bottom
              FROM feedback_daily WHERE dim = 'journey_stage' AND day >= $1 AND day <= $2 GROUP BY value, kind",
@@ -450,7 +473,11 @@ impl Store {
     }
 
     /// Incidents declared in a range: (id, declared, first notice, published update times).
-    pub async fn incident_notices(&self, from_ms: i64, to_ms: i64) -> Result<Vec<(String, i64, Vec<i64>)>> {
+    pub async fn incident_notices(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(String, i64, Vec<i64>)>> {
         let rows = self
             .fetch_all(
                 "SELECT i.id AS id, i.created_at AS created_at, u.published_at AS published_at
@@ -514,8 +541,16 @@ impl Store {
             ("language", "COALESCE(language, '')", "1=1"),
             ("journey_stage", "COALESCE(journey_stage, '')", "1=1"),
             ("region", "COALESCE(region, '')", "1=1"),
-            ("stage_topic", "journey_stage || '|' || topic", "journey_stage IS NOT NULL AND topic IS NOT NULL"),
-            ("stage_touchpoint", "journey_stage || '|' || touchpoint", "journey_stage IS NOT NULL AND touchpoint IS NOT NULL"),
+            (
+                "stage_topic",
+                "journey_stage || '|' || topic",
+                "journey_stage IS NOT NULL AND topic IS NOT NULL",
+            ),
+            (
+                "stage_touchpoint",
+                "journey_stage || '|' || touchpoint",
+                "journey_stage IS NOT NULL AND touchpoint IS NOT NULL",
+            ),
         ];
         for (dim, value, filter) in dims {
             let group = if dim == "all" {
@@ -546,7 +581,8 @@ impl Store {
             )
             .await?;
         let mut daily: HashMap<(&'static str, String, i64), TicketDelta> = HashMap::new();
-        let mut hist: HashMap<(&'static str, String, i64, &'static str), BTreeMap<i64, i64>> = HashMap::new();
+        let mut hist: HashMap<(&'static str, String, i64, &'static str), BTreeMap<i64, i64>> =
+            HashMap::new();
         for r in &rows {
             let fact = TicketFact {
                 channel: r.get("channel")?,
@@ -565,10 +601,16 @@ impl Store {
             let res_target: Option<i64> = r.get("resolution_mins")?;
             let done = matches!(status.as_str(), "solved" | "closed");
             for (dim, value) in fact.dims() {
-                let c = daily.entry((dim, value.clone(), created.div_euclid(DAY_MS))).or_default();
+                let c = daily
+                    .entry((dim, value.clone(), created.div_euclid(DAY_MS)))
+                    .or_default();
                 c.created += 1;
                 c.backlog_delta += 1;
-                if let (Some(at), Some(ms), Some(bms)) = (frt_at, r.get::<Option<i64>>("first_response_ms")?, r.get::<Option<i64>>("first_response_bms")?) {
+                if let (Some(at), Some(ms), Some(bms)) = (
+                    frt_at,
+                    r.get::<Option<i64>>("first_response_ms")?,
+                    r.get::<Option<i64>>("first_response_bms")?,
+                ) {
                     let day = at.div_euclid(DAY_MS);
                     let c = daily.entry((dim, value.clone(), day)).or_default();
                     match frt_target {
@@ -576,10 +618,23 @@ impl Store {
                         Some(_) => c.frt_missed += 1,
                         None => {}
                     }
-                    *hist.entry((dim, value.clone(), day, "frt_cal")).or_default().entry(bucket_of(ms)).or_default() += 1;
-                    *hist.entry((dim, value.clone(), day, "frt_bus")).or_default().entry(bucket_of(bms)).or_default() += 1;
+                    *hist
+                        .entry((dim, value.clone(), day, "frt_cal"))
+                        .or_default()
+                        .entry(bucket_of(ms))
+                        .or_default() += 1;
+                    *hist
+                        .entry((dim, value.clone(), day, "frt_bus"))
+                        .or_default()
+                        .entry(bucket_of(bms))
+                        .or_default() += 1;
                 }
-                if let (true, Some(at), Some(ms), Some(bms)) = (done, solved_at, r.get::<Option<i64>>("solve_ms")?, r.get::<Option<i64>>("solve_bms")?) {
+                if let (true, Some(at), Some(ms), Some(bms)) = (
+                    done,
+                    solved_at,
+                    r.get::<Option<i64>>("solve_ms")?,
+                    r.get::<Option<i64>>("solve_bms")?,
+                ) {
                     let day = at.div_euclid(DAY_MS);
                     let c = daily.entry((dim, value.clone(), day)).or_default();
                     c.solved += 1;
@@ -591,15 +646,36 @@ impl Store {
                         Some(_) => c.res_missed += 1,
                         None => {}
                     }
-                    *hist.entry((dim, value.clone(), day, "res_cal")).or_default().entry(bucket_of(ms)).or_default() += 1;
-                    *hist.entry((dim, value.clone(), day, "res_bus")).or_default().entry(bucket_of(bms)).or_default() += 1;
+                    *hist
+                        .entry((dim, value.clone(), day, "res_cal"))
+                        .or_default()
+                        .entry(bucket_of(ms))
+                        .or_default() += 1;
+                    *hist
+                        .entry((dim, value.clone(), day, "res_bus"))
+                        .or_default()
+                        .entry(bucket_of(bms))
+                        .or_default() += 1;
                 }
             }
         }
         let daily_rows: Vec<Vec<Value>> = daily
             .into_iter()
             .map(|((dim, value, day), d)| {
-                args![dim, value, day, d.created, d.solved, d.fcr, d.reopened, d.frt_met, d.frt_missed, d.res_met, d.res_missed, d.backlog_delta]
+                args![
+                    dim,
+                    value,
+                    day,
+                    d.created,
+                    d.solved,
+                    d.fcr,
+                    d.reopened,
+                    d.frt_met,
+                    d.frt_missed,
+                    d.res_met,
+                    d.res_missed,
+                    d.backlog_delta
+                ]
             })
             .collect();
         tx.insert_rows(
@@ -624,8 +700,14 @@ impl Store {
     /// After the upgrade that added the rollups, existing feedback is
     /// counted once.
     pub async fn backfill_rollups_if_needed(&self) -> Result<()> {
-        let has_rollups = self.fetch_optional("SELECT dim FROM feedback_daily LIMIT 1", vec![]).await?.is_some();
-        let has_feedback = self.fetch_optional("SELECT id FROM feedback LIMIT 1", vec![]).await?.is_some();
+        let has_rollups = self
+            .fetch_optional("SELECT dim FROM feedback_daily LIMIT 1", vec![])
+            .await?
+            .is_some();
+        let has_feedback = self
+            .fetch_optional("SELECT id FROM feedback LIMIT 1", vec![])
+            .await?
+            .is_some();
         if !has_rollups && has_feedback {
             tracing::info!("counting existing feedback into the scorecard rollups");
             self.rebuild_rollups().await?;

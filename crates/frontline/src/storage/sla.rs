@@ -156,13 +156,18 @@ impl SlaPolicy {
     }
 }
 
-const POLICY_COLUMNS: &str = "id, name, priority, segment, first_response_mins, next_response_mins, \
+const POLICY_COLUMNS: &str =
+    "id, name, priority, segment, first_response_mins, next_response_mins, \
 resolution_mins, calendar_id, warn_before_mins, created_at";
 
 impl Tx {
     /// The policy for a ticket: the most specific one matching its priority
     /// and segment (both > priority > segment > neither), oldest first on a tie.
-    pub(crate) async fn sla_for(&mut self, priority: Priority, segment: Option<&str>) -> Result<Option<Sla>> {
+    pub(crate) async fn sla_for(
+        &mut self,
+        priority: Priority,
+        segment: Option<&str>,
+    ) -> Result<Option<Sla>> {
         let rows = self
             .fetch_all(
                 &format!(
@@ -211,7 +216,11 @@ impl Tx {
 }
 
 impl Store {
-    pub async fn create_calendar(&self, new: &NewCalendar, by: AuditRecord) -> Result<CalendarView> {
+    pub async fn create_calendar(
+        &self,
+        new: &NewCalendar,
+        by: AuditRecord,
+    ) -> Result<CalendarView> {
         let id = Id::new(Kind::Calendar).to_string();
         let specs: Vec<PeriodSpec> = new.periods.iter().map(Period::spec).collect();
         let holidays: Vec<String> = new.holidays.iter().map(|d| d.to_string()).collect();

@@ -167,7 +167,8 @@ pub enum TicketRefusal {
     Store(#[from] StoreError),
 }
 
-pub(super) const COLUMNS: &str = "id, title, status, priority, channel, segment, component, language, \
+pub(super) const COLUMNS: &str =
+    "id, title, status, priority, channel, segment, component, language, \
 journey_stage, touchpoint, topic, group_name, assignee_id, incident_id, feedback_id, subject_id, \
 contact_sealed, contact_blind, tracking_hash, repeat_of, sla_policy_id, clock_bms, clock_since, \
 frt_due_at, nrt_due_at, res_due_at, frt_breached, nrt_breached, res_breached, first_response_at, \
@@ -387,11 +388,14 @@ fn day_of(ms: i64) -> i64 {
 
 impl Tx {
     pub(crate) async fn ticket_row(&mut self, id: &str) -> Result<Option<TicketRow>> {
-        self.fetch_optional(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1"), args![id])
-            .await?
-            .as_ref()
-            .map(TicketRow::from_row)
-            .transpose()
+        self.fetch_optional(
+            &format!("SELECT {COLUMNS} FROM tickets WHERE id = $1"),
+            args![id],
+        )
+        .await?
+        .as_ref()
+        .map(TicketRow::from_row)
+        .transpose()
     }
 
     pub(crate) async fn ticket_event(
@@ -687,7 +691,13 @@ impl Tx {
                     return Err(TicketRefusal::Transition {
                         from: t.status,
                         to,
-                        allowed: t.status.next().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                        allowed: t
+                            .status
+                            .next()
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
                     });
                 }
                 let from = t.status;
@@ -703,8 +713,14 @@ impl Tx {
         if let Some(p) = change.priority {
             if p != t.priority {
                 events.push(
-                    self.ticket_event(id, "priority", false, &format!("{} → {p}", t.priority), &by.actor)
-                        .await?,
+                    self.ticket_event(
+                        id,
+                        "priority",
+                        false,
+                        &format!("{} → {p}", t.priority),
+                        &by.actor,
+                    )
+                    .await?,
                 );
                 t.priority = p;
                 changed.push("priority");
@@ -713,7 +729,10 @@ impl Tx {
         if let Some(a) = &change.assignee_id {
             if *a != t.assignee_id {
                 let body = a.clone().unwrap_or_else(|| "unassigned".into());
-                events.push(self.ticket_event(id, "assignee", false, &body, &by.actor).await?);
+                events.push(
+                    self.ticket_event(id, "assignee", false, &body, &by.actor)
+                        .await?,
+                );
                 t.assignee_id = a.clone();
                 changed.push("assignee");
                 if t.status == TicketStatus::New && a.is_some() {
@@ -721,16 +740,17 @@ impl Tx {
                 }
             }
         }
-        let mut label = |name: &'static str, field: &mut Option<String>, v: &Option<Option<String>>| {
-            if let Some(v) = v {
-                if v != field {
-                    *field = v.clone();
-                    changed.push(name);
-                    return true;
+        let mut label =
+            |name: &'static str, field: &mut Option<String>, v: &Option<Option<String>>| {
+                if let Some(v) = v {
+                    if v != field {
+                        *field = v.clone();
+                        changed.push(name);
+                        return true;
+                    }
                 }
-            }
-            false
-        };
+                false
+            };
         let mut relabeled = Vec::new();
         if label("group", &mut t.group, &change.group) {
             relabeled.push(format!("group: {}", t.group.as_deref().unwrap_or("-")));
@@ -743,13 +763,22 @@ impl Tx {
             relabeled.push(format!("topic: {}", t.topic.as_deref().unwrap_or("-")));
         }
         if label("journey_stage", &mut t.journey_stage, &change.journey_stage) {
-            relabeled.push(format!("journey stage: {}", t.journey_stage.as_deref().unwrap_or("-")));
+            relabeled.push(format!(
+                "journey stage: {}",
+                t.journey_stage.as_deref().unwrap_or("-")
+            ));
         }
         if label("touchpoint", &mut t.touchpoint, &change.touchpoint) {
-            relabeled.push(format!("touchpoint: {}", t.touchpoint.as_deref().unwrap_or("-")));
+            relabeled.push(format!(
+                "touchpoint: {}",
+                t.touchpoint.as_deref().unwrap_or("-")
+            ));
         }
         if !relabeled.is_empty() {
-            events.push(self.ticket_event(id, "labels", false, &relabeled.join(", "), &by.actor).await?);
+            events.push(
+                self.ticket_event(id, "labels", false, &relabeled.join(", "), &by.actor)
+                    .await?,
+            );
         }
         // A new priority or segment may select another policy; the time
         // already counted carries over.
@@ -817,8 +846,10 @@ impl Tx {
                 })
                 .await?;
                 if first {
-                    self.roll_up_time(&fact, day, "res_cal", now - t.created_at).await?;
-                    self.roll_up_time(&fact, day, "res_bus", t.clock_bms).await?;
+                    self.roll_up_time(&fact, day, "res_cal", now - t.created_at)
+                        .await?;
+                    self.roll_up_time(&fact, day, "res_bus", t.clock_bms)
+                        .await?;
                 }
                 t.nrt_due_at = None;
             }
@@ -894,8 +925,10 @@ impl Tx {
                         None => {}
                     })
                     .await?;
-                    self.roll_up_time(&fact, day_of(now), "frt_cal", now - t.created_at).await?;
-                    self.roll_up_time(&fact, day_of(now), "frt_bus", clock).await?;
+                    self.roll_up_time(&fact, day_of(now), "frt_cal", now - t.created_at)
+                        .await?;
+                    self.roll_up_time(&fact, day_of(now), "frt_bus", clock)
+                        .await?;
                 }
                 t.nrt_due_at = None;
                 if t.status == TicketStatus::New {
@@ -910,7 +943,8 @@ impl Tx {
                 };
                 if let Some(to) = to {
                     let from = t.status;
-                    self.move_status(&mut t, sla.as_ref(), to, false, now).await?;
+                    self.move_status(&mut t, sla.as_ref(), to, false, now)
+                        .await?;
                     self.ticket_event(id, "status", true, &format!("{from} → {to}"), "customer")
                         .await?;
                 }
@@ -951,11 +985,14 @@ impl TicketRow {
 
 impl Store {
     pub(crate) async fn ticket_row(&self, id: &str) -> Result<Option<TicketRow>> {
-        self.fetch_optional(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1"), args![id])
-            .await?
-            .as_ref()
-            .map(TicketRow::from_row)
-            .transpose()
+        self.fetch_optional(
+            &format!("SELECT {COLUMNS} FROM tickets WHERE id = $1"),
+            args![id],
+        )
+        .await?
+        .as_ref()
+        .map(TicketRow::from_row)
+        .transpose()
     }
 
     pub async fn ticket(&self, id: &str) -> Result<Option<Ticket>> {
@@ -1103,7 +1140,11 @@ impl Store {
             }
         };
         eq("status", f.status.map(|s| s.as_str().to_owned()), &mut sql);
-        eq("priority", f.priority.map(|s| s.as_str().to_owned()), &mut sql);
+        eq(
+            "priority",
+            f.priority.map(|s| s.as_str().to_owned()),
+            &mut sql,
+        );
         eq("assignee_id", f.assignee_id.clone(), &mut sql);
         eq("group_name", f.group.clone(), &mut sql);
         eq("incident_id", f.incident_id.clone(), &mut sql);
@@ -1132,7 +1173,11 @@ impl Store {
     }
 
     /// Opens a ticket's sealed contact.
-    pub(crate) async fn ticket_contact(&self, ring: &KeyRing, t: &TicketRow) -> Result<Option<Contact>> {
+    pub(crate) async fn ticket_contact(
+        &self,
+        ring: &KeyRing,
+        t: &TicketRow,
+    ) -> Result<Option<Contact>> {
         let (Some(subject), Some(sealed)) = (&t.subject_id, &t.contact_sealed) else {
             return Ok(None);
         };

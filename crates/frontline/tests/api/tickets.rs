@@ -15,8 +15,13 @@ async fn open(app: &TestApp, token: &str, body: Value) -> Value {
 
 async fn patch(app: &TestApp, id: &str, token: &str, body: Value) -> (u16, Value) {
     let (s, v) = json(
-        app.send_json(reqwest::Method::PATCH, &format!("/api/v1/tickets/{id}"), token, &body)
-            .await,
+        app.send_json(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/tickets/{id}"),
+            token,
+            &body,
+        )
+        .await,
     )
     .await;
     (s.as_u16(), v)
@@ -42,7 +47,11 @@ async fn page(url: &str) -> (u16, String) {
 /// A tracking link points at the configured public address; the test
 /// server listens elsewhere.
 async fn track(app: &TestApp, link: &str) -> (u16, String) {
-    let resp = reqwest::Client::new().get(app.url(&path_of(link))).send().await.unwrap();
+    let resp = reqwest::Client::new()
+        .get(app.url(&path_of(link)))
+        .send()
+        .await
+        .unwrap();
     (resp.status().as_u16(), resp.text().await.unwrap())
 }
 
@@ -91,16 +100,33 @@ async fn a_ticket_is_worked_through_its_states_and_the_customer_sees_only_public
     // The agent sees the contact (contact:view), an analyst role would not.
     let (_, full) = json(app.get(&format!("/api/v1/tickets/{id}"), &agent).await).await;
     assert_eq!(full["contact"]["email"], "chloe@example.org");
-    let (_, hist) = json(app.get(&format!("/api/v1/tickets/{id}/events"), &agent).await).await;
-    assert!(hist[0]["body"].as_str().unwrap().contains("[PHONE]"), "redacted: {hist}");
+    let (_, hist) = json(
+        app.get(&format!("/api/v1/tickets/{id}/events"), &agent)
+            .await,
+    )
+    .await;
+    assert!(
+        hist[0]["body"].as_str().unwrap().contains("[PHONE]"),
+        "redacted: {hist}"
+    );
 
     // Assign, note internally, reply publicly, ask the customer (pending).
-    let (s, v) = patch(&app, id, &agent, json!({"assignee_id": ana, "group": "tier 2"})).await;
+    let (s, v) = patch(
+        &app,
+        id,
+        &agent,
+        json!({"assignee_id": ana, "group": "tier 2"}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "open");
     let (s, _) = json(
-        app.post_json(&format!("/api/v1/tickets/{id}/notes"), &agent, &json!({"body": "SECRET-NOTE: looks like the SSO outage"}))
-            .await,
+        app.post_json(
+            &format!("/api/v1/tickets/{id}/notes"),
+            &agent,
+            &json!({"body": "SECRET-NOTE: looks like the SSO outage"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(s, 201);
@@ -135,7 +161,10 @@ async fn a_ticket_is_worked_through_its_states_and_the_customer_sees_only_public
         .build()
         .unwrap()
         .post(app.url(&format!("{}/reply", path_of(link))))
-        .form(&[("body", "Firefox, and my card 4111 1111 1111 1111 was charged")])
+        .form(&[(
+            "body",
+            "Firefox, and my card 4111 1111 1111 1111 was charged",
+        )])
         .send()
         .await
         .unwrap();
@@ -164,14 +193,43 @@ async fn a_ticket_is_worked_through_its_states_and_the_customer_sees_only_public
     assert!(html.contains("This request is closed"));
 
     // History and audit cover every change.
-    let (_, hist) = json(app.get(&format!("/api/v1/tickets/{id}/events"), &agent).await).await;
-    let kinds: Vec<&str> = hist.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    for k in ["created", "assignee", "labels", "note", "reply", "status", "customer_reply"] {
+    let (_, hist) = json(
+        app.get(&format!("/api/v1/tickets/{id}/events"), &agent)
+            .await,
+    )
+    .await;
+    let kinds: Vec<&str> = hist
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for k in [
+        "created",
+        "assignee",
+        "labels",
+        "note",
+        "reply",
+        "status",
+        "customer_reply",
+    ] {
         assert!(kinds.contains(&k), "{k} in {kinds:?}");
     }
     let (_, audit) = json(app.get("/api/v1/audit?limit=200", &app.admin_token).await).await;
-    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    for a in ["ticket.create", "ticket.update", "ticket.note", "ticket.reply", "ticket.customer_reply", "contact.view"] {
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "ticket.create",
+        "ticket.update",
+        "ticket.note",
+        "ticket.reply",
+        "ticket.customer_reply",
+        "contact.view",
+    ] {
         assert!(actions.contains(&a), "{a} audited: {actions:?}");
     }
     // A wrong link shows nothing.
@@ -191,7 +249,11 @@ async fn the_public_form_makes_a_ticket_without_javascript_drops_bots_and_is_rat
     // A bot fills the honeypot: thanked, nothing stored.
     let resp = client
         .post(app.url("/support"))
-        .form(&[("subject", "Buy now"), ("description", "spam spam"), ("website", "http://spam.example")])
+        .form(&[
+            ("subject", "Buy now"),
+            ("description", "spam spam"),
+            ("website", "http://spam.example"),
+        ])
         .send()
         .await
         .unwrap();
@@ -202,7 +264,11 @@ async fn the_public_form_makes_a_ticket_without_javascript_drops_bots_and_is_rat
     // A bad email is shown again with the text kept.
     let resp = client
         .post(app.url("/support"))
-        .form(&[("subject", "Refund"), ("description", "Charged twice"), ("contact_email", "not-an-email")])
+        .form(&[
+            ("subject", "Refund"),
+            ("description", "Charged twice"),
+            ("contact_email", "not-an-email"),
+        ])
         .send()
         .await
         .unwrap();
@@ -224,7 +290,10 @@ async fn the_public_form_makes_a_ticket_without_javascript_drops_bots_and_is_rat
     assert!(html.contains("Keep this link"));
     // The reply form on the same page posts to the ticket's tracking path.
     let start = html.find("action=\"/t/").unwrap() + "action=\"".len();
-    let token: String = html[start + 3..].chars().take_while(|c| *c != '/').collect();
+    let token: String = html[start + 3..]
+        .chars()
+        .take_while(|c| *c != '/')
+        .collect();
     let link = format!("/t/{token}");
     let (s, tracked) = page(&app.url(&link)).await;
     assert_eq!(s, 200);
@@ -269,7 +338,15 @@ async fn tickets_come_from_feedback_and_incidents_and_an_incident_updates_all_of
     .await;
     assert_eq!(s, 201, "{fb}");
     let fid = fb["id"].as_str().unwrap();
-    let (s, t) = json(app.post_json(&format!("/api/v1/feedback/{fid}/ticket"), &agent, &json!({"priority": "high"})).await).await;
+    let (s, t) = json(
+        app.post_json(
+            &format!("/api/v1/feedback/{fid}/ticket"),
+            &agent,
+            &json!({"priority": "high"}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 201, "{t}");
     assert_eq!(t["feedback_id"], fid);
     assert_eq!(t["channel"], "app");
@@ -295,15 +372,35 @@ async fn tickets_come_from_feedback_and_incidents_and_an_incident_updates_all_of
     .await;
     assert_eq!(other["repeat_of"], Value::Null);
     // Erasing the customer forgets who asked, on their tickets too.
-    let (s, _) = json(app.post_json("/api/v1/subjects/erase", &app.admin_token, &json!({"email": "sam@example.com"})).await).await;
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/subjects/erase",
+            &app.admin_token,
+            &json!({"email": "sam@example.com"}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 200);
-    let (_, erased) = json(app.get(&format!("/api/v1/tickets/{}", again["id"].as_str().unwrap()), &agent).await).await;
+    let (_, erased) = json(
+        app.get(
+            &format!("/api/v1/tickets/{}", again["id"].as_str().unwrap()),
+            &agent,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(erased["has_contact"], false);
     assert_eq!(erased["contact"], Value::Null);
 
     // An incident's affected customers get one ticket each, all or none.
     let (_, inc) = json(
-        app.post_json("/api/v1/incidents", &app.admin_token, &json!({"title": "Payments failing", "severity": "SEV3"})).await,
+        app.post_json(
+            "/api/v1/incidents",
+            &app.admin_token,
+            &json!({"title": "Payments failing", "severity": "SEV3"}),
+        )
+        .await,
     )
     .await;
     let iid = inc["id"].as_str().unwrap();
@@ -331,8 +428,14 @@ async fn tickets_come_from_feedback_and_incidents_and_an_incident_updates_all_of
     assert_eq!(s, 201, "{made}");
     let made = made.as_array().unwrap();
     assert_eq!(made.len(), 3);
-    assert!(made.iter().all(|t| t["incident_id"] == iid && t["tracking_url"].is_string()));
-    let (_, linked) = json(app.get(&format!("/api/v1/incidents/{iid}/tickets"), &agent).await).await;
+    assert!(made
+        .iter()
+        .all(|t| t["incident_id"] == iid && t["tracking_url"].is_string()));
+    let (_, linked) = json(
+        app.get(&format!("/api/v1/incidents/{iid}/tickets"), &agent)
+            .await,
+    )
+    .await;
     assert_eq!(linked.as_array().unwrap().len(), 3);
 
     // Resolved: one reply and a status to all of them.
@@ -348,7 +451,14 @@ async fn tickets_come_from_feedback_and_incidents_and_an_incident_updates_all_of
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["updated"], 3);
     for t in made {
-        let (_, now) = json(app.get(&format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()), &agent).await).await;
+        let (_, now) = json(
+            app.get(
+                &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+                &agent,
+            )
+            .await,
+        )
+        .await;
         assert_eq!(now["status"], "solved");
         assert_eq!(now["csat_offered"], false, "bulk solves ask no CSAT");
         let (_, html) = track(&app, t["tracking_url"].as_str().unwrap()).await;
@@ -356,7 +466,12 @@ async fn tickets_come_from_feedback_and_incidents_and_an_incident_updates_all_of
         assert!(!html.contains("How satisfied"));
     }
     let (s, _) = json(
-        app.post_json("/api/v1/incidents/inc_01J00000000000000000000000/tickets/update", &agent, &json!({"status": "solved"})).await,
+        app.post_json(
+            "/api/v1/incidents/inc_01J00000000000000000000000/tickets/update",
+            &agent,
+            &json!({"status": "solved"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(s, 404);
@@ -372,19 +487,39 @@ async fn csat_is_asked_after_a_solve_and_counted_only_on_an_explicit_submit() {
     let link = t["tracking_url"].as_str().unwrap().to_owned();
     let (_, html) = track(&app, &link).await;
     assert!(!html.contains("How satisfied"), "not before it is solved");
-    json(app.post_json(&format!("/api/v1/tickets/{id}/replies"), &agent, &json!({"body": "It arrives tomorrow", "status": "solved"})).await).await;
+    json(
+        app.post_json(
+            &format!("/api/v1/tickets/{id}/replies"),
+            &agent,
+            &json!({"body": "It arrives tomorrow", "status": "solved"}),
+        )
+        .await,
+    )
+    .await;
 
     // A mail scanner following a link with a preselected answer records nothing.
     let (s, html) = track(&app, &format!("{link}?csat=5")).await;
     assert_eq!(s, 200);
     assert!(html.contains("How satisfied"));
     assert!(html.contains("value=\"5\" checked"));
-    let (_, items) = json(app.get("/api/v1/feedback?kind=csat", &app.admin_token).await).await;
+    let (_, items) = json(
+        app.get("/api/v1/feedback?kind=csat", &app.admin_token)
+            .await,
+    )
+    .await;
     assert_eq!(items["items"].as_array().unwrap().len(), 0);
 
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let csat_url = app.url(&format!("{}/csat", path_of(&link)));
-    let resp = client.post(&csat_url).form(&[("score", "9")]).send().await.unwrap();
+    let resp = client
+        .post(&csat_url)
+        .form(&[("score", "9")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 422);
     let resp = client
         .post(&csat_url)
@@ -393,16 +528,37 @@ async fn csat_is_asked_after_a_solve_and_counted_only_on_an_explicit_submit() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 303);
-    let resp = client.post(&csat_url).form(&[("score", "1")]).send().await.unwrap();
+    let resp = client
+        .post(&csat_url)
+        .form(&[("score", "1")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 409, "once per ticket");
-    let (_, items) = json(app.get("/api/v1/feedback?kind=csat", &app.admin_token).await).await;
+    let (_, items) = json(
+        app.get("/api/v1/feedback?kind=csat", &app.admin_token)
+            .await,
+    )
+    .await;
     let items = items["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["score"], 4);
     assert_eq!(items[0]["journey_stage"], "delivery");
-    let (_, hist) = json(app.get(&format!("/api/v1/tickets/{id}/events"), &agent).await).await;
-    let csat = hist.as_array().unwrap().iter().find(|e| e["kind"] == "csat").expect("csat on the ticket");
-    assert!(csat["body"].as_str().unwrap().contains(items[0]["id"].as_str().unwrap()));
+    let (_, hist) = json(
+        app.get(&format!("/api/v1/tickets/{id}/events"), &agent)
+            .await,
+    )
+    .await;
+    let csat = hist
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "csat")
+        .expect("csat on the ticket");
+    assert!(csat["body"]
+        .as_str()
+        .unwrap()
+        .contains(items[0]["id"].as_str().unwrap()));
     let (_, html) = track(&app, &link).await;
     assert!(!html.contains("How satisfied") && html.contains("Thank you for rating"));
     app.stop().await;
@@ -411,13 +567,18 @@ async fn csat_is_asked_after_a_solve_and_counted_only_on_an_explicit_submit() {
 type Received = tokio::sync::mpsc::UnboundedSender<(axum::http::HeaderMap, axum::body::Bytes)>;
 
 /// A webhook receiver on 127.0.0.1:0 that hands over what it gets.
-async fn receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<(axum::http::HeaderMap, axum::body::Bytes)>) {
+async fn receiver() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(axum::http::HeaderMap, axum::body::Bytes)>,
+) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let app = axum::Router::new()
         .route(
             "/hook",
             axum::routing::post(
-                |axum::extract::State(tx): axum::extract::State<Received>, headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
+                |axum::extract::State(tx): axum::extract::State<Received>,
+                 headers: axum::http::HeaderMap,
+                 body: axum::body::Bytes| async move {
                     let _ = tx.send((headers, body));
                     "ok"
                 },
@@ -452,7 +613,15 @@ async fn sla_targets_are_set_paused_by_pending_warned_and_breached_over_a_signed
     .await;
     let agent = create_token(&app.store, "cx_agent").await;
     // Calendars and policies are settings: agents may not add them.
-    let (s, _) = json(app.post_json("/api/v1/sla/policies", &agent, &json!({"name": "x", "first_response_mins": 5})).await).await;
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/sla/policies",
+            &agent,
+            &json!({"name": "x", "first_response_mins": 5}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 403);
     let (s, v) = json(
         app.post_json(
@@ -463,7 +632,10 @@ async fn sla_targets_are_set_paused_by_pending_warned_and_breached_over_a_signed
         .await,
     )
     .await;
-    assert_eq!((s.as_u16(), v["code"].as_str()), (400, Some("invalid_field")));
+    assert_eq!(
+        (s.as_u16(), v["code"].as_str()),
+        (400, Some("invalid_field"))
+    );
     let periods: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
         .iter()
         .map(|d| json!({"day": d, "start": "00:00", "end": "24:00"}))
@@ -492,8 +664,12 @@ async fn sla_targets_are_set_paused_by_pending_warned_and_breached_over_a_signed
     .await;
     assert_eq!(s, 201, "{pol}");
     let (s, _) = json(
-        app.post_json("/api/v1/sla/policies", &app.admin_token, &json!({"name": "default", "resolution_mins": 2880, "warn_before_mins": 0}))
-            .await,
+        app.post_json(
+            "/api/v1/sla/policies",
+            &app.admin_token,
+            &json!({"name": "default", "resolution_mins": 2880, "warn_before_mins": 0}),
+        )
+        .await,
     )
     .await;
     assert_eq!(s, 201);
@@ -508,14 +684,23 @@ async fn sla_targets_are_set_paused_by_pending_warned_and_breached_over_a_signed
     let id = t["id"].as_str().unwrap().to_owned();
     assert_eq!(t["sla_policy_id"], pol["id"], "the most specific policy");
     let created = chrono::DateTime::parse_from_rfc3339(t["created_at"].as_str().unwrap()).unwrap();
-    let frt = chrono::DateTime::parse_from_rfc3339(t["first_response_due_at"].as_str().unwrap()).unwrap();
+    let frt =
+        chrono::DateTime::parse_from_rfc3339(t["first_response_due_at"].as_str().unwrap()).unwrap();
     assert_eq!((frt - created).num_minutes(), 60);
-    let normal = open(&app, &agent, json!({"subject": "Question", "description": "How do I export?"})).await;
+    let normal = open(
+        &app,
+        &agent,
+        json!({"subject": "Question", "description": "How do I export?"}),
+    )
+    .await;
     assert_ne!(normal["sla_policy_id"], pol["id"]);
     assert_eq!(normal["first_response_due_at"], Value::Null);
 
     // The warning arrives on the webhook, signed.
-    let (headers, body) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("a warning").unwrap();
+    let (headers, body) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a warning")
+        .unwrap();
     assert!(verify(SECRET, &headers, &body), "signature checks");
     assert!(!verify("another-secret-entirely", &headers, &body));
     let warning: Value = serde_json::from_slice(&body).unwrap();
@@ -531,19 +716,26 @@ async fn sla_targets_are_set_paused_by_pending_warned_and_breached_over_a_signed
     assert_eq!(p["resolution_due_at"], Value::Null);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_, p) = patch(&app, &id, &agent, json!({"status": "open"})).await;
-    let due = chrono::DateTime::parse_from_rfc3339(p["first_response_due_at"].as_str().unwrap()).unwrap();
+    let due =
+        chrono::DateTime::parse_from_rfc3339(p["first_response_due_at"].as_str().unwrap()).unwrap();
     assert!(due > frt, "the paused time is added: {due} > {frt}");
 
     // Time passes (an hour, simulated): the target is breached.
     app.store
         .execute(
             "UPDATE tickets SET frt_due_at = $1 WHERE id = $2",
-            vec![(frontline::storage::now_ms() - 1000).into(), id.as_str().into()],
+            vec![
+                (frontline::storage::now_ms() - 1000).into(),
+                id.as_str().into(),
+            ],
         )
         .await
         .unwrap();
     let (headers, body) = loop {
-        let (h, b) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("a breach").unwrap();
+        let (h, b) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a breach")
+            .unwrap();
         let v: Value = serde_json::from_slice(&b).unwrap();
         if v["event"] == "ticket.sla_breach" {
             break (h, b);
@@ -552,16 +744,48 @@ async fn sla_targets_are_set_paused_by_pending_warned_and_breached_over_a_signed
     assert!(verify(SECRET, &headers, &body));
     let (_, t) = json(app.get(&format!("/api/v1/tickets/{id}"), &agent).await).await;
     assert_eq!(t["breached"], json!(["first_response"]));
-    let (_, hist) = json(app.get(&format!("/api/v1/tickets/{id}/events"), &agent).await).await;
-    let kinds: Vec<&str> = hist.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert!(kinds.contains(&"sla_warning") && kinds.contains(&"sla_breach"), "{kinds:?}");
+    let (_, hist) = json(
+        app.get(&format!("/api/v1/tickets/{id}/events"), &agent)
+            .await,
+    )
+    .await;
+    let kinds: Vec<&str> = hist
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"sla_warning") && kinds.contains(&"sla_breach"),
+        "{kinds:?}"
+    );
     // ...once: the watcher keeps running but records no second breach.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let (_, hist) = json(app.get(&format!("/api/v1/tickets/{id}/events"), &agent).await).await;
-    assert_eq!(hist.as_array().unwrap().iter().filter(|e| e["kind"] == "sla_breach").count(), 1);
+    let (_, hist) = json(
+        app.get(&format!("/api/v1/tickets/{id}/events"), &agent)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        hist.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "sla_breach")
+            .count(),
+        1
+    );
     // The queue filter finds tickets about to breach.
-    let (_, soon) = json(app.get("/api/v1/tickets?breaching_within_mins=10", &agent).await).await;
-    let soon: Vec<&str> = soon.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let (_, soon) = json(
+        app.get("/api/v1/tickets?breaching_within_mins=10", &agent)
+            .await,
+    )
+    .await;
+    let soon: Vec<&str> = soon
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert!(soon.contains(&id.as_str()) && !soon.contains(&normal["id"].as_str().unwrap()));
     app.stop().await;
 }
@@ -572,26 +796,73 @@ async fn the_scorecard_counts_by_its_definitions_by_dimension_and_as_csv() {
     let agent = create_token(&app.store, "cx_agent").await;
     let analyst = create_token(&app.store, "analyst").await;
     let items: Vec<Value> = [
-        ("nps", 10, "web"), ("nps", 9, "web"), ("nps", 8, "app"), ("nps", 3, "app"), ("nps", 0, "app"),
-        ("csat", 5, "web"), ("csat", 4, "web"), ("csat", 2, "app"),
-        ("ces", 7, "web"), ("ces", 5, "app"), ("ces", 2, "app"),
+        ("nps", 10, "web"),
+        ("nps", 9, "web"),
+        ("nps", 8, "app"),
+        ("nps", 3, "app"),
+        ("nps", 0, "app"),
+        ("csat", 5, "web"),
+        ("csat", 4, "web"),
+        ("csat", 2, "app"),
+        ("ces", 7, "web"),
+        ("ces", 5, "app"),
+        ("ces", 2, "app"),
     ]
     .iter()
     .map(|(k, s, c)| json!({"kind": k, "score": s, "channel": c}))
     .collect();
-    let (s, _) = json(app.post_json("/api/v1/feedback/batch", &app.admin_token, &Value::Array(items)).await).await;
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/feedback/batch",
+            &app.admin_token,
+            &Value::Array(items),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 200);
     // Two tickets: one solved on the first reply, one reopened and solved again.
-    let a = open(&app, &agent, json!({"subject": "A", "description": "first", "channel": "email"})).await;
-    let b = open(&app, &agent, json!({"subject": "B", "description": "second", "channel": "chat"})).await;
-    let _c = open(&app, &agent, json!({"subject": "C", "description": "still open", "channel": "chat"})).await;
+    let a = open(
+        &app,
+        &agent,
+        json!({"subject": "A", "description": "first", "channel": "email"}),
+    )
+    .await;
+    let b = open(
+        &app,
+        &agent,
+        json!({"subject": "B", "description": "second", "channel": "chat"}),
+    )
+    .await;
+    let _c = open(
+        &app,
+        &agent,
+        json!({"subject": "C", "description": "still open", "channel": "chat"}),
+    )
+    .await;
     for t in [&a, &b] {
         let id = t["id"].as_str().unwrap();
-        json(app.post_json(&format!("/api/v1/tickets/{id}/replies"), &agent, &json!({"body": "Done", "status": "solved"})).await).await;
+        json(
+            app.post_json(
+                &format!("/api/v1/tickets/{id}/replies"),
+                &agent,
+                &json!({"body": "Done", "status": "solved"}),
+            )
+            .await,
+        )
+        .await;
     }
     let bid = b["id"].as_str().unwrap();
     patch(&app, bid, &agent, json!({"status": "reopened"})).await;
-    json(app.post_json(&format!("/api/v1/tickets/{bid}/replies"), &agent, &json!({"body": "Really done", "status": "solved"})).await).await;
+    json(
+        app.post_json(
+            &format!("/api/v1/tickets/{bid}/replies"),
+            &agent,
+            &json!({"body": "Really done", "status": "solved"}),
+        )
+        .await,
+    )
+    .await;
 
     let (s, card) = json(app.get("/api/v1/scorecard", &analyst).await).await;
     assert_eq!(s, 200, "{card}");
@@ -614,34 +885,73 @@ async fn the_scorecard_counts_by_its_definitions_by_dimension_and_as_csv() {
     assert_eq!(total["backlog"], 1);
     assert_eq!(card["backlog_now"], 1);
 
-    let (_, by_channel) = json(app.get("/api/v1/scorecard?dimension=channel&by=week", &analyst).await).await;
-    let web = by_channel["totals"].as_array().unwrap().iter().find(|r| r["value"] == "web").unwrap();
+    let (_, by_channel) = json(
+        app.get("/api/v1/scorecard?dimension=channel&by=week", &analyst)
+            .await,
+    )
+    .await;
+    let web = by_channel["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["value"] == "web")
+        .unwrap();
     assert_eq!(web["nps"], 100.0);
     assert_eq!(web["csat"], 100.0);
-    let chat = by_channel["totals"].as_array().unwrap().iter().find(|r| r["value"] == "chat").unwrap();
+    let chat = by_channel["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["value"] == "chat")
+        .unwrap();
     assert_eq!(chat["tickets_created"], 2);
     assert_eq!(chat["backlog"], 1);
 
     let resp = app.get("/api/v1/scorecard.csv?by=month", &analyst).await;
     assert_eq!(resp.status(), 200);
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
     let csv = resp.text().await.unwrap();
     let mut lines = csv.lines();
-    assert!(lines.next().unwrap().starts_with("period,dimension,value,nps,"));
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("period,dimension,value,nps,"));
     assert!(lines.any(|l| l.starts_with("total,all,all,0,5,")), "{csv}");
 
     // Recounting from the tables (after an upgrade or a bulk load) agrees
     // with what was counted at write time.
     app.store.rebuild_rollups().await.unwrap();
     let (_, again) = json(app.get("/api/v1/scorecard", &analyst).await).await;
-    for k in ["nps", "nps_responses", "csat", "ces_mean", "ces_easy_share", "tickets_created", "backlog", "first_contact_resolution"] {
+    for k in [
+        "nps",
+        "nps_responses",
+        "csat",
+        "ces_mean",
+        "ces_easy_share",
+        "tickets_created",
+        "backlog",
+        "first_contact_resolution",
+    ] {
         assert_eq!(again["totals"][0][k], total[k], "{k}");
     }
-    assert_eq!(again["totals"][0]["first_response"]["median_hours"], total["first_response"]["median_hours"]);
+    assert_eq!(
+        again["totals"][0]["first_response"]["median_hours"],
+        total["first_response"]["median_hours"]
+    );
 
     let (s, v) = json(app.get("/api/v1/scorecard?by=year", &analyst).await).await;
-    assert_eq!((s.as_u16(), v["code"].as_str()), (400, Some("invalid_field")));
-    let (s, _) = json(app.get("/api/v1/scorecard?from=2026-12-10&to=2026-12-01", &analyst).await).await;
+    assert_eq!(
+        (s.as_u16(), v["code"].as_str()),
+        (400, Some("invalid_field"))
+    );
+    let (s, _) = json(
+        app.get("/api/v1/scorecard?from=2026-12-10&to=2026-12-01", &analyst)
+            .await,
+    )
+    .await;
     assert_eq!(s, 400);
     app.stop().await;
 }
@@ -655,7 +965,15 @@ async fn the_journey_view_shows_each_stage_with_score_volume_topics_and_pain_poi
     )
     .await;
     assert_eq!(s, 201);
-    json(app.post_json("/api/v1/journey/stages", &app.admin_token, &json!({"key": "billing", "name": "Billing", "position": 2})).await).await;
+    json(
+        app.post_json(
+            "/api/v1/journey/stages",
+            &app.admin_token,
+            &json!({"key": "billing", "name": "Billing", "position": 2}),
+        )
+        .await,
+    )
+    .await;
     let items = json!([
         {"kind": "complaint", "text": "I cannot log in after signing up, the code never comes", "journey_stage": "onboarding", "touchpoint": "verify email"},
         {"kind": "complaint", "text": "Password reset link is broken, I am locked out of my account", "journey_stage": "onboarding", "touchpoint": "verify email"},
@@ -664,9 +982,20 @@ async fn the_journey_view_shows_each_stage_with_score_volume_topics_and_pain_poi
         {"kind": "nps", "score": 2, "journey_stage": "onboarding"},
         {"kind": "nps", "score": 10, "journey_stage": "onboarding"},
     ]);
-    let (s, _) = json(app.post_json("/api/v1/feedback/batch", &app.admin_token, &items).await).await;
+    let (s, _) = json(
+        app.post_json("/api/v1/feedback/batch", &app.admin_token, &items)
+            .await,
+    )
+    .await;
     assert_eq!(s, 200);
-    let (s, j) = json(app.get("/api/v1/journey", &create_token(&app.store, "analyst").await).await).await;
+    let (s, j) = json(
+        app.get(
+            "/api/v1/journey",
+            &create_token(&app.store, "analyst").await,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 200, "{j}");
     let stages = j["stages"].as_array().unwrap();
     assert_eq!(stages[0]["key"], "onboarding");
@@ -688,9 +1017,16 @@ async fn agents_work_the_queue_and_ticket_page_and_read_the_scorecard_in_the_das
     create_user(&app.store, "vic@example.com", "Vic Viewer", "viewer").await;
     let ana = user_id(&app, "ana@example.com").await;
     let agent = create_token(&app.store, "cx_agent").await;
-    let t = open(&app, &agent, json!({"subject": "Refund please", "description": "Charged twice", "priority": "urgent"})).await;
+    let t = open(
+        &app,
+        &agent,
+        json!({"subject": "Refund please", "description": "Charged twice", "priority": "urgent"}),
+    )
+    .await;
     let id = t["id"].as_str().unwrap();
-    let (browser, s) = app.browser_session("ana@example.com", crate::helpers::PASSWORD).await;
+    let (browser, s) = app
+        .browser_session("ana@example.com", crate::helpers::PASSWORD)
+        .await;
     assert!(s.is_redirection());
 
     let get = |path: String| {
@@ -713,33 +1049,101 @@ async fn agents_work_the_queue_and_ticket_page_and_read_the_scorecard_in_the_das
     let post = |path: String, form: Vec<(&'static str, String)>| {
         let b = browser.clone();
         let url = app.url(&path);
-        async move { b.post(url).form(&form).send().await.unwrap().status().as_u16() }
+        async move {
+            b.post(url)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
     };
-    assert_eq!(post(format!("/tickets/{id}/update"), vec![("csrf", csrf.clone()), ("assignee_id", ana.clone()), ("priority", "high".into()), ("group", "billing".into())]).await, 303);
-    assert_eq!(post(format!("/tickets/{id}/note"), vec![("csrf", csrf.clone()), ("body", "Check the ledger".into())]).await, 303);
-    assert_eq!(post(format!("/tickets/{id}/reply"), vec![("csrf", csrf.clone()), ("body", "Refunded.".into()), ("status", "solved".into())]).await, 303);
+    assert_eq!(
+        post(
+            format!("/tickets/{id}/update"),
+            vec![
+                ("csrf", csrf.clone()),
+                ("assignee_id", ana.clone()),
+                ("priority", "high".into()),
+                ("group", "billing".into())
+            ]
+        )
+        .await,
+        303
+    );
+    assert_eq!(
+        post(
+            format!("/tickets/{id}/note"),
+            vec![("csrf", csrf.clone()), ("body", "Check the ledger".into())]
+        )
+        .await,
+        303
+    );
+    assert_eq!(
+        post(
+            format!("/tickets/{id}/reply"),
+            vec![
+                ("csrf", csrf.clone()),
+                ("body", "Refunded.".into()),
+                ("status", "solved".into())
+            ]
+        )
+        .await,
+        303
+    );
     // Without the CSRF token nothing changes.
-    assert_eq!(post(format!("/tickets/{id}/note"), vec![("body", "forged".into())]).await, 403);
+    assert_eq!(
+        post(
+            format!("/tickets/{id}/note"),
+            vec![("body", "forged".into())]
+        )
+        .await,
+        403
+    );
     let (_, page) = get(format!("/tickets/{id}")).await;
-    assert!(page.contains("Check the ledger") && page.contains("internal") && page.contains("Refunded."));
+    assert!(
+        page.contains("Check the ledger")
+            && page.contains("internal")
+            && page.contains("Refunded.")
+    );
     assert!(!page.contains("forged"));
     let (_, v) = json(app.get(&format!("/api/v1/tickets/{id}"), &agent).await).await;
-    assert_eq!((v["status"].as_str(), v["priority"].as_str(), v["group"].as_str()), (Some("solved"), Some("high"), Some("billing")));
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["priority"].as_str(),
+            v["group"].as_str()
+        ),
+        (Some("solved"), Some("high"), Some("billing"))
+    );
     assert_eq!(v["assignee_id"], ana.as_str());
 
     let (s, card) = get("/scorecard?by=day".into()).await;
     assert_eq!(s, 200);
-    assert!(card.contains("<svg") && card.contains("<rect"), "charts are drawn on the server");
+    assert!(
+        card.contains("<svg") && card.contains("<rect"),
+        "charts are drawn on the server"
+    );
     assert!(!card.contains("<script>"));
     let (s, journey) = get("/journey".into()).await;
     assert_eq!(s, 200);
     assert!(journey.contains("Customer journey"));
 
     // A viewer has reports but not tickets: no queue, no ticket link in the nav.
-    let (viewer, _) = app.browser_session("vic@example.com", crate::helpers::PASSWORD).await;
+    let (viewer, _) = app
+        .browser_session("vic@example.com", crate::helpers::PASSWORD)
+        .await;
     let r = viewer.get(app.url("/tickets")).send().await.unwrap();
     assert_eq!(r.status(), 403);
-    let home = viewer.get(app.url("/scorecard")).send().await.unwrap().text().await.unwrap();
+    let home = viewer
+        .get(app.url("/scorecard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains(">Scorecard</a>") && !home.contains(">Tickets</a>"));
     app.stop().await;
 }

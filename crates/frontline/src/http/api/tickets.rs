@@ -22,7 +22,9 @@ use crate::http::AppState;
 use crate::scorecard::{self, Grain, Scorecard};
 use crate::storage::incidents::Time;
 use crate::storage::sla::{CalendarView, NewCalendar, SlaPolicy};
-use crate::storage::tickets::{Author, Ticket, TicketChange, TicketEvent, TicketFilter, TicketRefusal};
+use crate::storage::tickets::{
+    Author, Ticket, TicketChange, TicketEvent, TicketFilter, TicketRefusal,
+};
 use crate::storage::StoreError;
 use crate::tickets::{prepare, tracking_url, TicketDraft};
 
@@ -181,7 +183,9 @@ pub struct ChangeTicketBody {
 }
 
 /// Absent: `None`; null: `Some(None)`; a value: `Some(Some(v))`.
-fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+fn double_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 
@@ -299,7 +303,9 @@ pub struct ScorecardQuery {
 
 pub(crate) fn refusal(e: TicketRefusal) -> ApiError {
     match e {
-        TicketRefusal::Transition { .. } | TicketRefusal::Closed => ApiError::Conflict(e.to_string()),
+        TicketRefusal::Transition { .. } | TicketRefusal::Closed => {
+            ApiError::Conflict(e.to_string())
+        }
         TicketRefusal::UnknownUser | TicketRefusal::UnknownIncident => ApiError::Unprocessable {
             code: "unknown_reference",
             detail: e.to_string(),
@@ -386,17 +392,31 @@ pub(crate) fn parse_filter(q: &ListQuery) -> Result<TicketFilter, DomainError> {
     if !(1..=500).contains(&limit) {
         return Err(DomainError::invalid("limit", "must be 1 to 500"));
     }
-    let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let some = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     Ok(TicketFilter {
-        status: some(&q.status).as_deref().map(TicketStatus::parse).transpose()?,
+        status: some(&q.status)
+            .as_deref()
+            .map(TicketStatus::parse)
+            .transpose()?,
         active: q.active,
-        priority: some(&q.priority).as_deref().map(Priority::parse).transpose()?,
+        priority: some(&q.priority)
+            .as_deref()
+            .map(Priority::parse)
+            .transpose()?,
         assignee_id: some(&q.assignee_id),
         group: some(&q.group),
         incident_id: some(&q.incident_id),
         breaching_within_ms: match q.breaching_within_mins {
             Some(m) if !(0..=525_600).contains(&m) => {
-                return Err(DomainError::invalid("breaching_within_mins", "must be 0 to 525600"))
+                return Err(DomainError::invalid(
+                    "breaching_within_mins",
+                    "must be 0 to 525600",
+                ))
             }
             m => m.map(|m| m * 60_000),
         },
@@ -405,7 +425,11 @@ pub(crate) fn parse_filter(q: &ListQuery) -> Result<TicketFilter, DomainError> {
     })
 }
 
-pub(crate) async fn view(state: &AppState, p: &Principal, id: &str) -> Result<TicketView, ApiError> {
+pub(crate) async fn view(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> Result<TicketView, ApiError> {
     let row = state
         .store
         .ticket_row(id)
@@ -420,7 +444,11 @@ pub(crate) async fn view(state: &AppState, p: &Principal, id: &str) -> Result<Ti
             .await?;
     }
     let contact = contact.map(|c| ContactView {
-        name: if full { c.name } else { c.name.map(|_| "***".into()) },
+        name: if full {
+            c.name
+        } else {
+            c.name.map(|_| "***".into())
+        },
         email: c.email.map(|e| if full { e } else { mask_email(&e) }),
         phone: c.phone.map(|ph| if full { ph } else { mask_phone(&ph) }),
         full,
@@ -440,7 +468,9 @@ async fn get_one(
 }
 
 pub(crate) fn parse_change(b: &ChangeTicketBody) -> Result<TicketChange, DomainError> {
-    let label = |field: &'static str, v: &Option<Option<String>>| -> Result<Option<Option<String>>, DomainError> {
+    let label = |field: &'static str,
+                 v: &Option<Option<String>>|
+     -> Result<Option<Option<String>>, DomainError> {
         match v {
             None => Ok(None),
             Some(None) => Ok(Some(None)),
@@ -489,7 +519,11 @@ async fn change(
     let change = parse_change(&b)?;
     let (ticket, events) = state
         .store
-        .update_ticket(&id, &change, p.audit("ticket.update", DataClass::Tickets, Some(id.clone())))
+        .update_ticket(
+            &id,
+            &change,
+            p.audit("ticket.update", DataClass::Tickets, Some(id.clone())),
+        )
         .await
         .map_err(refusal)?;
     publish_events(&state, &ticket, &events);
@@ -694,7 +728,11 @@ async fn update_incident_tickets(
             &id,
             reply.as_deref(),
             status,
-            p.audit("incident.tickets.update", DataClass::Tickets, Some(id.clone())),
+            p.audit(
+                "incident.tickets.update",
+                DataClass::Tickets,
+                Some(id.clone()),
+            ),
         )
         .await
         .map_err(|e| match e {
@@ -712,7 +750,9 @@ async fn update_incident_tickets(
     }))
 }
 
-async fn list_calendars(State(state): State<AppState>) -> Result<Json<Vec<CalendarView>>, ApiError> {
+async fn list_calendars(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<CalendarView>>, ApiError> {
     Ok(Json(state.store.calendars().await?))
 }
 
@@ -722,7 +762,11 @@ async fn create_calendar(
     ApiJson(b): ApiJson<CalendarBody>,
 ) -> Result<(StatusCode, Json<CalendarView>), ApiError> {
     let name = parse_label("name", &b.name)?;
-    let periods = b.periods.iter().map(Period::parse).collect::<Result<Vec<_>, _>>()?;
+    let periods = b
+        .periods
+        .iter()
+        .map(Period::parse)
+        .collect::<Result<Vec<_>, _>>()?;
     let holidays = Calendar::parse_holidays(&b.holidays)?;
     let calendar = Calendar::new(&b.timezone, &periods, &holidays)?;
     let new = NewCalendar {
@@ -733,10 +777,15 @@ async fn create_calendar(
     };
     let view = state
         .store
-        .create_calendar(&new, p.audit("sla.calendar.create", DataClass::Settings, None))
+        .create_calendar(
+            &new,
+            p.audit("sla.calendar.create", DataClass::Settings, None),
+        )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::Conflict("a calendar with this name exists".into()),
+            StoreError::Conflict(_) => {
+                ApiError::Conflict("a calendar with this name exists".into())
+            }
             e => e.into(),
         })?;
     Ok((StatusCode::CREATED, Json(view)))
@@ -752,14 +801,20 @@ async fn create_policy(
     ApiJson(b): ApiJson<PolicyBody>,
 ) -> Result<(StatusCode, Json<SlaPolicy>), ApiError> {
     let mins = |field: &'static str, v: Option<i64>| match v {
-        Some(m) if !(1..=525_600).contains(&m) => Err(DomainError::invalid(field, "must be 1 to 525600 minutes")),
+        Some(m) if !(1..=525_600).contains(&m) => {
+            Err(DomainError::invalid(field, "must be 1 to 525600 minutes"))
+        }
         m => Ok(m),
     };
     let policy = SlaPolicy {
         id: Id::new(Kind::SlaPolicy).to_string(),
         name: parse_label("name", &b.name)?,
         priority: b.priority.as_deref().map(Priority::parse).transpose()?,
-        segment: b.segment.as_deref().map(|s| parse_label("segment", s)).transpose()?,
+        segment: b
+            .segment
+            .as_deref()
+            .map(|s| parse_label("segment", s))
+            .transpose()?,
         first_response_mins: mins("first_response_mins", b.first_response_mins)?,
         next_response_mins: mins("next_response_mins", b.next_response_mins)?,
         resolution_mins: mins("resolution_mins", b.resolution_mins)?,
@@ -780,12 +835,18 @@ async fn create_policy(
         },
         created_at: Time(crate::storage::now_ms()),
     };
-    if policy.first_response_mins.is_none() && policy.next_response_mins.is_none() && policy.resolution_mins.is_none() {
+    if policy.first_response_mins.is_none()
+        && policy.next_response_mins.is_none()
+        && policy.resolution_mins.is_none()
+    {
         return Err(DomainError::invalid("first_response_mins", "set at least one target").into());
     }
     let stored = state
         .store
-        .create_policy(&policy, p.audit("sla.policy.create", DataClass::Settings, None))
+        .create_policy(
+            &policy,
+            p.audit("sla.policy.create", DataClass::Settings, None),
+        )
         .await
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::Unprocessable {
@@ -798,13 +859,20 @@ async fn create_policy(
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
-pub(crate) fn parse_range(q: &ScorecardQuery) -> Result<(chrono::NaiveDate, chrono::NaiveDate, Grain, &'static str), DomainError> {
+pub(crate) fn parse_range(
+    q: &ScorecardQuery,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate, Grain, &'static str), DomainError> {
     let date = |field: &'static str, s: &str| {
         chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
             .map_err(|_| DomainError::invalid(field, "dates are YYYY-MM-DD"))
     };
     let today = chrono::Utc::now().date_naive();
-    let to = q.to.as_deref().filter(|s| !s.is_empty()).map(|s| date("to", s)).transpose()?.unwrap_or(today);
+    let to =
+        q.to.as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| date("to", s))
+            .transpose()?
+            .unwrap_or(today);
     let from = q
         .from
         .as_deref()
@@ -816,10 +884,18 @@ pub(crate) fn parse_range(q: &ScorecardQuery) -> Result<(chrono::NaiveDate, chro
         return Err(DomainError::invalid("from", "must not be after `to`"));
     }
     if (to - from).num_days() > 3 * 366 {
-        return Err(DomainError::invalid("from", "ranges are three years at most"));
+        return Err(DomainError::invalid(
+            "from",
+            "ranges are three years at most",
+        ));
     }
     let grain = Grain::parse(q.by.as_deref().filter(|s| !s.is_empty()).unwrap_or("day"))?;
-    let dim = scorecard::parse_dimension(q.dimension.as_deref().filter(|s| !s.is_empty()).unwrap_or("all"))?;
+    let dim = scorecard::parse_dimension(
+        q.dimension
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("all"),
+    )?;
     Ok((from, to, grain, dim))
 }
 
@@ -828,7 +904,9 @@ async fn get_scorecard(
     ApiQuery(q): ApiQuery<ScorecardQuery>,
 ) -> Result<Json<Scorecard>, ApiError> {
     let (from, to, grain, dim) = parse_range(&q)?;
-    Ok(Json(scorecard::build(&state.store, from, to, grain, dim).await?))
+    Ok(Json(
+        scorecard::build(&state.store, from, to, grain, dim).await?,
+    ))
 }
 
 async fn scorecard_csv(
@@ -880,11 +958,21 @@ async fn put_stage(
         position: b.position.unwrap_or(0),
         touchpoints,
     };
-    crate::journey::put_stage(&state.store, &stage, p.audit("journey.stage.put", DataClass::Settings, Some(stage.key.clone())))
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::Conflict("a touchpoint with this key belongs to another stage".into()),
-            e => e.into(),
-        })?;
+    crate::journey::put_stage(
+        &state.store,
+        &stage,
+        p.audit(
+            "journey.stage.put",
+            DataClass::Settings,
+            Some(stage.key.clone()),
+        ),
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict(_) => {
+            ApiError::Conflict("a touchpoint with this key belongs to another stage".into())
+        }
+        e => e.into(),
+    })?;
     Ok((StatusCode::CREATED, Json(stage)))
 }

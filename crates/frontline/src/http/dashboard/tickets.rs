@@ -33,11 +33,36 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::GET, "/tickets", need(t, Action::View), queue),
         Route::new(Method::GET, "/tickets/{id}", need(t, Action::View), show),
-        Route::new(Method::POST, "/tickets/{id}/reply", need(t, Action::Modify), reply),
-        Route::new(Method::POST, "/tickets/{id}/note", need(t, Action::Modify), note),
-        Route::new(Method::POST, "/tickets/{id}/update", need(t, Action::Modify), update),
-        Route::new(Method::GET, "/scorecard", need(DataClass::Reports, Action::View), scorecard),
-        Route::new(Method::GET, "/journey", need(DataClass::Reports, Action::View), journey),
+        Route::new(
+            Method::POST,
+            "/tickets/{id}/reply",
+            need(t, Action::Modify),
+            reply,
+        ),
+        Route::new(
+            Method::POST,
+            "/tickets/{id}/note",
+            need(t, Action::Modify),
+            note,
+        ),
+        Route::new(
+            Method::POST,
+            "/tickets/{id}/update",
+            need(t, Action::Modify),
+            update,
+        ),
+        Route::new(
+            Method::GET,
+            "/scorecard",
+            need(DataClass::Reports, Action::View),
+            scorecard,
+        ),
+        Route::new(
+            Method::GET,
+            "/journey",
+            need(DataClass::Reports, Action::View),
+            journey,
+        ),
     ]
 }
 
@@ -64,7 +89,11 @@ async fn staff(state: &AppState) -> Result<BTreeMap<String, String>, ApiError> {
         .collect())
 }
 
-async fn queue(State(state): State<AppState>, Auth(p): Auth, ApiQuery(q): ApiQuery<QueueForm>) -> Response {
+async fn queue(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<QueueForm>,
+) -> Response {
     let result = async {
         let breaching = q.breaching.as_deref() == Some("1");
         let lq = ListQuery {
@@ -87,7 +116,10 @@ async fn queue(State(state): State<AppState>, Auth(p): Auth, ApiQuery(q): ApiQue
                 context! { t, assignee }
             })
             .collect();
-        let users: Vec<_> = names.iter().map(|(id, name)| context! { id, name }).collect();
+        let users: Vec<_> = names
+            .iter()
+            .map(|(id, name)| context! { id, name })
+            .collect();
         Ok::<_, ApiError>(page(
             &state,
             &p,
@@ -123,7 +155,10 @@ async fn show(
         let who = |a: &str| match a {
             "public" | "customer" => "Customer".to_owned(),
             "system" => "Frontline".to_owned(),
-            other => names.get(other).cloned().unwrap_or_else(|| other.to_owned()),
+            other => names
+                .get(other)
+                .cloned()
+                .unwrap_or_else(|| other.to_owned()),
         };
         let events: Vec<_> = events
             .into_iter()
@@ -132,7 +167,10 @@ async fn show(
                 context! { e, by }
             })
             .collect();
-        let users: Vec<_> = names.iter().map(|(id, name)| context! { id, name }).collect();
+        let users: Vec<_> = names
+            .iter()
+            .map(|(id, name)| context! { id, name })
+            .collect();
         let next = words(&v.ticket.status.next(), TicketStatus::as_str);
         Ok::<_, ApiError>(page(
             &state,
@@ -162,7 +200,12 @@ struct ReplyForm {
     status: String,
 }
 
-async fn reply(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<String>, Form(f): Form<ReplyForm>) -> Response {
+async fn reply(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(f): Form<ReplyForm>,
+) -> Response {
     match post_message(&state, &p, &id, Author::Agent, &f.body, Some(&f.status)).await {
         Ok(_) => back(&id, "Reply sent."),
         Err(e) => error_page(&state, e),
@@ -174,7 +217,12 @@ struct NoteForm {
     body: String,
 }
 
-async fn note(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<String>, Form(f): Form<NoteForm>) -> Response {
+async fn note(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> Response {
     match post_message(&state, &p, &id, Author::Note, &f.body, None).await {
         Ok(_) => back(&id, "Internal note added."),
         Err(e) => error_page(&state, e),
@@ -193,7 +241,12 @@ struct UpdateForm {
     group: String,
 }
 
-async fn update(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<String>, Form(f): Form<UpdateForm>) -> Response {
+async fn update(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(f): Form<UpdateForm>,
+) -> Response {
     let result = async {
         let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         let body = ChangeTicketBody {
@@ -206,7 +259,11 @@ async fn update(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<Str
         let change = parse_change(&body)?;
         let (ticket, events) = state
             .store
-            .update_ticket(&id, &change, p.audit("ticket.update", DataClass::Tickets, Some(id.clone())))
+            .update_ticket(
+                &id,
+                &change,
+                p.audit("ticket.update", DataClass::Tickets, Some(id.clone())),
+            )
             .await
             .map_err(refusal)?;
         publish_events(&state, &ticket, &events);
@@ -244,10 +301,21 @@ struct Chart {
 const W: f64 = 600.0;
 const H: f64 = 160.0;
 
-fn chart(title: &'static str, unit: &'static str, points: &[(String, Option<f64>)], lo: Option<f64>) -> Chart {
+fn chart(
+    title: &'static str,
+    unit: &'static str,
+    points: &[(String, Option<f64>)],
+    lo: Option<f64>,
+) -> Chart {
     let values: Vec<f64> = points.iter().filter_map(|p| p.1).collect();
-    let max = values.iter().copied().fold(lo.unwrap_or(0.0).max(1e-9), f64::max);
-    let min = values.iter().copied().fold(lo.unwrap_or(0.0).min(0.0), f64::min);
+    let max = values
+        .iter()
+        .copied()
+        .fold(lo.unwrap_or(0.0).max(1e-9), f64::max);
+    let min = values
+        .iter()
+        .copied()
+        .fold(lo.unwrap_or(0.0).min(0.0), f64::min);
     let span = (max - min).max(1e-9);
     let slot = W / points.len().max(1) as f64;
     let y_of = |v: f64| H - (v - min) / span * H;
@@ -257,7 +325,11 @@ fn chart(title: &'static str, unit: &'static str, points: &[(String, Option<f64>
         .enumerate()
         .filter_map(|(i, (label, v))| {
             let v = (*v)?;
-            let (top, bottom) = if v >= 0.0 { (y_of(v), zero) } else { (zero, y_of(v)) };
+            let (top, bottom) = if v >= 0.0 {
+                (y_of(v), zero)
+            } else {
+                (zero, y_of(v))
+            };
             Some(Bar {
                 x: i as f64 * slot + slot * 0.1,
                 y: top,
@@ -284,17 +356,51 @@ fn charts(rows: &[&Row]) -> Vec<Chart> {
     };
     vec![
         chart("NPS", "", &series(&|r| r.nps), None),
-        chart("CSAT (share of 4 and 5)", "%", &series(&|r| r.csat), Some(100.0)),
+        chart(
+            "CSAT (share of 4 and 5)",
+            "%",
+            &series(&|r| r.csat),
+            Some(100.0),
+        ),
         chart("CES mean (1-7)", "", &series(&|r| r.ces_mean), Some(7.0)),
-        chart("Tickets created", "", &series(&|r| Some(r.tickets_created as f64)), None),
-        chart("First response, median", "h", &series(&|r| r.first_response.median_hours), None),
-        chart("Resolution, median", "h", &series(&|r| r.resolution.median_hours), None),
-        chart("SLA first response attained", "%", &series(&|r| r.sla_first_response), Some(100.0)),
-        chart("Backlog at period end", "", &series(&|r| Some(r.backlog as f64)), None),
+        chart(
+            "Tickets created",
+            "",
+            &series(&|r| Some(r.tickets_created as f64)),
+            None,
+        ),
+        chart(
+            "First response, median",
+            "h",
+            &series(&|r| r.first_response.median_hours),
+            None,
+        ),
+        chart(
+            "Resolution, median",
+            "h",
+            &series(&|r| r.resolution.median_hours),
+            None,
+        ),
+        chart(
+            "SLA first response attained",
+            "%",
+            &series(&|r| r.sla_first_response),
+            Some(100.0),
+        ),
+        chart(
+            "Backlog at period end",
+            "",
+            &series(&|r| Some(r.backlog as f64)),
+            None,
+        ),
     ]
 }
 
-async fn scorecard(State(state): State<AppState>, Auth(p): Auth, ApiQuery(q): ApiQuery<ScorecardQuery>) -> Response {
+async fn scorecard(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<ScorecardQuery>,
+) -> Response {
     let result = async {
         let (from, to, grain, dim) = parse_range(&q)?;
         let card = crate::scorecard::build(&state.store, from, to, grain, dim).await?;
@@ -324,7 +430,11 @@ async fn scorecard(State(state): State<AppState>, Auth(p): Auth, ApiQuery(q): Ap
     result.unwrap_or_else(|e| error_page(&state, e))
 }
 
-async fn journey(State(state): State<AppState>, Auth(p): Auth, ApiQuery(q): ApiQuery<ScorecardQuery>) -> Response {
+async fn journey(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<ScorecardQuery>,
+) -> Response {
     let result = async {
         let (from, to, _, _) = parse_range(&q)?;
         let j = crate::journey::build(&state.store, from, to).await?;

@@ -98,7 +98,12 @@ pub async fn submit(
     if let Some(r) = throttled(&state, &peer) {
         return r;
     }
-    let field = |k: &str| fields.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let field = |k: &str| {
+        fields
+            .get(k)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
     if is_bot(&fields) {
         tracing::info!("honeypot ticket dropped");
         return message(&state, StatusCode::OK, "Thank you", "We got your request.");
@@ -139,7 +144,12 @@ pub async fn submit(
     let window = i64::from(state.config.tickets.repeat_window_hours) * 3_600_000;
     match state
         .store
-        .create_ticket(&state.intake.ring, &new, window, public_audit("ticket.create", DataClass::Tickets, None))
+        .create_ticket(
+            &state.intake.ring,
+            &new,
+            window,
+            public_audit("ticket.create", DataClass::Tickets, None),
+        )
         .await
     {
         Ok((ticket, token)) => {
@@ -150,12 +160,24 @@ pub async fn submit(
             );
             // Show the link once, on the page the customer is looking at.
             match state.store.ticket_by_token(&token).await {
-                Ok(Some(row)) => track_page(&state, &row, &token, TrackExtras {
-                    created_link: Some(crate::tickets::tracking_url(&state.config, &token)),
-                    ..Default::default()
-                })
-                .await,
-                Ok(None) => message(&state, StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", ""),
+                Ok(Some(row)) => {
+                    track_page(
+                        &state,
+                        &row,
+                        &token,
+                        TrackExtras {
+                            created_link: Some(crate::tickets::tracking_url(&state.config, &token)),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                }
+                Ok(None) => message(
+                    &state,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "",
+                ),
                 Err(e) => ApiError::from(e).into_response(),
             }
         }
@@ -202,12 +224,22 @@ async fn track_page(state: &AppState, t: &TicketRow, token: &str, x: TrackExtras
     let thread: Vec<Line> = events
         .iter()
         // Only what the customer may see: never notes, labels or SLA events.
-        .filter(|e| e.public && matches!(e.kind.as_str(), "created" | "reply" | "customer_reply" | "status"))
+        .filter(|e| {
+            e.public
+                && matches!(
+                    e.kind.as_str(),
+                    "created" | "reply" | "customer_reply" | "status"
+                )
+        })
         .map(|e| Line {
             kind: e.kind.clone(),
             support: e.kind == "reply",
             body: e.body.clone(),
-            when: crate::storage::users::rfc3339(e.at.0).replace('T', " ").chars().take(16).collect(),
+            when: crate::storage::users::rfc3339(e.at.0)
+                .replace('T', " ")
+                .chars()
+                .take(16)
+                .collect(),
         })
         .collect();
     let ask_csat = offers_csat(t) && !csat_given;
@@ -255,7 +287,10 @@ pub async fn track(
         Err(r) => return r,
     };
     let extras = TrackExtras {
-        csat_value: q.get("csat").filter(|v| matches!(v.as_str(), "1" | "2" | "3" | "4" | "5")).cloned(),
+        csat_value: q
+            .get("csat")
+            .filter(|v| matches!(v.as_str(), "1" | "2" | "3" | "4" | "5"))
+            .cloned(),
         notice: match q.get("done").map(String::as_str) {
             Some("reply") => Some("Thank you: your message was sent."),
             Some("csat") => Some("Thank you for your rating."),
@@ -286,10 +321,15 @@ pub async fn reply(
     let body = match crate::domain::ticket::parse_body(raw) {
         Ok(b) => state.intake.preparer.redactor().redact(&b).text,
         Err(_) => {
-            let mut r = track_page(&state, &t, &token, TrackExtras {
-                error: Some("Please write a message (up to 10,000 characters)."),
-                ..Default::default()
-            })
+            let mut r = track_page(
+                &state,
+                &t,
+                &token,
+                TrackExtras {
+                    error: Some("Please write a message (up to 10,000 characters)."),
+                    ..Default::default()
+                },
+            )
             .await;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             return r;
@@ -297,9 +337,17 @@ pub async fn reply(
     };
     let audit = AuditRecord {
         actor: "customer".into(),
-        ..public_audit("ticket.customer_reply", DataClass::Tickets, Some(t.id.clone()))
+        ..public_audit(
+            "ticket.customer_reply",
+            DataClass::Tickets,
+            Some(t.id.clone()),
+        )
     };
-    match state.store.ticket_message(&t.id, Author::Customer, &body, audit).await {
+    match state
+        .store
+        .ticket_message(&t.id, Author::Customer, &body, audit)
+        .await
+    {
         Ok((ticket, ev)) => {
             crate::http::api::tickets::publish_events(&state, &ticket, std::slice::from_ref(&ev));
             no_store(Redirect::to(&format!("/t/{token}?done=reply")).into_response())
@@ -333,14 +381,27 @@ pub async fn csat(
         return Redirect::to(&format!("/t/{token}")).into_response();
     }
     if !offers_csat(&t) {
-        return message(&state, StatusCode::CONFLICT, "No rating asked", "This request is not waiting for a rating.");
+        return message(
+            &state,
+            StatusCode::CONFLICT,
+            "No rating asked",
+            "This request is not waiting for a rating.",
+        );
     }
-    let score = fields.get("score").and_then(|s| s.trim().parse::<i64>().ok()).filter(|s| (1..=5).contains(s));
+    let score = fields
+        .get("score")
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|s| (1..=5).contains(s));
     let Some(score) = score else {
-        let mut r = track_page(&state, &t, &token, TrackExtras {
-            error: Some("Please choose a rating from 1 to 5."),
-            ..Default::default()
-        })
+        let mut r = track_page(
+            &state,
+            &t,
+            &token,
+            TrackExtras {
+                error: Some("Please choose a rating from 1 to 5."),
+                ..Default::default()
+            },
+        )
         .await;
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return r;
@@ -362,11 +423,26 @@ pub async fn csat(
         idempotency_key: Some(format!("ticket-csat:{}", t.id)),
         ..Default::default()
     };
-    let item = match state.intake.preparer.prepare(input, &Policy::default(), None) {
+    let item = match state
+        .intake
+        .preparer
+        .prepare(input, &Policy::default(), None)
+    {
         Ok(i) => i,
-        Err(_) => return message(&state, StatusCode::UNPROCESSABLE_ENTITY, "Please check your answer", ""),
+        Err(_) => {
+            return message(
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Please check your answer",
+                "",
+            )
+        }
     };
-    match state.store.record_ticket_csat(&state.intake.ring, &t.id, item, score).await {
+    match state
+        .store
+        .record_ticket_csat(&state.intake.ring, &t.id, item, score)
+        .await
+    {
         Ok(true) => {
             state.events.publish(
                 "feedback.received",
@@ -375,7 +451,12 @@ pub async fn csat(
             );
             no_store(Redirect::to(&format!("/t/{token}?done=csat")).into_response())
         }
-        Ok(false) => message(&state, StatusCode::CONFLICT, "Already rated", "Thank you: this request was rated already."),
+        Ok(false) => message(
+            &state,
+            StatusCode::CONFLICT,
+            "Already rated",
+            "Thank you: this request was rated already.",
+        ),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -384,7 +465,10 @@ impl crate::storage::Store {
     /// Whether the customer rated this ticket already.
     pub(crate) async fn ticket_csat(&self, ticket: &str) -> Result<bool, StoreError> {
         Ok(self
-            .fetch_optional("SELECT ticket_id FROM ticket_csat WHERE ticket_id = $1", crate::args![ticket])
+            .fetch_optional(
+                "SELECT ticket_id FROM ticket_csat WHERE ticket_id = $1",
+                crate::args![ticket],
+            )
             .await?
             .is_some())
     }
@@ -410,10 +494,20 @@ impl crate::storage::Store {
         }
         let items = [item];
         let out = tx.insert_feedback(ring, &items).await?;
-        tx.audit(feedback_audit(public_audit("feedback.store", DataClass::Feedback, None), &out, 1))
-            .await?;
-        tx.ticket_event(ticket, "csat", false, &format!("CSAT {score}/5 ({})", out[0].id()), "customer")
-            .await?;
+        tx.audit(feedback_audit(
+            public_audit("feedback.store", DataClass::Feedback, None),
+            &out,
+            1,
+        ))
+        .await?;
+        tx.ticket_event(
+            ticket,
+            "csat",
+            false,
+            &format!("CSAT {score}/5 ({})", out[0].id()),
+            "customer",
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
