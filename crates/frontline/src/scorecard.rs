@@ -182,13 +182,13 @@ struct Acc {
 impl Acc {
     fn add_fb(&mut self, kind: &str, v: &[i64; 5]) {
         let e = self.fb.entry(kind.to_owned()).or_default();
-        for i in 0..5 {
-            e[i] += v[i];
+        for (a, b) in e.iter_mut().zip(v) {
+            *a += b;
         }
     }
     fn add_t(&mut self, v: &[i64; 8]) {
-        for i in 0..8 {
-            self.t[i] += v[i];
+        for (a, b) in self.t.iter_mut().zip(v) {
+            *a += b;
         }
     }
     fn add_h(&mut self, metric: &str, counts: &str) {
