@@ -1147,3 +1147,86 @@ async fn agents_work_the_queue_and_ticket_page_and_read_the_scorecard_in_the_das
     assert!(home.contains(">Scorecard</a>") && !home.contains(">Tickets</a>"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn on_a_phone_a_customer_asks_for_help_follows_the_link_and_replies_without_an_account() {
+    use fantoccini::Locator;
+    let Some((_driver, client)) = crate::browser::headless(390, 844).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    client.goto(&app.url("/support")).await.unwrap();
+    let type_in = |css: &'static str, text: &'static str| {
+        let c = client.clone();
+        async move {
+            c.find(Locator::Css(css))
+                .await
+                .unwrap()
+                .send_keys(text)
+                .await
+                .unwrap()
+        }
+    };
+    type_in("#s-subject", "Card blocked").await;
+    type_in("#s-description", "My card stopped working at the till").await;
+    type_in("#c-email", "kim@example.com").await;
+    client
+        .find(Locator::Css("form[action='/support'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let h1 = client
+        .wait()
+        .for_element(Locator::Css("main h1"))
+        .await
+        .unwrap();
+    assert_eq!(h1.text().await.unwrap(), "Card blocked");
+    let facts = client
+        .execute(
+            "return {
+               overflow: document.documentElement.scrollWidth - window.innerWidth,
+               foreign: performance.getEntriesByType('resource').filter(r => !r.name.startsWith(location.origin)).length,
+               scripts: document.scripts.length,
+               link: document.querySelector('.link').textContent,
+             };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        facts["overflow"].as_f64().unwrap() <= 0.0,
+        "fits the phone: {facts}"
+    );
+    assert_eq!(facts["foreign"], 0, "{facts}");
+    assert_eq!(facts["scripts"], 0, "{facts}");
+    let link = facts["link"].as_str().unwrap().to_owned();
+    std::fs::write(
+        crate::browser::screenshot_dir().join("ticket-created.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // Later, from the link alone: write back.
+    client.goto(&app.url(&path_of(&link))).await.unwrap();
+    type_in("#r-body", "It works again, thanks").await;
+    client
+        .find(Locator::Css("form[action$='/reply'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("p[role=status]"))
+        .await
+        .unwrap();
+    let page = client.source().await.unwrap();
+    assert!(page.contains("It works again, thanks"));
+    let (_, list) = json(app.get("/api/v1/tickets", &app.admin_token).await).await;
+    assert_eq!(list[0]["subject"], "Card blocked");
+    client.close().await.unwrap();
+    app.stop().await;
+}
