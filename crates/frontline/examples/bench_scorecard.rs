@@ -44,6 +44,8 @@ fn series(pg: bool, from: i64, to: i64) -> String {
 }
 
 async fn load_feedback(store: &Store, pg: bool, n: i64, now: i64) -> anyhow::Result<()> {
+    // One literal: PostgreSQL multiplies two small literals as 32-bit integers.
+    let span = 365 * DAY;
     let channel = pick(
         "x / 10",
         &["web", "email", "chat", "phone", "social", "app", "api"],
@@ -105,7 +107,7 @@ async fn load_feedback(store: &Store, pg: bool, n: i64, now: i64) -> anyhow::Res
                     CASE WHEN x % 10 < 4 THEN 'complaint' WHEN x % 10 < 7 THEN 'nps' WHEN x % 10 < 9 THEN 'csat' ELSE 'ces' END,
                     CASE WHEN x % 10 < 4 THEN NULL WHEN x % 10 < 7 THEN (x / 10) % 11 WHEN x % 10 < 9 THEN (x / 10) % 5 + 1 ELSE (x / 10) % 7 + 1 END,
                     NULL, {language}, {channel}, {component}, {region}, {stage}, {touchpoint}, '',
-                    {now} - (x * 2654435761) % (365 * {DAY}), {now},
+                    {now} - (x * 2654435761) % {span}, {now},
                     CASE WHEN x % 10 < 4 THEN {topic} ELSE NULL END,
                     CASE WHEN x % 10 < 4 THEN ((x % 21) - 10) / 10.0 ELSE NULL END
              FROM ({}) s",
@@ -122,6 +124,7 @@ async fn load_feedback(store: &Store, pg: bool, n: i64, now: i64) -> anyhow::Res
 }
 
 async fn load_tickets(store: &Store, pg: bool, n: i64, now: i64) -> anyhow::Result<()> {
+    let span = 365 * DAY;
     let mut tx = store.begin().await?;
     tx.execute(
         "INSERT INTO sla_policies (id, name, priority, segment, first_response_mins, next_response_mins, resolution_mins, calendar_id, warn_before_mins, created_at)
@@ -178,7 +181,7 @@ async fn load_tickets(store: &Store, pg: bool, n: i64, now: i64) -> anyhow::Resu
                  FALSE, created + frt, frt, frt / 3, CASE WHEN st IN ('solved', 'closed') THEN created + res ELSE NULL END,
                  CASE WHEN st IN ('solved', 'closed') THEN res ELSE NULL END, CASE WHEN st IN ('solved', 'closed') THEN res / 3 ELSE NULL END,
                  NULL, 1 + x % 3, CASE WHEN x % 17 = 0 THEN 1 ELSE 0 END, FALSE, 'bench', created, created
-             FROM (SELECT x, {status} AS st, {now} - (x * 2654435761) % (365 * {DAY}) AS created,
+             FROM (SELECT x, {status} AS st, {now} - (x * 2654435761) % {span} AS created,
                           60000 * (1 + (x * 7) % 2880 * ((x % 5) + 1) / 5) AS frt,
                           600000 * (1 + (x * 13) % 2880 * ((x % 7) + 1) / 7) AS res
                    FROM ({}) s) g",
