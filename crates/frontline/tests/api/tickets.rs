@@ -175,6 +175,24 @@ async fn a_ticket_is_worked_through_its_states_and_the_customer_sees_only_public
     assert!(html.contains("Firefox"));
     assert!(!html.contains("4111 1111"), "customer text is redacted");
 
+    // A reply with a move that is not allowed is refused whole.
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/tickets/{id}/replies"),
+            &agent,
+            &json!({"body": "ROLLED-BACK reply", "status": "reopened"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 409);
+    let (_, hist) = json(
+        app.get(&format!("/api/v1/tickets/{id}/events"), &agent)
+            .await,
+    )
+    .await;
+    assert!(!hist.to_string().contains("ROLLED-BACK"));
+
     // Transitions are enforced.
     let (s, v) = patch(&app, id, &agent, json!({"status": "reopened"})).await;
     assert_eq!(s, 409, "{v}");

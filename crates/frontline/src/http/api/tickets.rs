@@ -555,25 +555,29 @@ pub(crate) async fn post_message(
         .map(TicketStatus::parse)
         .transpose()?;
     let audit = p.audit("ticket.reply", DataClass::Tickets, Some(id.to_owned()));
-    let (ticket, ev) = state
-        .store
-        .ticket_message(id, author, &body, audit.clone())
+    // The message and the new status commit together, or neither does.
+    let mut tx = state.store.begin().await?;
+    let (ticket, ev) = tx
+        .add_message(id, author, &body, &audit)
         .await
         .map_err(refusal)?;
-    publish_events(state, &ticket, std::slice::from_ref(&ev));
-    if let Some(to) = status {
+    let mut events = vec![ev.clone()];
+    let mut ticket = ticket.view();
+    if let Some(to) = status.filter(|to| *to != ticket.status) {
         let change = TicketChange {
             status: Some(to),
             offer_csat: true,
             ..Default::default()
         };
-        let (ticket, events) = state
-            .store
-            .update_ticket(id, &change, audit)
+        let (t, more) = tx
+            .change_ticket(id, &change, &audit)
             .await
             .map_err(refusal)?;
-        publish_events(state, &ticket, &events);
+        ticket = t.view();
+        events.extend(more);
     }
+    tx.commit().await?;
+    publish_events(state, &ticket, &events);
     Ok(ev)
 }
 
