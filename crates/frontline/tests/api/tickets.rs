@@ -1147,6 +1147,42 @@ async fn agents_work_the_queue_and_ticket_page_and_read_the_scorecard_in_the_das
     let (s, journey) = get("/journey".into()).await;
     assert_eq!(s, 200);
     assert!(journey.contains("Customer journey"));
+    assert!(
+        !journey.contains("Define a stage"),
+        "agents do not define stages"
+    );
+    // An admin defines a stage on the page.
+    let (admin, _) = app
+        .browser_session(&app.admin_email, crate::helpers::PASSWORD)
+        .await;
+    let page = admin
+        .get(app.url("/journey"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+    let r = admin
+        .post(app.url("/journey/stages"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("key", "checkout"),
+            ("name", "Checkout"),
+            ("position", "3"),
+            ("touchpoints", "cart, payment page"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, j) = json(app.get("/api/v1/journey", &app.admin_token).await).await;
+    assert_eq!(j["stages"][0]["key"], "checkout");
+    assert_eq!(
+        j["stages"][0]["touchpoints"],
+        json!(["cart", "payment page"])
+    );
 
     // A viewer has reports but not tickets: no queue, no ticket link in the nav.
     let (viewer, _) = app

@@ -63,6 +63,12 @@ pub fn routes() -> Vec<Route> {
             need(DataClass::Reports, Action::View),
             journey,
         ),
+        Route::new(
+            Method::POST,
+            "/journey/stages",
+            need(DataClass::Settings, Action::Store),
+            define_stage,
+        ),
     ]
 }
 
@@ -438,8 +444,70 @@ async fn journey(
     let result = async {
         let (from, to, _, _) = parse_range(&q)?;
         let j = crate::journey::build(&state.store, from, to).await?;
-        Ok::<_, ApiError>(page(&state, &p, "/journey", "journey.html", context! { j }))
+        Ok::<_, ApiError>(page(
+            &state,
+            &p,
+            "/journey",
+            "journey.html",
+            context! { j, can_define => p.can(DataClass::Settings, Action::Store) },
+        ))
     }
     .await;
     result.unwrap_or_else(|e| error_page(&state, e))
+}
+
+#[derive(Deserialize)]
+struct StageForm {
+    key: String,
+    name: String,
+    #[serde(default)]
+    position: String,
+    /// Comma-separated.
+    #[serde(default)]
+    touchpoints: String,
+}
+
+async fn define_stage(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Form(f): Form<StageForm>,
+) -> Response {
+    let result = async {
+        let label = |field: &'static str, v: &str| crate::domain::feedback::parse_label(field, v);
+        let touchpoints = f
+            .touchpoints
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| label("touchpoints", t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let position = match f.position.trim() {
+            "" => 0,
+            v => v
+                .parse::<i64>()
+                .map_err(|_| crate::domain::DomainError::invalid("position", "a whole number"))?,
+        };
+        let stage = crate::journey::Stage {
+            key: label("key", &f.key)?,
+            name: label("name", &f.name)?,
+            position,
+            touchpoints,
+        };
+        crate::journey::put_stage(
+            &state.store,
+            &stage,
+            p.audit(
+                "journey.stage.put",
+                DataClass::Settings,
+                Some(stage.key.clone()),
+            ),
+        )
+        .await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/journey").into_response(),
+        Err(e) => error_page(&state, e),
+    }
 }
