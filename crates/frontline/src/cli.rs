@@ -65,6 +65,9 @@ enum Command {
     },
     /// Import feedback from a CSV, JSON or NDJSON export.
     Import(crate::import::ImportArgs),
+    /// Recount the scorecard's daily rollups from the stored feedback and tickets.
+    #[command(name = "scorecard-rebuild")]
+    ScorecardRebuild,
     /// Purge what is past its retention period (retention.*_days).
     Purge {
         /// Report what would be purged; change nothing.
@@ -277,6 +280,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => {
             let store = open(&config).await?;
             return crate::import::run(&config, &store, args).await;
+        }
+        Command::ScorecardRebuild => {
+            let store = open(&config).await?;
+            let started = std::time::Instant::now();
+            store.rebuild_rollups().await?;
+            println!(
+                "rollups rebuilt in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            return Ok(std::process::ExitCode::SUCCESS);
         }
         Command::Purge { dry_run } => {
             let store = open(&config).await?;

@@ -25,6 +25,7 @@ pub struct Config {
     pub incidents: IncidentsConfig,
     pub notify: NotifyConfig,
     pub alerts: AlertsConfig,
+    pub tickets: TicketsConfig,
 }
 
 /// Delivery of notices: the outbox worker, email, webhooks, SMS.
@@ -100,6 +101,15 @@ pub struct AlertsConfig {
     pub correlation_window_minutes: u32,
     /// Alerts written in one transaction at most (group commit).
     pub max_batch: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketsConfig {
+    pub sla_webhook_url: String,
+    pub sla_webhook_secret: Secret,
+    pub sla_check_every_ms: u64,
+    pub repeat_window_hours: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -335,6 +345,35 @@ impl Config {
         if !(1..=50_000).contains(&self.alerts.max_batch) {
             return Err(bad("alerts.max_batch", "must be 1 to 50000".into()));
         }
+        let hook = self.tickets.sla_webhook_url.trim();
+        if !hook.is_empty() {
+            let u = url::Url::parse(hook)
+                .map_err(|e| bad("tickets.sla_webhook_url", format!("not a URL ({e})")))?;
+            if u.scheme() != "http" {
+                return Err(bad(
+                    "tickets.sla_webhook_url",
+                    "must be an http:// URL (https needs the outbox's client; see README)".into(),
+                ));
+            }
+            if self.tickets.sla_webhook_secret.expose().len() < 16 {
+                return Err(bad(
+                    "tickets.sla_webhook_secret",
+                    "needs at least 16 characters when a webhook URL is set".into(),
+                ));
+            }
+        }
+        if self.tickets.sla_check_every_ms < 100 {
+            return Err(bad(
+                "tickets.sla_check_every_ms",
+                "must be at least 100".into(),
+            ));
+        }
+        if self.tickets.repeat_window_hours == 0 {
+            return Err(bad(
+                "tickets.repeat_window_hours",
+                "must be at least 1".into(),
+            ));
+        }
         if !self.privacy.keys.is_empty() {
             crate::privacy::KeyRing::parse_compact(self.privacy.keys.expose())
                 .map_err(|e| bad("privacy.keys", e.to_string()))?;
@@ -449,6 +488,9 @@ impl Config {
         shown.notify.smtp_url = Secret::new(mask_url(self.notify.smtp_url.expose()));
         if !shown.notify.sms_auth_header.is_empty() {
             shown.notify.sms_auth_header = Secret::new("***");
+        }
+        if !shown.tickets.sla_webhook_secret.is_empty() {
+            shown.tickets.sla_webhook_secret = Secret::new("***");
         }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }

@@ -135,6 +135,16 @@ impl Preparer {
         &self.redactor
     }
 
+    /// The topic analysis finds in a text (on the original, before redaction).
+    pub fn topic_of(&self, text: &str) -> String {
+        self.lexicons
+            .analyzer()
+            .analyze(text)
+            .topic
+            .as_str()
+            .to_owned()
+    }
+
     /// Turns input into an item ready to store, or says which field is wrong.
     pub fn prepare(
         &self,

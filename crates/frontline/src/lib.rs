@@ -13,15 +13,18 @@ pub mod events;
 pub mod http;
 pub mod import;
 pub mod intake;
+pub mod journey;
 pub mod lexicon;
 pub mod metrics;
 pub mod notify;
 pub mod privacy;
 pub mod response;
+pub mod scorecard;
 pub mod search;
 pub mod signals;
 pub mod storage;
 pub mod telemetry;
+pub mod tickets;
 
 use std::net::SocketAddr;
 
@@ -121,10 +124,17 @@ pub async fn start_with_store(
         state.intake.ring.clone(),
         state.closing.subscribe(),
     );
+    let sla = tickets::spawn_sla_watcher(
+        state.store.clone(),
+        state.config.clone(),
+        state.events.clone(),
+        state.closing.subscribe(),
+    );
     if let Ok(mut tasks) = state.background.lock() {
         tasks.push(worker);
         tasks.push(cadence);
         tasks.push(delivery);
+        tasks.push(sla);
     }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let closing = state.closing.clone();

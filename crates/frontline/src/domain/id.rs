@@ -30,6 +30,9 @@ pub enum Kind {
     Remedy,
     AlertSource,
     Suggestion,
+    TicketEvent,
+    Calendar,
+    SlaPolicy,
 }
 
 impl Kind {
@@ -60,6 +63,9 @@ impl Kind {
             Kind::Remedy => "rem",
             Kind::AlertSource => "asrc",
             Kind::Suggestion => "sug",
+            Kind::TicketEvent => "tev",
+            Kind::Calendar => "cal",
+            Kind::SlaPolicy => "sla",
         }
     }
 }

@@ -1,11 +1,13 @@
 //! Types that can only be built valid.
 
 pub mod access;
+pub mod calendar;
 pub mod feedback;
 pub mod id;
 pub mod incident;
 pub mod response;
 pub mod survey;
+pub mod ticket;
 pub mod user;
 
 pub use access::{Action, DataClass, Grant, RoleName};

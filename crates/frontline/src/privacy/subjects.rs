@@ -358,6 +358,12 @@ pub async fn erase(
                 )
                 .await?;
         }
+        // Tickets keep their history; who asked is forgotten.
+        tx.execute(
+            "UPDATE tickets SET contact_sealed = NULL, contact_blind = NULL, subject_id = NULL WHERE subject_id = $1",
+            args![subject],
+        )
+        .await?;
         report.identifiers_removed += tx
             .execute(
                 "DELETE FROM subject_index WHERE subject_id = $1",

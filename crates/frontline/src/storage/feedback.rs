@@ -419,6 +419,8 @@ impl Tx {
             indicator_rows,
         )
         .await?;
+        // The scorecard's daily rollups, in the same transaction.
+        self.roll_up_feedback(items, &out).await?;
         Ok(out)
     }
 }

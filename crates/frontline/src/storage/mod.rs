@@ -9,10 +9,13 @@ pub mod incidents;
 pub mod indicators;
 pub mod response;
 mod roles;
+pub mod scorecard;
 mod sessions;
 pub mod signals;
+pub mod sla;
 pub mod status;
 pub mod surveys;
+pub mod tickets;
 pub(crate) mod tokens;
 pub(crate) mod users;
 
@@ -357,6 +360,7 @@ impl Store {
             Store::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
             Store::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
+        self.backfill_rollups_if_needed().await?;
         self.sync_builtin_roles().await?;
         self.seed_response_builtins().await
     }

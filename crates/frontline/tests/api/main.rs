@@ -23,3 +23,4 @@ mod serve;
 mod signals;
 mod status;
 mod surveys;
+mod tickets;

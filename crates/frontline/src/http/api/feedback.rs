@@ -385,7 +385,7 @@ async fn list(
     Ok(Json(FeedbackPage { items, next_cursor }))
 }
 
-fn mask_phone(p: &str) -> String {
+pub(crate) fn mask_phone(p: &str) -> String {
     let chars: Vec<char> = p.chars().collect();
     let keep = chars.len().min(3);
     format!(

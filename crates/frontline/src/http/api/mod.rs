@@ -15,6 +15,7 @@ mod signals;
 mod subjects;
 mod subscribers;
 mod surveys;
+pub(crate) mod tickets;
 mod tokens;
 mod users;
 
@@ -45,6 +46,7 @@ pub fn routes() -> Vec<Route> {
         components::routes(),
         subjects::routes(),
         subscribers::routes(),
+        tickets::routes(),
     ]
     .into_iter()
     .flatten()

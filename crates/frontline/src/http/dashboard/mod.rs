@@ -8,6 +8,7 @@ mod login;
 mod response;
 mod security;
 mod signals;
+mod tickets;
 
 use std::convert::Infallible;
 
@@ -61,6 +62,30 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
             include_str!("../../../templates/public_message.html"),
         ),
         ("form.html", include_str!("../../../templates/form.html")),
+        (
+            "ticket_new.html",
+            include_str!("../../../templates/ticket_new.html"),
+        ),
+        (
+            "ticket_track.html",
+            include_str!("../../../templates/ticket_track.html"),
+        ),
+        (
+            "tickets.html",
+            include_str!("../../../templates/tickets.html"),
+        ),
+        (
+            "ticket.html",
+            include_str!("../../../templates/ticket.html"),
+        ),
+        (
+            "scorecard.html",
+            include_str!("../../../templates/scorecard.html"),
+        ),
+        (
+            "journey.html",
+            include_str!("../../../templates/journey.html"),
+        ),
         (
             "signals.html",
             include_str!("../../../templates/signals.html"),
@@ -164,6 +189,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(security::routes());
     routes.extend(incidents::routes());
     routes.extend(response::routes());
+    routes.extend(tickets::routes());
     routes.extend(admin::routes());
     routes
 }
@@ -211,14 +237,19 @@ fn nav(p: &Principal, current: &str) -> Vec<NavItem> {
     let incidents = Grant::new(DataClass::Incidents, Action::View);
     let notices = Grant::new(DataClass::Notices, Action::View);
     let alerts = Grant::new(DataClass::SecurityAlerts, Action::View);
+    let tickets = Grant::new(DataClass::Tickets, Action::View);
+    let reports = Grant::new(DataClass::Reports, Action::View);
     [
         ("/", "Overview", None),
         ("/feedback", "Feedback", Some(feedback)),
         ("/signals", "Signals", Some(feedback)),
         ("/security", "Security", Some(alerts)),
         ("/surveys", "Surveys", Some(feedback)),
+        ("/tickets", "Tickets", Some(tickets)),
         ("/incidents", "Incidents", Some(incidents)),
         ("/components", "Status page", Some(notices)),
+        ("/scorecard", "Scorecard", Some(reports)),
+        ("/journey", "Journey", Some(reports)),
         ("/admin/users", "Users", Some(settings)),
         ("/admin/roles", "Roles", Some(settings)),
         ("/admin/tokens", "API tokens", Some(settings)),

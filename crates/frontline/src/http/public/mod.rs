@@ -6,6 +6,7 @@ pub mod i18n;
 mod privacy;
 mod status;
 mod subscribe;
+mod support;
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -18,6 +19,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/f/{slug}", get(forms::show).post(forms::submit))
         .route("/privacy", get(privacy::notice))
+        .route("/support", get(support::new_form).post(support::submit))
+        .route("/t/{token}", get(support::track))
+        .route("/t/{token}/reply", axum::routing::post(support::reply))
+        .route("/t/{token}/csat", axum::routing::post(support::csat))
         .route("/status", get(status::page))
         .route("/status/feed.atom", get(status::feed_atom))
         .route("/status/feed.rss", get(status::feed_rss))
