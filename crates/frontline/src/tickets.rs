@@ -138,12 +138,50 @@ pub enum EmailIntent {
     },
 }
 
-/// The one place email leaves the ticket code. The integrator connects
-/// this to the notification outbox; until then it sends nothing and says
-/// so (false: not sent).
-pub async fn email_hook(_store: &Store, intent: &EmailIntent) -> bool {
-    tracing::debug!(kind = ?std::mem::discriminant(intent), "email outbox not connected; no email sent");
-    false
+/// The one place email leaves the ticket code: it is queued in the
+/// notification outbox (true: queued), once per alert.
+pub async fn email_hook(store: &Store, intent: &EmailIntent) -> bool {
+    let EmailIntent::SlaAlert {
+        user_id,
+        ticket_id,
+        alert,
+        target,
+        due_at,
+    } = intent;
+    let due = crate::storage::users::rfc3339(*due_at);
+    let what = target.replace('_', " ");
+    let mail = crate::notify::outbox::StaffEmail {
+        subject: match *alert {
+            "breach" => format!("SLA missed: {what} of ticket {ticket_id}"),
+            _ => format!("SLA at risk: {what} of ticket {ticket_id} due {due}"),
+        },
+        text: format!(
+            "Ticket {ticket_id}: the {what} target {} {due}.\n",
+            if *alert == "breach" {
+                "was missed at"
+            } else {
+                "is due at"
+            }
+        ),
+    };
+    let queued = async {
+        let mut tx = store.begin().await?;
+        tx.enqueue_staff_email(
+            &format!("sla.{ticket_id}.{alert}.{target}.{due_at}"),
+            user_id,
+            &mail,
+        )
+        .await?;
+        tx.commit().await
+    }
+    .await;
+    match queued {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot queue the SLA email");
+            false
+        }
+    }
 }
 
 /// The signature header value for a webhook body: `t=<unix secs>,v1=<hex

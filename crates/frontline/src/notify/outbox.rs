@@ -24,7 +24,35 @@ pub const STATES: [&str; 6] = [
     "cancelled",
 ];
 
+/// An email to a member of staff (an overdue update for the incident lead,
+/// an SLA warning for a ticket's assignee): subject and text.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StaffEmail {
+    pub subject: String,
+    pub text: String,
+}
+
 impl Tx {
+    /// Queues an email to a staff user in the caller's transaction; `id`
+    /// makes it once-only (a second call with the same id adds nothing).
+    pub async fn enqueue_staff_email(
+        &mut self,
+        id: &str,
+        user_id: &str,
+        email: &StaffEmail,
+    ) -> Result<u64> {
+        let now = now_ms();
+        let payload = serde_json::to_string(email)
+            .map_err(|e| StoreError::Corrupt(format!("staff email: {e}")))?;
+        self.execute(
+            "INSERT INTO outbox (id, purpose, incident_id, update_id, recipient_kind, recipient_id, channel, language, payload, state, attempts, next_attempt_at, created_at, updated_at)
+             VALUES ($1, 'staff', NULL, NULL, 'user', $2, 'email', 'en', $3, 'queued', 0, $4, $4, $4)
+             ON CONFLICT (id) DO NOTHING",
+            args![id, user_id, payload, now],
+        )
+        .await
+    }
+
     /// Queues a just-published update for every active subscriber it
     /// concerns: those of every component, and those of a public component
     /// the incident or update touches. An incident touching only private
@@ -85,6 +113,8 @@ pub struct Claimed {
     pub recipient_id: String,
     pub channel: Channel,
     pub language: String,
+    /// What to say, for messages that are not notices (`staff`: subject and text).
+    pub payload: String,
     /// Including this one.
     pub attempts: i64,
 }
@@ -111,7 +141,7 @@ pub enum Outcome {
 }
 
 const CLAIM_COLUMNS: &str =
-    "id, purpose, update_id, recipient_kind, recipient_id, channel, language, attempts";
+    "id, purpose, update_id, recipient_kind, recipient_id, channel, language, payload, attempts";
 
 impl Store {
     /// Claims up to `limit` due messages on the given channels: queued and
@@ -176,6 +206,7 @@ impl Store {
                     channel: Channel::from_db(&r.get::<String>("channel")?)
                         .ok_or_else(|| StoreError::Corrupt("outbox channel".into()))?,
                     language: r.get("language")?,
+                    payload: r.get("payload")?,
                     attempts: r.get("attempts")?,
                 })
             })
@@ -222,6 +253,31 @@ impl Store {
                         },
                     );
                 }
+            }
+        }
+        // Staff: their sign-in address; a disabled account gets nothing.
+        let users: Vec<&str> = claimed
+            .iter()
+            .filter(|c| c.recipient_kind == "user")
+            .map(|c| c.recipient_id.as_str())
+            .collect();
+        for id in users {
+            if let Some(r) = self
+                .fetch_optional("SELECT email, disabled FROM users WHERE id = $1", args![id])
+                .await?
+            {
+                let disabled: bool = r.get("disabled")?;
+                out.insert(
+                    id.to_owned(),
+                    Recipient {
+                        contact: SealedContact {
+                            address: r.get("email")?,
+                            secret: None,
+                            name: None,
+                        },
+                        state: if disabled { "disabled" } else { "active" }.into(),
+                    },
+                );
             }
         }
         Ok(out)
@@ -433,6 +489,7 @@ impl Store {
                 recipient_id: d.recipient_id.clone(),
                 channel,
                 language: String::new(),
+                payload: String::new(),
                 attempts: 0,
             });
             messages.push(d);

@@ -13,8 +13,8 @@ use tokio::sync::watch;
 
 use super::email::{self, Transport, Unsubscribe};
 use super::hooks::{self, Http};
-use super::outbox::{Claimed, Outcome, Recipient};
-use super::render::{render_confirmation, render_with, Links, Notice};
+use super::outbox::{Claimed, Outcome, Recipient, StaffEmail};
+use super::render::{render_confirmation, render_with, Links, Notice, Rendered};
 use super::tokens::{self, Purpose};
 use super::Channel;
 use crate::config::Config;
@@ -193,6 +193,12 @@ impl Deliverer {
                 }
                 self.send_confirmation(c, r, retry_at).await
             }
+            "staff" => {
+                if r.state != "active" {
+                    return Outcome::Cancelled(format!("recipient is {}", r.state));
+                }
+                self.send_staff(c, r, retry_at).await
+            }
             _ => {
                 if r.state != "active" {
                     return Outcome::Cancelled(format!("recipient is {}", r.state));
@@ -223,6 +229,33 @@ impl Deliverer {
         );
         let url = format!("{}/status/confirm?t={token}", self.base);
         let rendered = render_confirmation(&c.language, &url);
+        match email::build(
+            &self.from,
+            &r.contact.address,
+            &c.id,
+            &self.host,
+            &rendered,
+            None,
+        ) {
+            Ok(m) => email::send(smtp, m, retry_at).await,
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    async fn send_staff(&self, c: &Claimed, r: &Recipient, retry_at: i64) -> Outcome {
+        let Some(smtp) = &self.smtp else {
+            return Outcome::Retry(retry_at, "notify.smtp_url is not set".into());
+        };
+        let Ok(mail) = serde_json::from_str::<StaffEmail>(&c.payload) else {
+            return Outcome::Failed("the message cannot be read".into());
+        };
+        let rendered = Rendered {
+            language: c.language.clone(),
+            subject: mail.subject,
+            text: mail.text,
+            html: None,
+            json: None,
+        };
         match email::build(
             &self.from,
             &r.contact.address,

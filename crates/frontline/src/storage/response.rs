@@ -234,6 +234,30 @@ pub(crate) async fn enqueue_lead_alert(tx: &mut Tx, alert: &LeadAlert) -> Result
         args![&alert.id, &alert.incident_id, alert.user_id.clone(), &alert.kind, &alert.body, alert.created_at.0],
     )
     .await?;
+    // The lead is told by email through the outbox, with the mark or not at all.
+    if let Some(user) = &alert.user_id {
+        let title: String = tx
+            .fetch_optional(
+                "SELECT title FROM incidents WHERE id = $1",
+                args![&alert.incident_id],
+            )
+            .await?
+            .map(|r| r.get("title"))
+            .transpose()?
+            .unwrap_or_default();
+        tx.enqueue_staff_email(
+            &format!("{}.email", alert.id),
+            user,
+            &crate::notify::outbox::StaffEmail {
+                subject: format!("Update overdue: {title}"),
+                text: format!(
+                    "{}\n\nIncident {}: customers are waiting for the next public update.",
+                    alert.body, alert.incident_id
+                ),
+            },
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -698,7 +698,15 @@ async fn templates_are_edited_over_the_api_and_checked_before_they_are_saved() {
 
 #[tokio::test]
 async fn an_overdue_update_is_marked_once_alerts_the_lead_and_counts_as_missed() {
-    let app = spawn_app_with(|c| c.incidents.overdue_check_secs = 1).await;
+    let mail = frontline::notify::catcher::MailCatcher::start("127.0.0.1:0", true)
+        .await
+        .unwrap();
+    let smtp = mail.url();
+    let app = spawn_app_with(|c| {
+        c.incidents.overdue_check_secs = 1;
+        c.notify.smtp_url = frontline::config::Secret::new(smtp);
+    })
+    .await;
     create_user(&app.store, "li@example.com", "Li Lead", "security_analyst").await;
     let lead = user_id(&app, "li@example.com").await;
     let soc = create_token(&app.store, "security_analyst").await;
@@ -793,6 +801,14 @@ async fn an_overdue_update_is_marked_once_alerts_the_lead_and_counts_as_missed()
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0]["user_id"], lead.as_str());
     assert_eq!(alerts[0]["kind"], "update_overdue");
+    // The lead is told by email, once.
+    assert_eq!(mail.wait_for(1, Duration::from_secs(20)).await, 1);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let got = mail.messages();
+    assert_eq!(got.len(), 1, "one email for one overdue mark");
+    assert_eq!(got[0].to, vec!["li@example.com".to_owned()]);
+    let raw = String::from_utf8_lossy(&got[0].raw);
+    assert!(raw.contains("Update overdue: Checkout down"), "{raw}");
 
     // The list and the page make it stand out.
     let (client, _) = app

@@ -623,10 +623,15 @@ fn verify(secret: &str, headers: &axum::http::HeaderMap, body: &[u8]) -> bool {
 async fn sla_targets_are_set_paused_by_pending_warned_and_breached_over_a_signed_webhook() {
     const SECRET: &str = "a-webhook-secret-of-some-length";
     let (hook, mut rx) = receiver().await;
+    let mail = frontline::notify::catcher::MailCatcher::start("127.0.0.1:0", true)
+        .await
+        .unwrap();
+    let smtp = mail.url();
     let app = spawn_app_with(|c| {
         c.tickets.sla_webhook_url = hook.clone();
         c.tickets.sla_webhook_secret = Secret::new(SECRET);
         c.tickets.sla_check_every_ms = 100;
+        c.notify.smtp_url = Secret::new(smtp);
     })
     .await;
     let agent = create_token(&app.store, "cx_agent").await;
@@ -726,6 +731,11 @@ async fn sla_targets_are_set_paused_by_pending_warned_and_breached_over_a_signed
     assert_eq!(warning["ticket_id"], id.as_str());
     assert_eq!(warning["target"], "first_response");
     assert_eq!(warning["assignee_id"], ana.as_str());
+    // The assignee is told by email too, through the outbox.
+    assert!(mail.wait_for(1, Duration::from_secs(20)).await >= 1);
+    let first = &mail.messages()[0];
+    assert_eq!(first.to, vec!["ana@example.com".to_owned()]);
+    assert!(String::from_utf8_lossy(&first.raw).contains("SLA at risk: first response"));
 
     // Pending pauses the clock: no due instants while it waits.
     let (s, p) = patch(&app, &id, &agent, json!({"status": "pending"})).await;
