@@ -1241,6 +1241,13 @@ async fn on_a_phone_a_customer_asks_for_help_follows_the_link_and_replies_withou
         .click()
         .await
         .unwrap();
+    // The form's own page has a heading too: wait for the page that
+    // answers the submit (it carries the tracking link) before reading one.
+    client
+        .wait()
+        .for_element(Locator::Css(".link"))
+        .await
+        .unwrap();
     let h1 = client
         .wait()
         .for_element(Locator::Css("main h1"))
