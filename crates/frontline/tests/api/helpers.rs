@@ -317,3 +317,15 @@ pub async fn json(resp: reqwest::Response) -> (reqwest::StatusCode, Value) {
     let body = resp.json::<Value>().await.unwrap_or(Value::Null);
     (status, body)
 }
+
+/// The id of the staff user with this email, from the users list.
+pub async fn user_id(app: &TestApp, email: &str) -> String {
+    let (_, users) = json(app.get("/api/v1/users", &app.admin_token).await).await;
+    users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .expect("user listed")
+}

@@ -1,6 +1,6 @@
 use serde_json::{json, Value};
 
-use crate::helpers::{create_token, create_user, json, spawn_app, TestApp};
+use crate::helpers::{create_token, create_user, json, spawn_app, user_id, TestApp};
 
 async fn declare(app: &TestApp, token: &str, body: Value) -> Value {
     let (s, inc) = json(app.post_json("/api/v1/incidents", token, &body).await).await;
@@ -15,17 +15,6 @@ async fn patch(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Val
     )
     .await;
     (s.as_u16(), v)
-}
-
-async fn user_id(app: &TestApp, email: &str) -> String {
-    let (_, users) = json(app.get("/api/v1/users", &app.admin_token).await).await;
-    users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == email)
-        .map(|u| u["id"].as_str().unwrap().to_owned())
-        .expect("user listed")
 }
 
 async fn audit_actions(app: &TestApp) -> Vec<String> {

@@ -8,7 +8,9 @@ use std::time::Duration;
 use frontline::storage::signals::{Firing, SeriesKey};
 use serde_json::{json, Value};
 
-use crate::helpers::{create_token, create_user, json, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{
+    create_token, create_user, json, spawn_app, spawn_app_with, user_id, TestApp,
+};
 
 async fn declare(app: &TestApp, token: &str, body: Value) -> Value {
     let (s, inc) = json(app.post_json("/api/v1/incidents", token, &body).await).await;
@@ -23,17 +25,6 @@ async fn patch(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Val
     )
     .await;
     (s.as_u16(), v)
-}
-
-async fn user_id(app: &TestApp, email: &str) -> String {
-    let (_, users) = json(app.get("/api/v1/users", &app.admin_token).await).await;
-    users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == email)
-        .map(|u| u["id"].as_str().unwrap().to_owned())
-        .expect("user listed")
 }
 
 async fn timeline(app: &TestApp, id: &str) -> Vec<Value> {

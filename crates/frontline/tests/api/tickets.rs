@@ -5,7 +5,9 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::helpers::{create_token, create_user, json, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{
+    create_token, create_user, json, spawn_app, spawn_app_with, user_id, TestApp,
+};
 
 async fn open(app: &TestApp, token: &str, body: Value) -> Value {
     let (s, t) = json(app.post_json("/api/v1/tickets", token, &body).await).await;
@@ -25,17 +27,6 @@ async fn patch(app: &TestApp, id: &str, token: &str, body: Value) -> (u16, Value
     )
     .await;
     (s.as_u16(), v)
-}
-
-async fn user_id(app: &TestApp, email: &str) -> String {
-    let (_, users) = json(app.get("/api/v1/users", &app.admin_token).await).await;
-    users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == email)
-        .map(|u| u["id"].as_str().unwrap().to_owned())
-        .expect("user listed")
 }
 
 /// The tracking page as the customer sees it (no cookies, no token header).
