@@ -141,10 +141,15 @@ impl Leader {
         let Ok(mut c) = pool.acquire().await else {
             return false;
         };
-        match sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
-            .bind(*lock)
-            .fetch_one(&mut *c)
-            .await
+        // Advisory locks are per database: the key is mixed with the schema so
+        // that deployments sharing a database in schemas of their own each
+        // elect their own leader.
+        match sqlx::query_scalar::<_, bool>(
+            "SELECT pg_try_advisory_lock($1::bigint # hashtext(current_schema())::bigint)",
+        )
+        .bind(*lock)
+        .fetch_one(&mut *c)
+        .await
         {
             Ok(true) => {
                 tracing::info!("this node runs {work}");
@@ -162,10 +167,12 @@ impl Leader {
             ..
         } = self
         {
-            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(lock)
-                .execute(&mut *c)
-                .await;
+            let unlocked = sqlx::query(
+                "SELECT pg_advisory_unlock($1::bigint # hashtext(current_schema())::bigint)",
+            )
+            .bind(lock)
+            .execute(&mut *c)
+            .await;
             if unlocked.is_err() {
                 // Never hand a locked session back to the pool.
                 drop(c.detach());

@@ -139,8 +139,12 @@ impl Tx {
     /// records, or not at all.
     pub async fn audit(&mut self, rec: AuditRecord) -> Result<()> {
         if self.is_postgres() {
-            self.execute("SELECT pg_advisory_xact_lock($1)", args![PG_AUDIT_LOCK])
-                .await?;
+            // Per schema, like the chain it guards.
+            self.execute(
+                "SELECT pg_advisory_xact_lock($1::bigint # hashtext(current_schema())::bigint)",
+                args![PG_AUDIT_LOCK],
+            )
+            .await?;
         }
         let last = self
             .fetch_optional(
