@@ -1,6 +1,9 @@
 //! The in-process event bus: what changed, for live dashboard parts.
 //! (NATS JetStream can stand behind the same interface across nodes.)
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -20,16 +23,33 @@ pub struct Event {
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Event>,
+    /// Bumped, before the event goes out, by every event that may change
+    /// what the public status page shows: rendered public pages are kept
+    /// only while it stays the same.
+    public_generation: Arc<AtomicU64>,
 }
+
+/// Kinds of event that may change the public status page.
+const PUBLIC_KINDS: [&str; 4] = ["component.", "maintenance.", "incident.", "audience."];
 
 impl EventBus {
     pub fn new(capacity: usize) -> Self {
         Self {
             tx: broadcast::channel(capacity).0,
+            public_generation: Arc::new(AtomicU64::new(0)),
         }
     }
 
+    /// Changes whenever something the public status page shows may have
+    /// changed on this node.
+    pub fn public_generation(&self) -> u64 {
+        self.public_generation.load(Ordering::Acquire)
+    }
+
     pub fn publish(&self, kind: &str, class: DataClass, data: serde_json::Value) {
+        if PUBLIC_KINDS.iter().any(|p| kind.starts_with(p)) {
+            self.public_generation.fetch_add(1, Ordering::AcqRel);
+        }
         // No subscribers is fine: nobody is watching.
         let _ = self.tx.send(Event {
             kind: kind.to_owned(),

@@ -51,6 +51,9 @@ pub struct AppState {
     /// Background tasks that must finish (and save) before the database
     /// closes at shutdown.
     pub background: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    /// Rendered public status pages and JSON, kept until something they
+    /// show changes.
+    pub public_cache: Arc<public::PublicCache>,
 }
 
 impl AppState {
@@ -126,6 +129,7 @@ impl AppState {
             templates: Arc::new(dashboard::templates()?),
             closing,
             background: Arc::new(std::sync::Mutex::new(vec![watcher_task, correlator_task])),
+            public_cache: Arc::default(),
         })
     }
 }

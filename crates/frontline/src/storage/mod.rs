@@ -3,6 +3,7 @@
 //! both dialects accept; values and rows pass through small portable types.
 
 pub mod alerts;
+pub mod audiences;
 mod audit;
 pub mod feedback;
 pub mod incidents;

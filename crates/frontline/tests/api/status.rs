@@ -816,3 +816,213 @@ async fn on_a_phone_the_status_page_fits_loads_nothing_foreign_and_reads_right_t
     client.close().await.unwrap();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_segment_sees_its_own_page_with_its_private_components_at_a_secret_link() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let viewer = create_token(&app.store, "viewer").await;
+
+    // Bad input names the field and stores nothing.
+    for (body, field) in [
+        (json!({"name": "Acme", "components": []}), "components"),
+        (
+            json!({"name": "Acme", "components": ["cmp_01JAAAAAAAAAAAAAAAAAAAAAAA"]}),
+            "components",
+        ),
+        (json!({"name": "", "components": [f.secret]}), "name"),
+    ] {
+        let (s, v) = json(
+            app.post_json("/api/v1/audience-pages", &f.comms, &body)
+                .await,
+        )
+        .await;
+        assert_eq!(s, 400, "{body} -> {v}");
+        assert!(v["detail"].as_str().unwrap().contains(field), "{v}");
+    }
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/audience-pages",
+            &viewer,
+            &json!({"name": "Acme", "components": [f.secret]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 403, "viewers may not add pages");
+    let (_, list) = json(app.get("/api/v1/audience-pages", &f.comms).await).await;
+    assert_eq!(list.as_array().unwrap().len(), 0, "nothing half-written");
+
+    // The enterprise segment's page: the private fraud engine and login.
+    let aud = post(
+        &app,
+        "/api/v1/audience-pages",
+        &f.comms,
+        json!({"name": "Enterprise", "segment": "enterprise", "components": [f.secret, f.login]}),
+    )
+    .await;
+    let url = aud["url"].as_str().unwrap().to_owned();
+    let path = url[url.find("/status/a/").unwrap()..].to_owned();
+    assert!(path.starts_with("/status/a/"), "{url}");
+    let (_, listed) = json(app.get("/api/v1/audience-pages", &f.comms).await).await;
+    assert!(
+        !listed
+            .to_string()
+            .contains(path.trim_start_matches("/status/a/")),
+        "the key is shown once"
+    );
+
+    let html = page(&app, &path).await;
+    assert!(html.contains("Enterprise"), "named for its audience");
+    assert!(html.contains("Fraud engine"), "its private component");
+    assert!(
+        html.contains("Fraud model drift"),
+        "and that component's incident"
+    );
+    assert!(html.contains("Login"));
+    assert!(
+        !html.contains("Website"),
+        "not another segment's components"
+    );
+    assert!(!html.contains("Database upgrade"), "nor their maintenance");
+    assert!(html.contains(&format!("{path}/feed.atom")), "its own feed");
+
+    let summary = public(&app, &format!("{path}/api/v2/summary.json")).await;
+    let names: BTreeSet<String> = summary["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, set(&["Core", "Fraud engine", "Login"]));
+    let incidents: BTreeSet<&str> = summary["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        incidents,
+        [f.public_incident.as_str(), f.hidden_incident.as_str()]
+            .into_iter()
+            .collect()
+    );
+    for i in summary["incidents"].as_array().unwrap() {
+        check_incident(i, false);
+    }
+    let feed = page(&app, &format!("{path}/components/{}/feed.atom", f.secret)).await;
+    assert!(feed.contains("Internal only."), "{feed}");
+
+    // The public page still hides the private component and its incident.
+    let public_html = page(&app, "/status").await;
+    assert!(!public_html.contains("Fraud engine"));
+    assert!(!public_html.contains("Fraud model drift"));
+
+    // An incident declared for the segment shows on its page only.
+    let seg = post(
+        &app,
+        "/api/v1/incidents",
+        &app.admin_token,
+        json!({"title": "Enterprise SSO delays", "severity": "SEV3", "components": [f.web], "segments": ["enterprise"]}),
+    )
+    .await;
+    post(
+        &app,
+        &format!("/api/v1/incidents/{}/updates", seg["id"].as_str().unwrap()),
+        &f.comms,
+        json!({"status": "investigating", "body": "SSO sign-in is slow for enterprise accounts."}),
+    )
+    .await;
+    let html = page(&app, &path).await;
+    assert!(
+        html.contains("Enterprise SSO delays"),
+        "a fresh page after the write"
+    );
+
+    // Rotating the key retires the old link.
+    let (s, rotated) = json(
+        app.post_json(
+            &format!(
+                "/api/v1/audience-pages/{}/rotate",
+                aud["id"].as_str().unwrap()
+            ),
+            &f.comms,
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{rotated}");
+    let old = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(old.status(), 404);
+    let new_url = rotated["url"].as_str().unwrap();
+    let new_path = new_url[new_url.find("/status/a/").unwrap()..].to_owned();
+    assert!(page(&app, &new_path).await.contains("Fraud engine"));
+    let guess = app
+        .client
+        .get(app.url("/status/a/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/api/v2/summary.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(guess.status(), 404);
+}
+
+#[tokio::test]
+async fn the_public_page_is_served_from_memory_yet_shows_a_change_at_once() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let first = app
+        .client
+        .get(app.url("/api/v2/summary.json"))
+        .send()
+        .await
+        .unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let before: Value = first.json().await.unwrap();
+    // A client that has this version is told so without the body.
+    let again = app
+        .client
+        .get(app.url("/api/v2/summary.json"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(
+        again.headers()["access-control-allow-origin"],
+        "*",
+        "widgets on other sites still read it"
+    );
+
+    // A change is on the page in the very next request.
+    patch(
+        &app,
+        &format!("/api/v1/components/{}", f.web),
+        &f.comms,
+        json!({"status": "major_outage"}),
+    )
+    .await;
+    let after = app
+        .client
+        .get(app.url("/api/v2/summary.json"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 200, "the old version is no longer current");
+    let after: Value = after.json().await.unwrap();
+    let status_of = |v: &Value| {
+        v["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == f.web.as_str())
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status_of(&before), "operational");
+    assert_eq!(status_of(&after), "major_outage");
+    let html = page(&app, "/status?lang=fa").await;
+    assert!(html.contains("dir=\"rtl\""));
+    assert!(html.contains("cs-major_outage"), "the page too");
+}

@@ -1,6 +1,7 @@
 //! `/api/v1`: JSON for everything. Each file owns one resource.
 
 pub(crate) mod alerts;
+mod audiences;
 mod audit;
 mod components;
 pub(crate) mod feedback;
@@ -44,6 +45,7 @@ pub fn routes() -> Vec<Route> {
         incidents::routes(),
         playbooks::routes(),
         components::routes(),
+        audiences::routes(),
         subjects::routes(),
         subscribers::routes(),
         tickets::routes(),

@@ -1,6 +1,7 @@
 //! Public pages, no sign-in and no cookies: hosted survey forms, the
 //! privacy notice, and the status page with its feeds and JSON.
 
+mod cache;
 mod forms;
 pub mod i18n;
 mod privacy;
@@ -12,6 +13,8 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
+
+pub use cache::PublicCache;
 
 use super::AppState;
 
@@ -30,26 +33,31 @@ pub fn routes() -> Router<AppState> {
             "/status/components/{id}/feed.atom",
             get(status::component_feed_atom),
         )
-        .route("/api/v2/summary.json", get(status::v2_summary))
-        .route("/api/v2/status.json", get(status::v2_status))
-        .route("/api/v2/components.json", get(status::v2_components))
-        .route("/api/v2/incidents.json", get(status::v2_incidents))
-        .route(
-            "/api/v2/incidents/unresolved.json",
-            get(status::v2_unresolved),
-        )
+        .route("/api/v2/summary.json", get(status::v2_public))
+        .route("/api/v2/status.json", get(status::v2_public))
+        .route("/api/v2/components.json", get(status::v2_public))
+        .route("/api/v2/incidents.json", get(status::v2_public))
+        .route("/api/v2/incidents/unresolved.json", get(status::v2_public))
         .route(
             "/api/v2/scheduled-maintenances.json",
-            get(status::v2_maintenances),
+            get(status::v2_public),
         )
         .route(
             "/api/v2/scheduled-maintenances/upcoming.json",
-            get(status::v2_upcoming),
+            get(status::v2_public),
         )
         .route(
             "/api/v2/scheduled-maintenances/active.json",
-            get(status::v2_active),
+            get(status::v2_public),
         )
+        .route("/status/a/{key}", get(status::audience_page))
+        .route("/status/a/{key}/feed.atom", get(status::audience_feed_atom))
+        .route("/status/a/{key}/feed.rss", get(status::audience_feed_rss))
+        .route(
+            "/status/a/{key}/components/{id}/feed.atom",
+            get(status::audience_component_feed_atom),
+        )
+        .route("/status/a/{key}/api/v2/{*path}", get(status::v2_audience))
         .route("/status/subscribe", post(subscribe::submit_form))
         .route("/status/subscriptions", post(subscribe::submit_json))
         .route(

@@ -5,25 +5,88 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{MatchedPath, Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use super::cache::Rendered;
 use super::i18n;
 use crate::domain::incident::{ComponentStatus, Impact, IncidentStatus, MaintenanceStatus};
-use crate::http::dashboard::render;
 use crate::http::error::ApiError;
 use crate::http::AppState;
+use crate::storage::audiences::AudiencePage;
 use crate::storage::status::{Component, Maintenance, PublicIncident};
 use crate::storage::users::rfc3339;
 
-/// What the public may see, loaded once per request.
+/// Whose status page: everyone's, or an audience page's (one segment's
+/// customers, at a secret link).
+pub(crate) enum Viewers {
+    Public,
+    Audience { page: AudiencePage, key: String },
+}
+
+impl Viewers {
+    /// The audience page whose link carries `key`; 404 otherwise.
+    async fn audience(state: &AppState, key: &str) -> Result<Self, ApiError> {
+        // Keys are 32 URL-safe characters: anything else is not one, and
+        // costs no database lookup.
+        let plausible = key.len() == 32
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !plausible {
+            return Err(ApiError::NotFound("page"));
+        }
+        match state.store.audience_page_by_key(key).await? {
+            Some(page) => Ok(Viewers::Audience {
+                page,
+                key: key.to_owned(),
+            }),
+            None => Err(ApiError::NotFound("page")),
+        }
+    }
+
+    /// Where its page lives.
+    fn page_path(&self) -> String {
+        match self {
+            Viewers::Public => "/status".into(),
+            Viewers::Audience { key, .. } => format!("/status/a/{key}"),
+        }
+    }
+
+    /// What goes before `/api/v2/...` for its JSON.
+    fn api_prefix(&self) -> String {
+        match self {
+            Viewers::Public => String::new(),
+            Viewers::Audience { key, .. } => format!("/status/a/{key}"),
+        }
+    }
+
+    fn audience_name(&self) -> Option<&str> {
+        match self {
+            Viewers::Public => None,
+            Viewers::Audience { page, .. } => Some(&page.name),
+        }
+    }
+
+    /// Names everything a cached response depends on besides `what`.
+    fn cache_key(&self, what: &str) -> String {
+        match self {
+            Viewers::Public => format!("public|{what}"),
+            Viewers::Audience { key, .. } => format!("a:{key}|{what}"),
+        }
+    }
+}
+
+/// What these viewers may see, loaded once per render.
 struct Snapshot {
     base: String,
+    /// The page's path: `/status`, or an audience page's.
+    page_path: String,
     page_id: String,
     name: String,
     /// Components and groups the public may see, in page order.
@@ -33,22 +96,33 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    async fn load(state: &AppState) -> Result<Self, ApiError> {
+    async fn load(state: &AppState, who: &Viewers) -> Result<Self, ApiError> {
         let base = state
             .config
             .http
             .public_url
             .trim_end_matches('/')
             .to_owned();
-        let digest = hex::encode(Sha256::digest(base.as_bytes()));
+        let digest = match who {
+            Viewers::Public => hex::encode(Sha256::digest(base.as_bytes())),
+            Viewers::Audience { page, .. } => {
+                hex::encode(Sha256::digest(format!("{base}#{}", page.id).as_bytes()))
+            }
+        };
         let name = url::Url::parse(&base)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_else(|| "Frontline".into());
         let all = state.store.list_components().await?;
+        // The components these viewers see: the public ones, or exactly
+        // those an audience page names (private or not).
         let public_members: BTreeSet<String> = all
             .iter()
-            .filter(|c| !c.is_group && !c.private)
+            .filter(|c| !c.is_group)
+            .filter(|c| match who {
+                Viewers::Public => !c.private,
+                Viewers::Audience { page, .. } => page.components.contains(&c.id),
+            })
             .map(|c| c.id.clone())
             .collect();
         let live_groups: BTreeSet<String> = all
@@ -60,15 +134,24 @@ impl Snapshot {
             .into_iter()
             .filter(|c| public_members.contains(&c.id) || live_groups.contains(&c.id))
             .collect();
-        // An incident is public unless every component it names is private.
+        // An incident is shown unless every component it names is one
+        // these viewers do not see; an audience page also shows incidents
+        // declared for its segment.
         let shows =
             |ids: &[String]| ids.is_empty() || ids.iter().any(|c| public_members.contains(c));
+        let segment = match who {
+            Viewers::Public => None,
+            Viewers::Audience { page, .. } => page.segment.as_deref(),
+        };
         let incidents = state
             .store
             .public_incidents(50)
             .await?
             .into_iter()
-            .filter(|i| shows(&i.incident.components))
+            .filter(|i| {
+                shows(&i.incident.components)
+                    || segment.is_some_and(|s| i.incident.segments.iter().any(|x| x == s))
+            })
             .collect();
         let maintenances = state
             .store
@@ -79,6 +162,7 @@ impl Snapshot {
             .collect();
         Ok(Self {
             base,
+            page_path: who.page_path(),
             page_id: digest[..12].to_owned(),
             name,
             components,
@@ -88,7 +172,7 @@ impl Snapshot {
     }
 
     fn url(&self) -> String {
-        format!("{}/status", self.base)
+        format!("{}{}", self.base, self.page_path)
     }
 
     fn updated_at(&self) -> i64 {
@@ -331,108 +415,128 @@ impl Snapshot {
     }
 }
 
-/// JSON for clients on other sites: cacheable for a short while, readable
-/// from any origin (Statuspage widgets fetch it from the browser).
-fn public_json(body: Value) -> Response {
-    let mut resp = axum::Json(body).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=30"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    resp
+/// The Statuspage v2 endpoints, by the path after `/api/v2/`.
+#[derive(Clone, Copy)]
+enum V2 {
+    Summary,
+    Status,
+    Components,
+    Incidents,
+    Unresolved,
+    Maintenances,
+    Upcoming,
+    Active,
 }
 
-async fn with_snapshot(state: &AppState, f: impl FnOnce(&Snapshot) -> Value) -> Response {
-    match Snapshot::load(state).await {
-        Ok(s) => public_json(f(&s)),
-        Err(e) => e.into_response(),
+impl V2 {
+    fn from_path(path: &str) -> Option<Self> {
+        Some(match path {
+            "summary.json" => V2::Summary,
+            "status.json" => V2::Status,
+            "components.json" => V2::Components,
+            "incidents.json" => V2::Incidents,
+            "incidents/unresolved.json" => V2::Unresolved,
+            "scheduled-maintenances.json" => V2::Maintenances,
+            "scheduled-maintenances/upcoming.json" => V2::Upcoming,
+            "scheduled-maintenances/active.json" => V2::Active,
+            _ => return None,
+        })
+    }
+
+    fn body(self, s: &Snapshot) -> Value {
+        let components = || {
+            s.components
+                .iter()
+                .map(|c| s.component_json(c))
+                .collect::<Vec<_>>()
+        };
+        let maintenances = |keep: &dyn Fn(&Maintenance) -> bool| {
+            json!({
+                "page": s.page_json(),
+                "scheduled_maintenances": s.maintenances.iter().filter(|m| keep(m)).map(|m| s.maintenance_json(m)).collect::<Vec<_>>(),
+            })
+        };
+        match self {
+            V2::Summary => json!({
+                "page": s.page_json(),
+                "components": components(),
+                "incidents": s.unresolved().map(|i| s.incident_json(i)).collect::<Vec<_>>(),
+                "scheduled_maintenances": s.upcoming_or_active().map(|m| s.maintenance_json(m)).collect::<Vec<_>>(),
+                "status": s.status_json(),
+            }),
+            V2::Status => json!({ "page": s.page_json(), "status": s.status_json() }),
+            V2::Components => json!({ "page": s.page_json(), "components": components() }),
+            V2::Incidents => json!({
+                "page": s.page_json(),
+                "incidents": s.incidents.iter().map(|i| s.incident_json(i)).collect::<Vec<_>>(),
+            }),
+            V2::Unresolved => json!({
+                "page": s.page_json(),
+                "incidents": s.unresolved().map(|i| s.incident_json(i)).collect::<Vec<_>>(),
+            }),
+            V2::Maintenances => maintenances(&|_| true),
+            V2::Upcoming => maintenances(&|m| m.status == MaintenanceStatus::Scheduled),
+            V2::Active => maintenances(&|m| {
+                matches!(
+                    m.status,
+                    MaintenanceStatus::InProgress | MaintenanceStatus::Verifying
+                )
+            }),
+        }
     }
 }
 
-pub async fn v2_summary(State(state): State<AppState>) -> Response {
-    with_snapshot(&state, |s| {
-        json!({
-            "page": s.page_json(),
-            "components": s.components.iter().map(|c| s.component_json(c)).collect::<Vec<_>>(),
-            "incidents": s.unresolved().map(|i| s.incident_json(i)).collect::<Vec<_>>(),
-            "scheduled_maintenances": s.upcoming_or_active().map(|m| s.maintenance_json(m)).collect::<Vec<_>>(),
-            "status": s.status_json(),
+/// JSON for clients on other sites: cacheable for a short while, readable
+/// from any origin (Statuspage widgets fetch it from the browser).
+async fn v2(
+    state: &AppState,
+    who: &Viewers,
+    which: V2,
+    headers: &HeaderMap,
+    path: &str,
+) -> Response {
+    state
+        .public_cache
+        .serve(state, who.cache_key(path), headers, || async {
+            let s = Snapshot::load(state, who).await?;
+            let body = serde_json::to_vec(&which.body(&s))
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("status JSON: {e}")))?;
+            Ok(Rendered {
+                content_type: "application/json",
+                cache_control: "public, max-age=30",
+                cors: true,
+                body: body.into(),
+            })
         })
-    })
-    .await
+        .await
 }
 
-pub async fn v2_status(State(state): State<AppState>) -> Response {
-    with_snapshot(
-        &state,
-        |s| json!({ "page": s.page_json(), "status": s.status_json() }),
-    )
-    .await
+/// `/api/v2/*.json`, by the route it was reached through.
+pub async fn v2_public(
+    State(state): State<AppState>,
+    matched: MatchedPath,
+    headers: HeaderMap,
+) -> Response {
+    let path = matched.as_str().trim_start_matches("/api/v2/");
+    match V2::from_path(path) {
+        Some(which) => v2(&state, &Viewers::Public, which, &headers, path).await,
+        None => ApiError::NotFound("route").into_response(),
+    }
 }
 
-pub async fn v2_components(State(state): State<AppState>) -> Response {
-    with_snapshot(&state, |s| {
-        json!({
-            "page": s.page_json(),
-            "components": s.components.iter().map(|c| s.component_json(c)).collect::<Vec<_>>(),
-        })
-    })
-    .await
-}
-
-pub async fn v2_incidents(State(state): State<AppState>) -> Response {
-    with_snapshot(&state, |s| {
-        json!({
-            "page": s.page_json(),
-            "incidents": s.incidents.iter().map(|i| s.incident_json(i)).collect::<Vec<_>>(),
-        })
-    })
-    .await
-}
-
-pub async fn v2_unresolved(State(state): State<AppState>) -> Response {
-    with_snapshot(&state, |s| {
-        json!({
-            "page": s.page_json(),
-            "incidents": s.unresolved().map(|i| s.incident_json(i)).collect::<Vec<_>>(),
-        })
-    })
-    .await
-}
-
-fn maintenances_json(s: &Snapshot, keep: impl Fn(&Maintenance) -> bool) -> Value {
-    json!({
-        "page": s.page_json(),
-        "scheduled_maintenances": s.maintenances.iter().filter(|m| keep(m)).map(|m| s.maintenance_json(m)).collect::<Vec<_>>(),
-    })
-}
-
-pub async fn v2_maintenances(State(state): State<AppState>) -> Response {
-    with_snapshot(&state, |s| maintenances_json(s, |_| true)).await
-}
-
-pub async fn v2_upcoming(State(state): State<AppState>) -> Response {
-    with_snapshot(&state, |s| {
-        maintenances_json(s, |m| m.status == MaintenanceStatus::Scheduled)
-    })
-    .await
-}
-
-pub async fn v2_active(State(state): State<AppState>) -> Response {
-    with_snapshot(&state, |s| {
-        maintenances_json(s, |m| {
-            matches!(
-                m.status,
-                MaintenanceStatus::InProgress | MaintenanceStatus::Verifying
-            )
-        })
-    })
-    .await
+/// `/status/a/{key}/api/v2/*.json`: the same for an audience page.
+pub async fn v2_audience(
+    State(state): State<AppState>,
+    Path((key, path)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(which) = V2::from_path(&path) else {
+        return ApiError::NotFound("route").into_response();
+    };
+    match Viewers::audience(&state, &key).await {
+        Ok(who) => v2(&state, &who, which, &headers, &path).await,
+        Err(e) => e.into_response(),
+    }
 }
 
 // ---- The page ----
@@ -518,26 +622,55 @@ pub fn day_history(
         .collect()
 }
 
-pub async fn page(State(state): State<AppState>, Query(q): Query<LangQuery>) -> Response {
-    let lang = q
-        .lang
+fn page_lang(q: &LangQuery) -> &'static str {
+    q.lang
         .as_deref()
-        .filter(|l| i18n::LANGUAGES.iter().any(|(c, _)| c == l))
-        .unwrap_or("en");
-    match build_page(&state, lang).await {
-        Ok(mut r) => {
-            r.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=30"),
-            );
-            r
-        }
-        Err(e) => e.into_response(),
+        .and_then(|l| i18n::LANGUAGES.iter().find(|(c, _)| *c == l))
+        .map_or("en", |(c, _)| c)
+}
+
+async fn serve_page(state: &AppState, who: &Viewers, lang: &str, headers: &HeaderMap) -> Response {
+    state
+        .public_cache
+        .serve(
+            state,
+            who.cache_key(&format!("page|{lang}")),
+            headers,
+            || async {
+                Ok(Rendered {
+                    content_type: "text/html; charset=utf-8",
+                    cache_control: "public, max-age=30",
+                    cors: false,
+                    body: build_page(state, who, lang).await?.into(),
+                })
+            },
+        )
+        .await
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    serve_page(&state, &Viewers::Public, page_lang(&q), &headers).await
+}
+
+/// `/status/a/{key}`: an audience page.
+pub async fn audience_page(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    match Viewers::audience(&state, &key).await {
+        Ok(who) => serve_page(&state, &who, page_lang(&q), &headers).await,
+        Err(e) => super::super::dashboard::error_page(&state, e),
     }
 }
 
-async fn build_page(state: &AppState, lang: &str) -> Result<Response, ApiError> {
-    let s = Snapshot::load(state).await?;
+async fn build_page(state: &AppState, who: &Viewers, lang: &str) -> Result<String, ApiError> {
+    let s = Snapshot::load(state, who).await?;
     let t = |k: &str| i18n::t(lang, k);
     let now = crate::storage::now_ms();
     let today_start = now - now.rem_euclid(DAY_MS);
@@ -699,19 +832,23 @@ async fn build_page(state: &AppState, lang: &str) -> Result<Response, ApiError> 
         .iter()
         .map(|(code, name)| context! { code, name, current => *code == lang })
         .collect();
-    Ok(render(
-        state,
-        "status.html",
-        context! {
-            lang, dir => i18n::dir(lang), t => i18n::phrases(lang), languages,
-            name => s.name,
-            indicator, overall => t(overall_key),
-            groups, incidents, past, maintenances,
-            days => DAYS,
-            updated => when(now),
-            sub => super::subscribe::form_phrases(lang),
-        },
-    ))
+    let ctx = context! {
+        lang, dir => i18n::dir(lang), t => i18n::phrases(lang), languages,
+        name => s.name,
+        indicator, overall => t(overall_key),
+        groups, incidents, past, maintenances,
+        days => DAYS,
+        updated => when(now),
+        sub => super::subscribe::form_phrases(lang),
+        // Paths we built from a checked key: nothing to escape.
+        page => s.page_path, api => who.api_prefix(),
+        audience => who.audience_name(),
+    };
+    state
+        .templates
+        .get_template("status.html")
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("template status.html: {e}")))
 }
 
 // ---- Feeds ----
@@ -853,66 +990,113 @@ fn rss(s: &Snapshot, title: &str, list: &[FeedEntry]) -> String {
     out
 }
 
-fn feed_response(content_type: &'static str, body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=60"),
-        ],
-        body,
-    )
-        .into_response()
+/// The status feeds: the whole page's, or one component's.
+enum Feed {
+    Atom,
+    Rss,
+    ComponentAtom(String),
 }
 
-pub async fn feed_atom(State(state): State<AppState>) -> Response {
-    match Snapshot::load(&state).await {
-        Ok(s) => {
-            let list = entries(&s, None);
-            let title = format!("{} status", s.name);
-            feed_response(
-                "application/atom+xml; charset=utf-8",
-                atom(&s, &title, "/status/feed.atom", &list),
-            )
-        }
-        Err(e) => e.into_response(),
-    }
+async fn feed(state: &AppState, who: &Viewers, which: Feed, headers: &HeaderMap) -> Response {
+    let key = match &which {
+        Feed::Atom => "feed.atom".to_owned(),
+        Feed::Rss => "feed.rss".to_owned(),
+        Feed::ComponentAtom(id) => format!("components/{id}/feed.atom"),
+    };
+    state
+        .public_cache
+        .serve(state, who.cache_key(&key), headers, || async {
+            let s = Snapshot::load(state, who).await?;
+            let (content_type, body) = match &which {
+                Feed::Atom | Feed::Rss => {
+                    let list = entries(&s, None);
+                    let title = match who.audience_name() {
+                        Some(a) => format!("{} status ({a})", s.name),
+                        None => format!("{} status", s.name),
+                    };
+                    if matches!(which, Feed::Atom) {
+                        let path = format!("{}/feed.atom", s.page_path);
+                        (
+                            "application/atom+xml; charset=utf-8",
+                            atom(&s, &title, &path, &list),
+                        )
+                    } else {
+                        ("application/rss+xml; charset=utf-8", rss(&s, &title, &list))
+                    }
+                }
+                Feed::ComponentAtom(id) => {
+                    // Components the page does not show have no feed here:
+                    // the same 404 as a missing one.
+                    let c = s
+                        .component(id)
+                        .filter(|c| !c.is_group)
+                        .ok_or(ApiError::NotFound("component"))?;
+                    let title = format!("{} status: {}", s.name, c.name);
+                    let path = format!("{}/components/{}/feed.atom", s.page_path, c.id);
+                    let list = entries(&s, Some(&c.id));
+                    (
+                        "application/atom+xml; charset=utf-8",
+                        atom(&s, &title, &path, &list),
+                    )
+                }
+            };
+            Ok(Rendered {
+                content_type,
+                cache_control: "public, max-age=60",
+                cors: false,
+                body: body.into(),
+            })
+        })
+        .await
 }
 
-pub async fn feed_rss(State(state): State<AppState>) -> Response {
-    match Snapshot::load(&state).await {
-        Ok(s) => {
-            let list = entries(&s, None);
-            let title = format!("{} status", s.name);
-            feed_response("application/rss+xml; charset=utf-8", rss(&s, &title, &list))
-        }
-        Err(e) => e.into_response(),
-    }
+pub async fn feed_atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    feed(&state, &Viewers::Public, Feed::Atom, &headers).await
+}
+
+pub async fn feed_rss(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    feed(&state, &Viewers::Public, Feed::Rss, &headers).await
 }
 
 pub async fn component_feed_atom(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Response {
-    let s = match Snapshot::load(&state).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    // Private components have no public feed: the same 404 as a missing one.
-    let Some(c) = s.component(&id).filter(|c| !c.is_group) else {
-        return (
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "not found",
-        )
-            .into_response();
-    };
-    let title = format!("{} status: {}", s.name, c.name);
-    let path = format!("/status/components/{}/feed.atom", c.id);
-    let list = entries(&s, Some(&c.id));
-    feed_response(
-        "application/atom+xml; charset=utf-8",
-        atom(&s, &title, &path, &list),
-    )
+    feed(&state, &Viewers::Public, Feed::ComponentAtom(id), &headers).await
+}
+
+pub async fn audience_feed_atom(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match Viewers::audience(&state, &key).await {
+        Ok(who) => feed(&state, &who, Feed::Atom, &headers).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn audience_feed_rss(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match Viewers::audience(&state, &key).await {
+        Ok(who) => feed(&state, &who, Feed::Rss, &headers).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn audience_component_feed_atom(
+    State(state): State<AppState>,
+    Path((key, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    match Viewers::audience(&state, &key).await {
+        Ok(who) => feed(&state, &who, Feed::ComponentAtom(id), &headers).await,
+        Err(e) => e.into_response(),
+    }
 }
 
 #[cfg(test)]
