@@ -92,6 +92,38 @@ pub async fn headless(width: u32, height: u32) -> Option<(Driver, fantoccini::Cl
     Some((driver, client))
 }
 
+/// Signs in through the login form as `email` (password `PASSWORD`) and
+/// waits for the page it lands on.
+pub async fn sign_in(client: &fantoccini::Client, base: &str, email: &str) {
+    client.goto(&format!("{base}/login")).await.unwrap();
+    client
+        .find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("main h1"))
+        .await
+        .unwrap();
+}
+
 pub fn screenshot_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot dir");

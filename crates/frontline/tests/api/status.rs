@@ -1026,3 +1026,135 @@ async fn the_public_page_is_served_from_memory_yet_shows_a_change_at_once() {
     assert!(html.contains("dir=\"rtl\""));
     assert!(html.contains("cs-major_outage"), "the page too");
 }
+
+/// The text of the element `css` once it contains `want` (or what it had
+/// when the wait ran out).
+async fn wait_for_text(client: &fantoccini::Client, css: &str, want: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..50 {
+        if let Ok(e) = client.find(fantoccini::Locator::Css(css)).await {
+            last = e.text().await.unwrap_or_default();
+            if last.contains(want) {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    last
+}
+
+#[tokio::test]
+async fn in_a_browser_staff_publish_an_update_and_customers_see_it_on_the_status_page() {
+    use fantoccini::Locator;
+    let Some((_driver, client)) = crate::browser::headless(1280, 1000).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let comms = create_token(&app.store, "communications").await;
+    let cmp = post(
+        &app,
+        "/api/v1/components",
+        &comms,
+        json!({"name": "Payments"}),
+    )
+    .await;
+    let inc = post(
+        &app,
+        "/api/v1/incidents",
+        &app.admin_token,
+        json!({"title": "Card payments failing", "severity": "SEV3", "impact": "major", "components": [cmp["id"]]}),
+    )
+    .await;
+    let id = inc["id"].as_str().unwrap();
+    // Nothing is public before the first update.
+    assert!(!page(&app, "/status")
+        .await
+        .contains("Card payments failing"));
+
+    crate::browser::sign_in(&client, &app.addr, &app.admin_email).await;
+    client
+        .goto(&app.url(&format!("/incidents/{id}")))
+        .await
+        .unwrap();
+    let form = client
+        .find(Locator::Css(&format!(
+            "form[action='/incidents/{id}/updates']"
+        )))
+        .await
+        .unwrap();
+    form.find(Locator::Css("textarea[name=body]"))
+        .await
+        .unwrap()
+        .send_keys("Card payments fail for some customers. We have found the cause.")
+        .await
+        .unwrap();
+    form.find(Locator::XPath(
+        ".//select[@name='status']/option[text()='identified']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    form.find(Locator::Css(&format!(
+        "select[name=component] option[value='{}']",
+        cmp["id"].as_str().unwrap()
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    form.find(Locator::XPath(
+        ".//select[@name='component_status']/option[text()='major_outage']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let body = wait_for_text(&client, "main", "Update published").await;
+    assert!(body.contains("Update published"), "{body}");
+
+    // A customer opens the status page: the update is there, the component
+    // shows its new status, and the overall banner says so.
+    client.goto(&app.url("/status")).await.unwrap();
+    let incidents = wait_for_text(&client, "#h-incidents + article", "Card payments").await;
+    assert!(incidents.contains("Card payments failing"), "{incidents}");
+    assert!(
+        incidents.contains("Card payments fail for some customers"),
+        "{incidents}"
+    );
+    let payments = client
+        .find(Locator::Css(&format!(
+            "#{} .cs",
+            cmp["id"].as_str().unwrap()
+        )))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(payments, "Major outage", "the component's status as set");
+    let overall = client
+        .find(Locator::Css(".overall"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_ne!(overall, "All Systems Operational");
+    std::fs::write(
+        crate::browser::screenshot_dir().join("status-published.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    client.close().await.unwrap();
+    app.stop().await;
+}
