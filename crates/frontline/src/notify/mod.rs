@@ -23,6 +23,7 @@ pub mod hooks;
 pub mod outbox;
 pub mod render;
 pub mod subscribers;
+pub mod survey;
 pub mod tokens;
 pub mod worker;
 

@@ -15,6 +15,7 @@ use super::email::{self, Transport, Unsubscribe};
 use super::hooks::{self, Http};
 use super::outbox::{Claimed, Outcome, Recipient, StaffEmail};
 use super::render::{render_confirmation, render_with, Links, Notice, Rendered};
+use super::survey::{render_invite, SurveyInvite};
 use super::tokens::{self, Purpose};
 use super::Channel;
 use crate::config::Config;
@@ -199,6 +200,12 @@ impl Deliverer {
                 }
                 self.send_staff(c, r, retry_at).await
             }
+            "survey" => {
+                if r.state != "active" {
+                    return Outcome::Cancelled(format!("recipient is {}", r.state));
+                }
+                self.send_survey(c, r, retry_at).await
+            }
             _ => {
                 if r.state != "active" {
                     return Outcome::Cancelled(format!("recipient is {}", r.state));
@@ -269,6 +276,59 @@ impl Deliverer {
         }
     }
 
+    /// The post-incident survey's invitation, by email (with the
+    /// unsubscribe headers for subscribers) or SMS.
+    async fn send_survey(&self, c: &Claimed, r: &Recipient, retry_at: i64) -> Outcome {
+        let Ok(invite) = serde_json::from_str::<SurveyInvite>(&c.payload) else {
+            return Outcome::Failed("the message cannot be read".into());
+        };
+        match c.channel {
+            Channel::Email => {
+                let Some(smtp) = &self.smtp else {
+                    return Outcome::Retry(retry_at, "notify.smtp_url is not set".into());
+                };
+                let rendered = render_invite(&c.language, &invite, &self.base, false);
+                let unsubscribe = (c.recipient_kind == "subscriber").then(|| {
+                    let token = tokens::sign(&self.ring, Purpose::Manage, &c.recipient_id, 0);
+                    Unsubscribe {
+                        url: format!("{}/status/unsubscribe?t={token}", self.base),
+                        mailto: self.mailto.clone(),
+                        token,
+                    }
+                });
+                match email::build(
+                    &self.from,
+                    &r.contact.address,
+                    &c.id,
+                    &self.host,
+                    &rendered,
+                    unsubscribe.as_ref(),
+                ) {
+                    Ok(m) => email::send(smtp, m, retry_at).await,
+                    Err(e) => Outcome::Failed(e),
+                }
+            }
+            Channel::Sms => {
+                let rendered = render_invite(&c.language, &invite, &self.base, true);
+                self.send_sms(c, r, &rendered.text, retry_at).await
+            }
+            _ => Outcome::Cancelled("surveys go by email or SMS".into()),
+        }
+    }
+
+    async fn send_sms(&self, c: &Claimed, r: &Recipient, text: &str, retry_at: i64) -> Outcome {
+        let n = &self.config.notify;
+        let body = match hooks::sms_body(&n.sms_body_template, &r.contact.address, text) {
+            Ok(b) => b,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let mut headers = vec![("idempotency-key".to_owned(), c.id.clone())];
+        if let Some((k, v)) = n.sms_auth_header.expose().split_once(':') {
+            headers.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+        self.http.post(&n.sms_url, &headers, body, retry_at).await
+    }
+
     async fn send_notice(
         &self,
         c: &Claimed,
@@ -335,20 +395,7 @@ impl Deliverer {
                     .post(&r.contact.address, &[], body, retry_at)
                     .await
             }
-            Channel::Sms => {
-                let n = &self.config.notify;
-                let body =
-                    match hooks::sms_body(&n.sms_body_template, &r.contact.address, &rendered.text)
-                    {
-                        Ok(b) => b,
-                        Err(e) => return Outcome::Failed(e),
-                    };
-                let mut headers = vec![("idempotency-key".to_owned(), c.id.clone())];
-                if let Some((k, v)) = n.sms_auth_header.expose().split_once(':') {
-                    headers.push((k.trim().to_owned(), v.trim().to_owned()));
-                }
-                self.http.post(&n.sms_url, &headers, body, retry_at).await
-            }
+            Channel::Sms => self.send_sms(c, r, &rendered.text, retry_at).await,
         }
     }
 }

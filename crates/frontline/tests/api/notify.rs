@@ -1134,3 +1134,152 @@ async fn an_update_written_from_a_template_reaches_each_subscriber_in_their_lang
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn after_it_resolves_the_survey_reaches_those_who_were_told_in_their_language() {
+    let mail = MailCatcher::start("127.0.0.1:0", true).await.unwrap();
+    let app = app_with_mail(&mail).await;
+    let login = component(&app, "Login").await;
+    let billing = component(&app, "Billing").await;
+    // Two confirmed subscribers: one follows Login, one only Billing.
+    sign_up(&app, "sara@example.com", "fa", Some(vec![&login])).await;
+    sign_up(&app, "bill@example.com", "en", Some(vec![&billing])).await;
+    assert_eq!(mail.wait_for(2, Duration::from_secs(20)).await, 2);
+    for m in mail.messages() {
+        confirm(&app, &m).await;
+    }
+    let (incident, _) = publish(&app, &[&login], "Some customers cannot sign in.").await;
+    // Sara is told; Bill, who follows only Billing, is not.
+    assert_eq!(mail.wait_for(3, Duration::from_secs(20)).await, 3);
+    let r = app
+        .post_json(
+            &format!("/api/v1/incidents/{incident}/affected"),
+            &app.admin_token,
+            &json!([{ "email": "mei@example.com", "language": "zh" }, { "email": "gita@example.com", "language": "gu" }]),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+
+    let send = async |body: Value| {
+        let r = app
+            .post_json(
+                &format!("/api/v1/incidents/{incident}/survey/send"),
+                &app.admin_token,
+                &body,
+            )
+            .await;
+        let s = r.status();
+        (s, r.json::<Value>().await.unwrap())
+    };
+    let (s, v) = send(json!({})).await;
+    assert_eq!(s, 409, "not while it is still open: {v}");
+    let r = app
+        .post_json(
+            &format!("/api/v1/incidents/{incident}/updates"),
+            &app.admin_token,
+            &json!({ "status": "resolved", "body": "Sign-in works again." }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    // The resolution notice reaches Sara.
+    assert_eq!(mail.wait_for(4, Duration::from_secs(20)).await, 4);
+    let (s, v) = send(json!({})).await;
+    assert_eq!(s, 409, "not before the survey exists: {v}");
+    let (s, v) = send(json!({"to": ["everyone"]})).await;
+    assert_eq!(s, 400);
+    assert!(v["detail"].as_str().unwrap().contains("to"), "{v}");
+    let r = app
+        .post_json(
+            &format!("/api/v1/incidents/{incident}/survey"),
+            &app.admin_token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let survey: Value = r.json().await.unwrap();
+
+    let (s, v) = send(json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (v["affected"].as_u64(), v["subscribers"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let (_, again) = send(json!({})).await;
+    assert_eq!(
+        (again["affected"].as_u64(), again["subscribers"].as_u64()),
+        (Some(0), Some(0)),
+        "each is invited once"
+    );
+
+    assert_eq!(mail.wait_for(7, Duration::from_secs(20)).await, 7);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let invites: Vec<Caught> = mail
+        .messages()
+        .into_iter()
+        .filter(|m| text_of(m).contains("/f/incident-"))
+        .collect();
+    let mut to: Vec<String> = invites.iter().map(to_of).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        ["gita@example.com", "mei@example.com", "sara@example.com"]
+    );
+    let slug = survey["slug"].as_str().unwrap();
+    for m in &invites {
+        let (lang, unsubscribe) = match to_of(m).as_str() {
+            "sara@example.com" => ("fa", true),
+            "mei@example.com" => ("zh", false),
+            _ => ("gu", false),
+        };
+        let url = link(m, "/f/incident-");
+        assert!(url.ends_with(&format!("/f/{slug}?lang={lang}")), "{url}");
+        assert_eq!(
+            header(&m.raw, "List-Unsubscribe").is_some(),
+            unsubscribe,
+            "only subscribers get unsubscribe headers"
+        );
+        if lang == "fa" {
+            assert!(html_of(m).contains("dir=\"rtl\""));
+        }
+        assert!(text_of(m).contains("Sign-in failures"));
+    }
+
+    // Sara follows her link and answers; the answer is feedback.
+    let sara = invites
+        .iter()
+        .find(|m| to_of(m) == "sara@example.com")
+        .unwrap();
+    let form = app
+        .client
+        .get(local(&app, &link(sara, "/f/incident-")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 200);
+    assert!(form.text().await.unwrap().contains("dir=\"rtl\""));
+    let sent = app
+        .client
+        .post(app.url(&format!("/f/{slug}")))
+        .form(&[("lang", "fa"), ("informed", "4"), ("comment", "خوب بود")])
+        .send()
+        .await
+        .unwrap();
+    assert!(sent.status().is_success());
+    let fb: Value = app
+        .get(
+            &format!(
+                "/api/v1/feedback?survey={}",
+                survey["survey_id"].as_str().unwrap()
+            ),
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let touch = format!("incident:{}", incident.to_lowercase());
+    assert!(
+        fb.to_string().contains(&touch),
+        "the answer landed in feedback: {fb}"
+    );
+}

@@ -20,6 +20,7 @@ use crate::domain::{Action, DataClass, DomainError, Grant, Id};
 use crate::http::error::{ApiError, ApiJson, ApiQuery};
 use crate::http::guard::{Auth, Need, Route};
 use crate::http::AppState;
+use crate::notify::survey::{Invitees, Queued, SurveyInvite};
 use crate::response::notices::{self, format_due, NoticeContext, Preview};
 use crate::storage::incidents::{Incident, IncidentUpdate};
 use crate::storage::response::{
@@ -34,7 +35,7 @@ const fn need(class: DataClass, action: Action) -> Need {
 
 pub fn routes() -> Vec<Route> {
     use Action::*;
-    use DataClass::{Feedback, Incidents, Notices, Reports};
+    use DataClass::{Feedback, Incidents, Notices, Reports, Subscribers};
     vec![
         Route::new(Method::GET, "/api/v1/incidents/metrics", need(Reports, View), metrics_summary)
             .doc("incidents", "Response metrics over incidents declared since ?since= (RFC 3339; default 90 days)")
@@ -107,6 +108,10 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::POST, "/api/v1/incidents/{id}/survey", need(Feedback, Store), create_survey)
             .doc("incidents", "Create the post-incident survey: a hosted form whose answers land in feedback intake")
             .response::<IncidentSurvey>(),
+        Route::new(Method::POST, "/api/v1/incidents/{id}/survey/send", need(Subscribers, Modify), send_survey)
+            .doc("incidents", "Invite the affected customers and the subscribers who were told, by email or SMS in their language, once each (the incident must be resolved)")
+            .request::<SendSurveyBody>()
+            .response::<Queued>(),
     ]
 }
 
@@ -1052,6 +1057,79 @@ async fn create_survey(
         StatusCode::CREATED,
         Json(make_survey(&state, &p, &id).await?),
     ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendSurveyBody {
+    /// `affected`, `subscribers` or both (the default).
+    pub to: Option<Vec<String>>,
+}
+
+/// Queues the survey's invitations; each recipient is invited once.
+pub(crate) async fn send_survey_invites(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    who: Invitees,
+) -> Result<Queued, ApiError> {
+    let incident = find(state, id).await?;
+    if !incident.status.is_resolved() {
+        return Err(ApiError::Conflict(
+            "the survey goes out once the incident is resolved".into(),
+        ));
+    }
+    let survey = incident_survey(state, &incident)
+        .await?
+        .ok_or_else(|| ApiError::Conflict("create the survey first".into()))?;
+    let invite = SurveyInvite {
+        slug: survey.slug,
+        incident_title: incident.title.clone(),
+    };
+    Ok(state
+        .store
+        .queue_survey_invites(
+            &incident.id,
+            &invite,
+            who,
+            p.audit("incident.survey.send", DataClass::Subscribers, None),
+        )
+        .await?)
+}
+
+async fn send_survey(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SendSurveyBody>,
+) -> Result<Json<Queued>, ApiError> {
+    let who = match body.to.as_deref() {
+        None => Invitees {
+            affected: true,
+            subscribers: true,
+        },
+        Some(list) => {
+            let mut who = Invitees::default();
+            for t in list {
+                match t.as_str() {
+                    "affected" => who.affected = true,
+                    "subscribers" => who.subscribers = true,
+                    _ => {
+                        return Err(
+                            DomainError::invalid("to", "must be affected or subscribers").into(),
+                        )
+                    }
+                }
+            }
+            if !who.affected && !who.subscribers {
+                return Err(
+                    DomainError::invalid("to", "must name affected, subscribers or both").into(),
+                );
+            }
+            who
+        }
+    };
+    Ok(Json(send_survey_invites(&state, &p, &id, who).await?))
 }
 
 // ---- metrics

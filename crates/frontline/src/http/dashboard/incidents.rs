@@ -271,6 +271,7 @@ async fn show(
                 can_modify => p.can(DataClass::Incidents, Action::Modify),
                 can_store_incident => p.can(DataClass::Incidents, Action::Store),
                 can_survey => p.can(DataClass::Feedback, Action::Store),
+                can_send_survey => p.can(DataClass::Subscribers, Action::Modify),
                 incident, timeline, updates, component_names, components, names, deliveries,
                 notice => n.notice,
                 my_role => p.role,

@@ -17,12 +17,13 @@ use crate::domain::{Action, DataClass, Grant};
 use crate::http::api::incidents::{cadence, refusal};
 use crate::http::api::response::{
     change_checklist, count_remedy, make_survey, offer_remedy, parse_step_change, promote_signal,
-    save_postmortem, start_postmortem_for, write_from_template, FromTemplateBody, PostmortemBody,
-    PromoteBody, RemedyBody, RemedyCounts, StepChangeBody,
+    save_postmortem, send_survey_invites, start_postmortem_for, write_from_template,
+    FromTemplateBody, PostmortemBody, PromoteBody, RemedyBody, RemedyCounts, StepChangeBody,
 };
 use crate::http::error::ApiError;
 use crate::http::guard::{Auth, Need, Route};
 use crate::http::AppState;
+use crate::notify::survey::Invitees;
 
 const fn need(class: DataClass, action: Action) -> Need {
     Need::Grant(Grant::new(class, action))
@@ -30,7 +31,7 @@ const fn need(class: DataClass, action: Action) -> Need {
 
 pub fn routes() -> Vec<Route> {
     use Action::*;
-    use DataClass::{Feedback, Incidents, Notices};
+    use DataClass::{Feedback, Incidents, Notices, Subscribers};
     vec![
         Route::new(
             Method::POST,
@@ -73,6 +74,12 @@ pub fn routes() -> Vec<Route> {
             "/incidents/{id}/survey",
             need(Feedback, Store),
             survey,
+        ),
+        Route::new(
+            Method::POST,
+            "/incidents/{id}/survey/send",
+            need(Subscribers, Modify),
+            send_survey,
         ),
         Route::new(
             Method::POST,
@@ -325,6 +332,28 @@ async fn update_remedy(
 async fn survey(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> Response {
     match make_survey(&state, &p, &id).await {
         Ok(_) => back(&id, "Post-incident survey created.", "survey-h"),
+        Err(e) => error_page(&state, e),
+    }
+}
+
+async fn send_survey(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Response {
+    let everyone = Invitees {
+        affected: true,
+        subscribers: true,
+    };
+    match send_survey_invites(&state, &p, &id, everyone).await {
+        Ok(q) => back(
+            &id,
+            &format!(
+                "Survey invitations queued: {} affected customers, {} subscribers.",
+                q.affected, q.subscribers
+            ),
+            "survey-h",
+        ),
         Err(e) => error_page(&state, e),
     }
 }
