@@ -143,6 +143,12 @@ fn series_of(full: &SeriesKey) -> Vec<String> {
     keys
 }
 
+/// The series whose band is stored minute by minute at all times: the
+/// total and each topic's (`topic=...` with nothing else).
+pub fn always_banded(key: &str) -> bool {
+    key == "total" || (key.starts_with("topic=") && !key.contains('|'))
+}
+
 /// Where intake sends what it stored.
 #[derive(Clone)]
 pub struct Watcher {
@@ -442,7 +448,10 @@ impl State {
                 if band.len() > BAND_MINUTES {
                     band.pop_front();
                 }
-                if self.charted.get(key).is_some_and(|&until| minute <= until) {
+                // Bands of the totals and each topic are always kept (the
+                // overview charts them); others while a signal is charted.
+                if always_banded(key) || self.charted.get(key).is_some_and(|&until| minute <= until)
+                {
                     self.band_out.push((key.clone(), point));
                 }
                 if let Some(a) = step.alarm {

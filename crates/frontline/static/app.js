@@ -61,3 +61,29 @@ document.addEventListener("frontline:event", (ev) => {
     if (due) due.classList.add("overdue");
   }
 });
+
+// The overview re-reads its body (server-rendered HTML) when an event says
+// something it shows may have changed, at most every two seconds.
+(function refreshOverview() {
+  const holder = document.querySelector("[data-refresh]");
+  if (!holder) return;
+  const watched = /^(signal|alert|suggestion|incident|feedback|notice|component|ticket)\./;
+  let timer = null;
+  let busy = false;
+  const refresh = async () => {
+    timer = null;
+    if (busy) { timer = setTimeout(refresh, 2000); return; }
+    busy = true;
+    holder.setAttribute("aria-busy", "true");
+    try {
+      const resp = await fetch(holder.dataset.refresh, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (resp.ok) { holder.innerHTML = await resp.text(); tickDue(); }
+    } catch (_) { /* the next event tries again */ }
+    busy = false;
+    holder.setAttribute("aria-busy", "false");
+  };
+  document.addEventListener("frontline:event", (ev) => {
+    if (!ev.detail || !watched.test(ev.detail.kind)) return;
+    if (!timer) timer = setTimeout(refresh, 2000);
+  });
+})();

@@ -15,3 +15,6 @@ CREATE TABLE audience_page_components (
     component_id TEXT NOT NULL REFERENCES components(id) ON DELETE CASCADE,
     PRIMARY KEY (page_id, component_id)
 );
+
+-- The overview's delivery health: messages per state in the last day.
+CREATE INDEX outbox_state_updated ON outbox(state, updated_at);

@@ -8,6 +8,7 @@ mod audit;
 pub mod feedback;
 pub mod incidents;
 pub mod indicators;
+pub mod overview;
 pub mod response;
 mod roles;
 pub mod scorecard;

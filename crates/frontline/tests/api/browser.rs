@@ -211,6 +211,41 @@ async fn a_browser_signs_in_and_reaches_the_live_dashboard() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(arrived, "the live event did not reach the page");
+    // New feedback shows up in the overview's topics without a reload.
+    let before = client
+        .find(Locator::Id("overview-body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!before.contains("outage"), "{before}");
+    let resp = app
+        .post_json(
+            "/api/v1/feedback",
+            &app.admin_token,
+            &json!({"kind": "complaint", "text": "The app is down, nothing loads, error 503 everywhere"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let mut refreshed = String::new();
+    for _ in 0..80 {
+        refreshed = client
+            .find(Locator::Id("overview-body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if refreshed.contains("outage") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        refreshed.contains("outage 1"),
+        "the overview did not refresh: {refreshed}"
+    );
     std::fs::write(
         screenshot_dir().join("overview.png"),
         client.screenshot().await.unwrap(),

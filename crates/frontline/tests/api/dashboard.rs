@@ -194,3 +194,154 @@ async fn a_cx_lead_builds_a_survey_and_reads_its_results() {
     assert_eq!(list.as_array().unwrap().len(), 1);
     app.stop().await;
 }
+
+/// GET `path` as a signed-in staff member.
+async fn page_as(client: &reqwest::Client, app: &crate::helpers::TestApp, path: &str) -> String {
+    let resp = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{path}");
+    resp.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_overview_shows_each_role_what_it_may_see_and_lets_them_act_from_it() {
+    use crate::helpers::create_token;
+    let app = spawn_app().await;
+    for (email, name, role) in [
+        ("ana@example.com", "Ana Analyst", "analyst"),
+        ("cai@example.com", "Cai Agent", "cx_agent"),
+        ("cora@example.com", "Cora Comms", "communications"),
+    ] {
+        create_user(&app.store, email, name, role).await;
+    }
+    // A scam link quoted by six customers: a signal of its own, in seconds.
+    let wave: Vec<_> = (0..6)
+        .map(|i| json!({"kind": "complaint", "channel": "app",
+            "text": format!("Strange SMS pretending to be from you says my parcel {} is held at customs, with a link hxxp://parcel-fee[.]example/pay - is this a scam?", 4411 + i * 7)}))
+        .collect();
+    let (s, r) = json(
+        app.post_json("/api/v1/feedback/batch", &app.admin_token, &json!(wave))
+            .await,
+    )
+    .await;
+    assert_eq!((s.as_u16(), r["created"].as_u64()), (200, Some(6)), "{r}");
+    let mut signal = serde_json::Value::Null;
+    for _ in 0..80 {
+        let (_, list) = json(
+            app.get("/api/v1/signals?status=open", &app.admin_token)
+                .await,
+        )
+        .await;
+        if let Some(first) = list.as_array().and_then(|l| l.first()) {
+            signal = first.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let title = signal["title"]
+        .as_str()
+        .expect("a signal opened")
+        .to_owned();
+
+    // A SEV2 incident with an update approved by communications and legal.
+    let soc = create_token(&app.store, "security_analyst").await;
+    let comms = create_token(&app.store, "communications").await;
+    let legal = create_token(&app.store, "legal").await;
+    let (_, inc) = json(
+        app.post_json(
+            "/api/v1/incidents",
+            &soc,
+            &json!({"title": "Parcel-fee phishing SMS", "severity": "SEV2"}),
+        )
+        .await,
+    )
+    .await;
+    let id = inc["id"].as_str().unwrap().to_owned();
+    let (_, draft) = json(
+        app.post_json(
+            &format!("/api/v1/incidents/{id}/updates"),
+            &comms,
+            &json!({"status": "investigating", "body": "We never ask for fees by SMS."}),
+        )
+        .await,
+    )
+    .await;
+    let uid = draft["id"].as_str().unwrap().to_owned();
+    for t in [&comms, &legal] {
+        let (s, v) = json(
+            app.post_json(
+                &format!("/api/v1/incidents/{id}/updates/{uid}/approve"),
+                t,
+                &json!({}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+    }
+
+    // The analyst sees figures only.
+    let (ana, _) = app.browser_session("ana@example.com", PASSWORD).await;
+    let html = page_as(&ana, &app, "/").await;
+    assert!(html.contains("The last 7 days"));
+    assert!(!html.contains(&title), "no signals for the analyst");
+    assert!(!html.contains("Parcel-fee phishing SMS"));
+    assert!(!html.contains("id=\"security-h\""));
+
+    // The CX agent sees the wave by topic and the signal, and can
+    // acknowledge it; the incident, but not its Publish button.
+    let (cai, _) = app.browser_session("cai@example.com", PASSWORD).await;
+    let html = page_as(&cai, &app, "/").await;
+    assert!(html.contains("Feedback by topic"));
+    assert!(
+        html.contains("phishing scam</a> <strong>6</strong>"),
+        "{html}"
+    );
+    assert!(html.contains(&title));
+    assert!(html.contains(&format!(
+        "action=\"/signals/{}/acknowledge\"",
+        signal["id"].as_str().unwrap()
+    )));
+    assert!(html.contains("Parcel-fee phishing SMS"));
+    assert!(!html.contains("/publish\""));
+    assert!(!html.contains("id=\"security-h\""));
+
+    // Communications sees the approved update and publishes it from here.
+    let (cora, _) = app.browser_session("cora@example.com", PASSWORD).await;
+    let html = page_as(&cora, &app, "/").await;
+    let action = format!("/incidents/{id}/updates/{uid}/publish");
+    assert!(html.contains(&action), "{html}");
+    assert!(html.contains("Delivery, last 24 hours"));
+    assert!(html.contains(&title), "communications reads feedback");
+    assert!(
+        !html.contains("/acknowledge\""),
+        "but does not work signals"
+    );
+    assert!(!html.contains("id=\"security-h\""));
+    let csrf = crate::helpers::hidden_field(&html, "csrf").expect("a csrf field");
+    let r = cora
+        .post(app.url(&action))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection());
+    let (_, status) = json(
+        app.client
+            .get(app.url("/api/v2/incidents/unresolved.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status["incidents"][0]["name"], "Parcel-fee phishing SMS");
+
+    // The admin sees security too; the live refresh reads the body alone.
+    let (ada, _) = app.browser_session(&app.admin_email, PASSWORD).await;
+    let body = page_as(&ada, &app, "/overview/body").await;
+    assert!(body.contains("id=\"security-h\""));
+    assert!(body.contains(&title));
+    assert!(
+        !body.contains("<nav"),
+        "the body, without the page around it"
+    );
+}

@@ -5,6 +5,7 @@ mod admin;
 mod feedback;
 mod incidents;
 mod login;
+mod overview;
 mod response;
 mod security;
 mod signals;
@@ -40,6 +41,10 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
         (
             "overview.html",
             include_str!("../../../templates/overview.html"),
+        ),
+        (
+            "overview_body.html",
+            include_str!("../../../templates/overview_body.html"),
         ),
         ("users.html", include_str!("../../../templates/users.html")),
         ("roles.html", include_str!("../../../templates/roles.html")),
@@ -180,7 +185,13 @@ mod tests {
 /// Pages for signed-in staff, each with what it needs.
 pub fn routes() -> Vec<Route> {
     let mut routes = vec![
-        Route::new(Method::GET, "/", Need::SignedIn, overview),
+        Route::new(Method::GET, "/", Need::SignedIn, overview::overview),
+        Route::new(
+            Method::GET,
+            "/overview/body",
+            Need::SignedIn,
+            overview::overview_body,
+        ),
         Route::new(Method::GET, "/events", Need::SignedIn, events),
         Route::new(Method::POST, "/logout", Need::SignedIn, login::logout),
     ];
@@ -312,11 +323,6 @@ pub fn error_page(state: &AppState, e: ApiError) -> Response {
     );
     *resp.status_mut() = status;
     resp
-}
-
-async fn overview(State(state): State<AppState>, Auth(p): Auth) -> Response {
-    let grant_count = p.grants.len();
-    page(&state, &p, "/", "overview.html", context! { grant_count })
 }
 
 /// The live channel: every event the principal may see, as JSON.
