@@ -550,6 +550,8 @@ pub struct LangQuery {
 struct DayCell {
     class: &'static str,
     label: String,
+    /// How many days in a row.
+    days: usize,
 }
 
 #[derive(Serialize)]
@@ -561,6 +563,8 @@ struct ComponentView {
     label: &'static str,
     days: Vec<DayCell>,
     days_ok: usize,
+    /// Days it existed, of the 90.
+    days_known: usize,
 }
 
 #[derive(Serialize)]
@@ -690,25 +694,36 @@ async fn build_page(state: &AppState, who: &Viewers, lang: &str) -> Result<Strin
                 )
             })
             .count();
-        let days = cells
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let date = chrono::DateTime::from_timestamp_millis(
-                    today_start - (DAYS - 1 - i as i64) * DAY_MS,
-                )
+        // Consecutive days with the same status are one run: one element
+        // (drawn as that many day bars) with one text alternative, so the
+        // page stays small however long things stay the same.
+        let date = |i: usize| {
+            chrono::DateTime::from_timestamp_millis(today_start - (DAYS - 1 - i as i64) * DAY_MS)
                 .map(|d| d.format("%Y-%m-%d").to_string())
-                .unwrap_or_default();
-                let (class, key) = match d {
-                    Some(s) => (s.as_str(), format!("cs_{}", s.as_str())),
-                    None => ("no_data", "cs_no_data".to_owned()),
-                };
-                DayCell {
-                    class,
-                    label: format!("{date}: {}", t(&key)),
-                }
-            })
-            .collect();
+                .unwrap_or_default()
+        };
+        let mut days: Vec<DayCell> = Vec::new();
+        let mut start = 0;
+        for i in 0..cells.len() {
+            if i + 1 < cells.len() && cells[i + 1] == cells[i] {
+                continue;
+            }
+            let (class, key) = match cells[i] {
+                Some(s) => (s.as_str(), format!("cs_{}", s.as_str())),
+                None => ("no_data", "cs_no_data".to_owned()),
+            };
+            let when = if start == i {
+                date(i)
+            } else {
+                format!("{} – {}", date(start), date(i))
+            };
+            days.push(DayCell {
+                class,
+                label: format!("{when}: {}", t(&key)),
+                days: i + 1 - start,
+            });
+            start = i + 1;
+        }
         let status = s.status_of(c);
         ComponentView {
             id: c.id.clone(),
@@ -718,6 +733,7 @@ async fn build_page(state: &AppState, who: &Viewers, lang: &str) -> Result<Strin
             label: t(&format!("cs_{}", status.as_str())),
             days,
             days_ok,
+            days_known: cells.iter().filter(|d| d.is_some()).count(),
         }
     };
     let shown =
