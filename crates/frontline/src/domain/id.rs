@@ -33,6 +33,7 @@ pub enum Kind {
     TicketEvent,
     Calendar,
     SlaPolicy,
+    Route,
 }
 
 impl Kind {
@@ -66,6 +67,7 @@ impl Kind {
             Kind::TicketEvent => "tev",
             Kind::Calendar => "cal",
             Kind::SlaPolicy => "sla",
+            Kind::Route => "rte",
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::alerts::{
 use crate::args;
 use crate::domain::incident::{Impact, IncidentStatus, NewIncident, Severity};
 use crate::domain::{id::Kind, DataClass, Id};
+use crate::notify::routes::{PageAction, RouteMessage, RouteSeverity};
 
 /// A source as the API shows it: never its secret.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -872,6 +873,33 @@ impl Store {
                     detail: serde_json::json!({ "signal": p.signal_id, "alert": p.alert_id, "severity": p.severity.as_str() }),
                 })
                 .await?;
+                let topic: Option<String> = tx
+                    .fetch_optional(
+                        "SELECT topic FROM signals WHERE id = $1",
+                        args![&p.signal_id],
+                    )
+                    .await?
+                    .map(|r| r.get::<Option<String>>("topic"))
+                    .transpose()?
+                    .flatten();
+                tx.route_trigger(&RouteMessage {
+                    event: "suggestion.opened".into(),
+                    action: PageAction::Trigger,
+                    ref_id: id.clone(),
+                    dedup_key: format!("frontline/{id}"),
+                    title: p.title.clone(),
+                    severity: RouteSeverity::of_incident(p.severity),
+                    topic,
+                    components: vec![p.component.to_lowercase()],
+                    region: (!p.region.is_empty()).then(|| p.region.clone()),
+                    link: "/security".into(),
+                    at: rfc3339(now),
+                    details: serde_json::json!({
+                        "suggested_severity": p.severity.as_str(), "reason": p.reason,
+                        "signal": p.signal_id, "alert": p.alert_id,
+                    }),
+                })
+                .await?;
                 (id, true)
             }
         };
@@ -1052,12 +1080,17 @@ impl Store {
                 &by.actor,
             )
             .await?;
-            tx.execute(
-                "UPDATE signals SET status = 'promoted', incident_id = $1, updated_at = $2
+            let promoted = tx
+                .execute(
+                    "UPDATE signals SET status = 'promoted', incident_id = $1, updated_at = $2
                  WHERE id = $3 AND status IN ('open', 'acknowledged')",
-                args![&incident, now, sig],
-            )
-            .await?;
+                    args![&incident, now, sig],
+                )
+                .await?;
+            if promoted > 0 {
+                tx.route_follow_up(sig, "signal.promoted", PageAction::Resolve)
+                    .await?;
+            }
             tx.timeline(
                 &incident,
                 "signal",
@@ -1100,6 +1133,8 @@ impl Store {
             .await?;
             tx.timeline(&incident, "alert", &line, &by.actor).await?;
         }
+        tx.route_follow_up(id, "suggestion.accepted", PageAction::Resolve)
+            .await?;
         tx.audit(AuditRecord {
             action: "suggestion.accept".into(),
             class: DataClass::SecurityAlerts,
@@ -1132,6 +1167,8 @@ impl Store {
             let s = self.suggestion(id).await?.ok_or(StoreError::NotFound)?;
             return Err(SuggestionRefusal::Decided(s.status));
         }
+        tx.route_follow_up(id, "suggestion.dismissed", PageAction::Resolve)
+            .await?;
         tx.audit(AuditRecord {
             action: "suggestion.dismiss".into(),
             class: DataClass::SecurityAlerts,

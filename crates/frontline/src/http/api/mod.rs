@@ -11,6 +11,7 @@ mod me;
 mod playbooks;
 pub(crate) mod response;
 mod roles;
+pub(crate) mod routes;
 mod signals;
 mod subjects;
 mod subscribers;
@@ -39,6 +40,7 @@ pub fn routes() -> Vec<Route> {
         indicators::routes(),
         lexicon::routes(),
         alerts::routes(),
+        routes::routes(),
         surveys::routes(),
         response::routes(),
         incidents::routes(),
