@@ -568,6 +568,19 @@ impl Tx {
             let route: String = r.get("route_id")?;
             let mut m: RouteMessage =
                 serde_json::from_str(&r.get::<String>("payload")?).map_err(|_| corrupt("page"))?;
+            // Not before the trigger: one still waiting for a retry (or in
+            // flight) goes first.
+            let due = match self
+                .fetch_optional(
+                    "SELECT state, next_attempt_at FROM outbox WHERE id = $1 AND state IN ('queued', 'sending')",
+                    args![format!("{ref_id}.{}.{route}", m.event)],
+                )
+                .await?
+            {
+                Some(t) if t.get::<String>("state")? == "sending" => now + 1000,
+                Some(t) => now.max(t.get::<i64>("next_attempt_at")? + 1),
+                None => now,
+            };
             m.event = event.to_owned();
             m.action = action;
             m.at = rfc3339(now);
@@ -577,7 +590,7 @@ impl Tx {
                     &route,
                     kind,
                     &to_json(&m)?,
-                    now,
+                    due,
                 )
                 .await?;
         }
@@ -590,15 +603,23 @@ impl Tx {
         route: &str,
         kind: RouteKind,
         payload: &str,
-        now: i64,
+        due: i64,
     ) -> Result<u64> {
-        self.execute(
-            "INSERT INTO outbox (id, purpose, incident_id, update_id, recipient_kind, recipient_id, channel, language, payload, state, attempts, next_attempt_at, created_at, updated_at)
-             VALUES ($1, 'route', NULL, NULL, 'route', $2, $3, 'en', $4, 'queued', 0, $5, $5, $5)
-             ON CONFLICT (id) DO NOTHING",
-            args![id, route, kind.channel().as_str(), payload, now],
-        )
-        .await
+        let now = now_ms();
+        let n = self
+            .execute(
+                "INSERT INTO outbox (id, purpose, incident_id, update_id, recipient_kind, recipient_id, channel, language, payload, state, attempts, next_attempt_at, created_at, updated_at)
+                 VALUES ($1, 'route', NULL, NULL, 'route', $2, $3, 'en', $4, 'queued', 0, $5, $6, $6)
+                 ON CONFLICT (id) DO NOTHING",
+                args![id, route, kind.channel().as_str(), payload, due, now],
+            )
+            .await?;
+        if n > 0 {
+            // Early, but harmless: the worker finds nothing until commit
+            // and looks again at its next round.
+            super::worker::wake();
+        }
+        Ok(n)
     }
 
     /// The warning for a signal that just opened.

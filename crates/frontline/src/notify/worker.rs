@@ -27,6 +27,15 @@ const IDLE: Duration = Duration::from_millis(200);
 /// The longest wait between two attempts.
 const MAX_BACKOFF_MS: i64 = 6 * 3600 * 1000;
 
+/// Rings when a warning was queued, so the worker looks at once instead
+/// of at the end of its idle wait (other nodes' workers still poll).
+static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Tells this node's worker that something was queued.
+pub fn wake() {
+    WAKE.notify_one();
+}
+
 /// What every delivery needs, built once.
 struct Deliverer {
     store: Store,
@@ -70,9 +79,14 @@ pub fn spawn_worker(
                 }
             };
             if n == 0 {
-                tokio::select! {
-                    _ = tokio::time::sleep(IDLE) => {}
+                let woken = tokio::select! {
+                    _ = tokio::time::sleep(IDLE) => false,
+                    _ = WAKE.notified() => true,
                     _ = closing.wait_for(|c| *c) => break,
+                };
+                if woken {
+                    // Let the transaction that queued it commit.
+                    tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
             if notices.len() > 256 {

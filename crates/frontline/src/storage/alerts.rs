@@ -675,6 +675,29 @@ impl Store {
     /// topic series that names none, the component most of its complaints
     /// since it began name (more than half of those that name one), and
     /// likewise their region. The all-complaints series is nowhere.
+    /// Where a firing belongs, as correlation places signals: its series'
+    /// component, or for a topic series that names none the component (and
+    /// region) most of its complaints since the rise began name.
+    pub(crate) async fn place_firing(
+        &self,
+        f: &crate::storage::signals::Firing,
+    ) -> Result<Option<(String, Option<String>)>> {
+        let now = now_ms();
+        let row = SignalRow {
+            id: String::new(),
+            title: String::new(),
+            topic: f.series.topic.clone(),
+            component: f.series.component.as_ref().map(|c| c.to_lowercase()),
+            region: f.series.region.as_ref().map(|r| r.to_lowercase()),
+            channel: f.series.channel.clone(),
+            observed_total: f.observed_total,
+            expected_total: f.expected_total,
+            started_at: f.started_at,
+            updated_at: now,
+        };
+        Ok(self.place(row).await?.map(|s| (s.component, s.region)))
+    }
+
     async fn place(&self, row: SignalRow) -> Result<Option<SignalSide>> {
         let side = |component: String, region: Option<String>| SignalSide {
             id: row.id.clone(),
