@@ -11,8 +11,8 @@
 //! fire on one minute alone); the clock starts when the second minute's
 //! complaints are sent (they tip each topic's series) and stops when the
 //! receiver has the PagerDuty `trigger` of that topic's signal, placed on
-//! the component. Each run uses new component names and dismisses the
-//! signals at its end, so the next run's series open new ones.
+//! the component. Each run has a server and database of its own, so
+//! every series starts without a signal.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -81,59 +81,60 @@ async fn main() -> anyhow::Result<()> {
     let runs = args.first().copied().unwrap_or(3).max(1);
     let per_run = args.get(1).copied().unwrap_or(6).clamp(1, TOPICS.len());
 
-    let dir = tempfile::tempdir()?;
-    let mut env = BTreeMap::new();
-    env.insert(
-        "FRONTLINE_DATA_DIR".to_owned(),
-        dir.path().display().to_string(),
-    );
-    env.insert("FRONTLINE_HTTP_ADDR".to_owned(), "127.0.0.1:0".to_owned());
-    env.insert("FRONTLINE_LOG_LEVEL".to_owned(), "warn".to_owned());
-    env.insert(
-        "FRONTLINE_NOTIFY_ALLOW_PRIVATE_TARGETS".to_owned(),
-        "true".to_owned(),
-    );
-    if let Ok(url) = std::env::var("FRONTLINE_DATABASE_URL") {
-        env.insert("FRONTLINE_DATABASE_URL".to_owned(), url);
-    }
-    let config = frontline::Config::load_from(None, &env)?;
-    let running = frontline::start(config, false).await?;
-    let store = running.state.store.clone();
-    let backend = store.backend();
-    let (_, token) = store
-        .create_token(
-            NewToken {
-                name: "bench".into(),
-                role: "admin".into(),
-                expires_at: frontline::storage::now_ms() + 3_600_000,
-                created_by: None,
-            },
-            AuditRecord {
-                actor: "bench".into(),
-                address: None,
-                action: "bench".into(),
-                class: frontline::domain::DataClass::Settings,
-                record: None,
-                detail: json!({}),
-            },
-        )
-        .await?;
-    let base = format!("http://{}", running.addr);
-    let client = reqwest::Client::new();
-    let (pd_url, arrivals) = receiver().await?;
-    // The on-call route: new signals on a component (topic series that
-    // name none are not paged), medium and worse.
-    let resp = client
-        .post(format!("{base}/api/v1/routes"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "On call", "kind": "pagerduty", "url": pd_url,
-                      "routing_key": "BENCHROUTINGKEY0000000000000000", "events": ["signal.opened"]}))
-        .send()
-        .await?;
-    anyhow::ensure!(resp.status() == 201, "route: {}", resp.status());
-
     let mut times = Vec::new();
+    let mut backend = "";
     for run in 0..runs {
+        // A server of its own per run: every series starts without a signal.
+        let dir = tempfile::tempdir()?;
+        let mut env = BTreeMap::new();
+        env.insert(
+            "FRONTLINE_DATA_DIR".to_owned(),
+            dir.path().display().to_string(),
+        );
+        env.insert("FRONTLINE_HTTP_ADDR".to_owned(), "127.0.0.1:0".to_owned());
+        env.insert("FRONTLINE_LOG_LEVEL".to_owned(), "warn".to_owned());
+        env.insert(
+            "FRONTLINE_NOTIFY_ALLOW_PRIVATE_TARGETS".to_owned(),
+            "true".to_owned(),
+        );
+        if let Ok(url) = std::env::var("FRONTLINE_DATABASE_URL") {
+            env.insert("FRONTLINE_DATABASE_URL".to_owned(), url);
+        }
+        let config = frontline::Config::load_from(None, &env)?;
+        let running = frontline::start(config, false).await?;
+        let store = running.state.store.clone();
+        backend = store.backend();
+        let (_, token) = store
+            .create_token(
+                NewToken {
+                    name: "bench".into(),
+                    role: "admin".into(),
+                    expires_at: frontline::storage::now_ms() + 3_600_000,
+                    created_by: None,
+                },
+                AuditRecord {
+                    actor: "bench".into(),
+                    address: None,
+                    action: "bench".into(),
+                    class: frontline::domain::DataClass::Settings,
+                    record: None,
+                    detail: json!({}),
+                },
+            )
+            .await?;
+        let base = format!("http://{}", running.addr);
+        let client = reqwest::Client::new();
+        let (pd_url, arrivals) = receiver().await?;
+        // The on-call route: new signals on a component (topic series that
+        // name none are not paged), medium and worse.
+        let resp = client
+            .post(format!("{base}/api/v1/routes"))
+            .bearer_auth(&token)
+            .json(&json!({"name": "On call", "kind": "pagerduty", "url": pd_url,
+                          "routing_key": "BENCHROUTINGKEY0000000000000000", "events": ["signal.opened"]}))
+            .send()
+            .await?;
+        anyhow::ensure!(resp.status() == 201, "route: {}", resp.status());
         let component = |k: usize| format!("r{run}svc{k}");
         let wave = |n: usize| -> Value {
             json!((0..n * per_run)
@@ -184,24 +185,7 @@ async fn main() -> anyhow::Result<()> {
             this.iter().map(|t| format!("{t:.2}")).collect::<Vec<_>>()
         );
         times.extend(this);
-        // Dismiss what opened, so the next run's waves open new signals.
-        let list: Value = client
-            .get(format!("{base}/api/v1/signals?status=open"))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .json()
-            .await?;
-        for s in list.as_array().into_iter().flatten() {
-            if let Some(id) = s["id"].as_str() {
-                client
-                    .post(format!("{base}/api/v1/signals/{id}/dismiss"))
-                    .bearer_auth(&token)
-                    .json(&json!({"reason": "benchmark"}))
-                    .send()
-                    .await?;
-            }
-        }
+        running.stop().await?;
     }
     times.sort_by(f64::total_cmp);
     println!(
@@ -211,6 +195,5 @@ async fn main() -> anyhow::Result<()> {
         percentile(&times, 0.95),
         times.last().copied().unwrap_or(f64::NAN)
     );
-    running.stop().await?;
     Ok(())
 }
