@@ -34,6 +34,7 @@ pub enum Kind {
     Calendar,
     SlaPolicy,
     AudiencePage,
+    Route,
 }
 
 impl Kind {
@@ -68,6 +69,7 @@ impl Kind {
             Kind::Calendar => "cal",
             Kind::SlaPolicy => "sla",
             Kind::AudiencePage => "apg",
+            Kind::Route => "rte",
         }
     }
 }

@@ -131,11 +131,22 @@ impl Http {
         body: Vec<u8>,
         retry_at: i64,
     ) -> Outcome {
+        self.post_status(url, headers, body, retry_at).await.0
+    }
+
+    /// The same, with the answer's status code when there was one.
+    pub async fn post_status(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+        retry_at: i64,
+    ) -> (Outcome, Option<u16>) {
         let Ok(parsed) = url::Url::parse(url) else {
-            return Outcome::Failed("invalid URL".into());
+            return (Outcome::Failed("invalid URL".into()), None);
         };
         if !self.permits(&parsed) || !self.resolves_outside(&parsed).await {
-            return Outcome::Failed("refused: internal address".into());
+            return (Outcome::Failed("refused: internal address".into()), None);
         }
         let mut req = self
             .client
@@ -146,9 +157,12 @@ impl Http {
             req = req.header(k.as_str(), v.as_str());
         }
         match req.send().await {
-            Ok(resp) => outcome_of(resp.status().as_u16(), resp.headers(), retry_at),
-            Err(e) if e.is_timeout() => Outcome::Retry(retry_at, "timeout".into()),
-            Err(_) => Outcome::Retry(retry_at, "connection failed".into()),
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                (outcome_of(status, resp.headers(), retry_at), Some(status))
+            }
+            Err(e) if e.is_timeout() => (Outcome::Retry(retry_at, "timeout".into()), None),
+            Err(_) => (Outcome::Retry(retry_at, "connection failed".into()), None),
         }
     }
 

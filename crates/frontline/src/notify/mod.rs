@@ -22,6 +22,7 @@ pub mod email;
 pub mod hooks;
 pub mod outbox;
 pub mod render;
+pub mod routes;
 pub mod subscribers;
 pub mod survey;
 pub mod tokens;
@@ -41,9 +42,13 @@ pub enum Channel {
     Slack,
     Teams,
     Sms,
+    /// PagerDuty's Events API v2 (routes only).
+    #[serde(rename = "pagerduty")]
+    PagerDuty,
 }
 
 impl Channel {
+    /// The channels subscribers choose from.
     pub const ALL: [Channel; 5] = [
         Channel::Email,
         Channel::Webhook,
@@ -59,22 +64,33 @@ impl Channel {
             Channel::Slack => "slack",
             Channel::Teams => "teams",
             Channel::Sms => "sms",
+            Channel::PagerDuty => "pagerduty",
         }
     }
 
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        Self::from_db(s.trim()).ok_or_else(|| {
-            DomainError::invalid("channel", "must be email, webhook, slack, teams or sms")
-        })
+        let s = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::invalid("channel", "must be email, webhook, slack, teams or sms")
+            })
     }
 
     pub fn from_db(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
+        Self::ALL
+            .into_iter()
+            .chain([Channel::PagerDuty])
+            .find(|c| c.as_str() == s)
     }
 
     /// Channels delivered by an HTTP request to a URL the subscriber gave.
     pub fn is_url(self) -> bool {
-        matches!(self, Channel::Webhook | Channel::Slack | Channel::Teams)
+        matches!(
+            self,
+            Channel::Webhook | Channel::Slack | Channel::Teams | Channel::PagerDuty
+        )
     }
 }
 

@@ -255,6 +255,23 @@ impl Store {
                 }
             }
         }
+        // Routes: their sealed target; a disabled route gets nothing.
+        let routes: Vec<&str> = claimed
+            .iter()
+            .filter(|c| c.recipient_kind == "route")
+            .map(|c| c.recipient_id.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for (id, contact, enabled) in self.route_targets(ring, &routes).await? {
+            out.insert(
+                id,
+                Recipient {
+                    contact,
+                    state: if enabled { "active" } else { "disabled" }.into(),
+                },
+            );
+        }
         // Staff: their sign-in address; a disabled account gets nothing.
         let users: Vec<&str> = claimed
             .iter()
@@ -334,9 +351,14 @@ impl Store {
     /// Records outcomes in one transaction. Only messages still claimed
     /// (state sending) change, so a late worker whose lease was taken over
     /// does not overwrite a newer outcome. A 410 or a hard bounce disables
-    /// the subscriber.
-    pub async fn record_outcomes(&self, outcomes: &[(Claimed, Outcome)]) -> Result<()> {
+    /// the subscriber (a 410, the route); route attempts are recorded with them.
+    pub async fn record_outcomes(
+        &self,
+        outcomes: &[(Claimed, Outcome)],
+        attempts: &[super::routes::RouteAttempt],
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
+        tx.record_route_attempts(attempts).await?;
         let now = now_ms();
         let sent: Vec<&str> = outcomes
             .iter()
@@ -373,6 +395,9 @@ impl Store {
             .await?;
             let disable = matches!(o, Outcome::Bounced(_))
                 || matches!(o, Outcome::Failed(e) if e.starts_with("410"));
+            if disable && c.recipient_kind == "route" {
+                tx.disable_route(&c.recipient_id, "410 gone").await?;
+            }
             if disable && c.recipient_kind == "subscriber" {
                 tx.execute(
                     "UPDATE subscribers SET state = 'disabled', updated_at = $1 WHERE id = $2",

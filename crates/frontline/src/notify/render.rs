@@ -220,7 +220,9 @@ pub fn render_with(notice: &Notice, language: &str, channel: Channel, links: &Li
                 json: None,
             }
         }
-        Channel::Webhook => {
+        // Notices never go to PagerDuty (routes do); if one did, it would
+        // be the webhook's body.
+        Channel::Webhook | Channel::PagerDuty => {
             let data = json!({
                 "type": "incident.update",
                 "timestamp": notice.published_at,

@@ -57,7 +57,7 @@ impl Address {
                 .to_owned(),
             Channel::Sms => normalise_phone(raw, region.unwrap_or("US"))
                 .map_err(|_| DomainError::invalid("address", "not a valid phone number"))?,
-            Channel::Webhook | Channel::Slack | Channel::Teams => {
+            Channel::Webhook | Channel::Slack | Channel::Teams | Channel::PagerDuty => {
                 if raw.len() > 2000 {
                     return Err(DomainError::invalid("address", "2000 characters at most"));
                 }

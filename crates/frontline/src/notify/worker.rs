@@ -15,6 +15,7 @@ use super::email::{self, Transport, Unsubscribe};
 use super::hooks::{self, Http};
 use super::outbox::{Claimed, Outcome, Recipient, StaffEmail};
 use super::render::{render_confirmation, render_with, Links, Notice, Rendered};
+use super::routes::{self, RouteAttempt, RouteKind, RouteMessage};
 use super::survey::{render_invite, SurveyInvite};
 use super::tokens::{self, Purpose};
 use super::Channel;
@@ -26,6 +27,15 @@ use crate::storage::{now_ms, Store};
 const IDLE: Duration = Duration::from_millis(200);
 /// The longest wait between two attempts.
 const MAX_BACKOFF_MS: i64 = 6 * 3600 * 1000;
+
+/// Rings when a warning was queued, so the worker looks at once instead
+/// of at the end of its idle wait (other nodes' workers still poll).
+static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Tells this node's worker that something was queued.
+pub fn wake() {
+    WAKE.notify_one();
+}
 
 /// What every delivery needs, built once.
 struct Deliverer {
@@ -70,9 +80,14 @@ pub fn spawn_worker(
                 }
             };
             if n == 0 {
-                tokio::select! {
-                    _ = tokio::time::sleep(IDLE) => {}
+                let woken = tokio::select! {
+                    _ = tokio::time::sleep(IDLE) => false,
+                    _ = WAKE.notified() => true,
                     _ = closing.wait_for(|c| *c) => break,
+                };
+                if woken {
+                    // Let the transaction that queued it commit.
+                    tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
             if notices.len() > 256 {
@@ -116,6 +131,7 @@ impl Deliverer {
     fn channels(&self) -> Vec<Channel> {
         Channel::ALL
             .into_iter()
+            .chain([Channel::PagerDuty])
             .filter(|c| match c {
                 Channel::Email => self.smtp.is_some(),
                 Channel::Sms => !self.config.notify.sms_url.is_empty(),
@@ -148,16 +164,27 @@ impl Deliverer {
         }
         let notices = &*notices;
         let recipients = &recipients;
-        let outcomes: Vec<(Claimed, Outcome)> = futures_util::stream::iter(claimed)
-            .map(|c| async move {
-                let o = self.deliver(&c, recipients, notices).await;
-                (c, o)
-            })
-            .buffer_unordered(n.concurrency.max(1) as usize)
-            .collect()
-            .await;
-        let count = outcomes.len();
-        self.store.record_outcomes(&outcomes).await?;
+        let done: Vec<(Claimed, Outcome, Option<RouteAttempt>)> =
+            futures_util::stream::iter(claimed)
+                .map(|c| async move {
+                    let started = std::time::Instant::now();
+                    let at = now_ms();
+                    let (o, status) = self.deliver(&c, recipients, notices).await;
+                    let attempt = (c.purpose == "route")
+                        .then(|| route_attempt(&c, &o, status, at, started.elapsed()));
+                    (c, o, attempt)
+                })
+                .buffer_unordered(n.concurrency.max(1) as usize)
+                .collect()
+                .await;
+        let count = done.len();
+        let mut outcomes = Vec::with_capacity(count);
+        let mut attempts = Vec::new();
+        for (c, o, a) in done {
+            outcomes.push((c, o));
+            attempts.extend(a);
+        }
+        self.store.record_outcomes(&outcomes, &attempts).await?;
         Ok(count)
     }
 
@@ -173,55 +200,146 @@ impl Deliverer {
         now_ms() + wait
     }
 
+    /// Delivers one message; the answer's status code where there was one.
     async fn deliver(
         &self,
         c: &Claimed,
         recipients: &HashMap<String, Recipient>,
         notices: &HashMap<String, Option<Notice>>,
-    ) -> Outcome {
+    ) -> (Outcome, Option<u16>) {
         let max = i64::from(self.config.notify.max_attempts);
         if c.attempts > max {
-            return Outcome::Failed("gave up: too many attempts".into());
+            return (Outcome::Failed("gave up: too many attempts".into()), None);
         }
         let Some(r) = recipients.get(&c.recipient_id) else {
-            return Outcome::Cancelled("recipient no longer exists".into());
+            return (
+                Outcome::Cancelled("recipient no longer exists".into()),
+                None,
+            );
         };
         let retry_at = self.retry_at(c.attempts);
+        if c.purpose == "route" {
+            if r.state != "active" {
+                return (Outcome::Cancelled("the route is disabled".into()), None);
+            }
+            let (o, status) = self.send_route(c, r, retry_at).await;
+            return (gave_up(o, c.attempts, max), status);
+        }
         let outcome = match c.purpose.as_str() {
             "confirm" => {
                 if r.state != "pending" {
-                    return Outcome::Cancelled("no longer awaiting confirmation".into());
+                    return (
+                        Outcome::Cancelled("no longer awaiting confirmation".into()),
+                        None,
+                    );
                 }
                 self.send_confirmation(c, r, retry_at).await
             }
             "staff" => {
                 if r.state != "active" {
-                    return Outcome::Cancelled(format!("recipient is {}", r.state));
+                    return (
+                        Outcome::Cancelled(format!("recipient is {}", r.state)),
+                        None,
+                    );
                 }
                 self.send_staff(c, r, retry_at).await
             }
             "survey" => {
                 if r.state != "active" {
-                    return Outcome::Cancelled(format!("recipient is {}", r.state));
+                    return (
+                        Outcome::Cancelled(format!("recipient is {}", r.state)),
+                        None,
+                    );
                 }
                 self.send_survey(c, r, retry_at).await
             }
             _ => {
                 if r.state != "active" {
-                    return Outcome::Cancelled(format!("recipient is {}", r.state));
+                    return (
+                        Outcome::Cancelled(format!("recipient is {}", r.state)),
+                        None,
+                    );
                 }
                 let Some(Some(notice)) = c.update_id.as_ref().and_then(|u| notices.get(u)) else {
-                    return Outcome::Failed("the update is not published".into());
+                    return (Outcome::Failed("the update is not published".into()), None);
                 };
                 self.send_notice(c, r, notice, retry_at).await
             }
         };
-        match outcome {
-            Outcome::Retry(_, why) if c.attempts >= max => {
-                Outcome::Failed(format!("gave up after {} attempts: {why}", c.attempts))
-            }
-            o => o,
+        (gave_up(outcome, c.attempts, max), None)
+    }
+
+    /// A route's message: the body for its kind, signed for webhooks.
+    async fn send_route(
+        &self,
+        c: &Claimed,
+        r: &Recipient,
+        retry_at: i64,
+    ) -> (Outcome, Option<u16>) {
+        let Ok(m) = serde_json::from_str::<RouteMessage>(&c.payload) else {
+            return (Outcome::Failed("the message cannot be read".into()), None);
+        };
+        let kind = match c.channel {
+            Channel::Slack => RouteKind::Slack,
+            Channel::Teams => RouteKind::Teams,
+            Channel::PagerDuty => RouteKind::PagerDuty,
+            Channel::Webhook => RouteKind::Webhook,
+            Channel::Email => RouteKind::Email,
+            Channel::Sms => return (Outcome::Failed("routes do not send SMS".into()), None),
+        };
+        if kind == RouteKind::Email {
+            let Some(smtp) = &self.smtp else {
+                return (
+                    Outcome::Retry(retry_at, "notify.smtp_url is not set".into()),
+                    None,
+                );
+            };
+            let (subject, text) = routes::email_text(&m, &self.base);
+            let rendered = Rendered {
+                language: "en".into(),
+                subject,
+                text,
+                html: None,
+                json: None,
+            };
+            return match email::build(
+                &self.from,
+                &r.contact.address,
+                &c.id,
+                &self.host,
+                &rendered,
+                None,
+            ) {
+                Ok(mail) => (email::send(smtp, mail, retry_at).await, None),
+                Err(e) => (Outcome::Failed(e), None),
+            };
         }
+        let body = match routes::http_body(kind, &m, &self.base, &r.contact) {
+            Ok(b) => b,
+            Err(e) => return (Outcome::Failed(e), None),
+        };
+        let headers = if kind == RouteKind::Webhook {
+            let Some(secret) = &r.contact.secret else {
+                return (
+                    Outcome::Failed("the webhook has no signing secret".into()),
+                    None,
+                );
+            };
+            match hooks::standard_webhook_headers(secret, &c.id, now_ms() / 1000, &body) {
+                Some(h) => h,
+                None => {
+                    return (
+                        Outcome::Failed("the signing secret is not valid".into()),
+                        None,
+                    )
+                }
+            }
+        } else {
+            vec![]
+        };
+        self.http
+            .post_status(&r.contact.address, &headers, body, retry_at)
+            .await
     }
 
     async fn send_confirmation(&self, c: &Claimed, r: &Recipient, retry_at: i64) -> Outcome {
@@ -395,7 +513,51 @@ impl Deliverer {
                     .post(&r.contact.address, &[], body, retry_at)
                     .await
             }
+            Channel::PagerDuty => Outcome::Failed("notices do not go to PagerDuty".into()),
             Channel::Sms => self.send_sms(c, r, &rendered.text, retry_at).await,
         }
+    }
+}
+
+/// A retry on the last allowed attempt is the end.
+fn gave_up(o: Outcome, attempts: i64, max: i64) -> Outcome {
+    match o {
+        Outcome::Retry(_, why) if attempts >= max => {
+            Outcome::Failed(format!("gave up after {attempts} attempts: {why}"))
+        }
+        o => o,
+    }
+}
+
+/// What the attempts table keeps of one attempt: no personal data.
+fn route_attempt(
+    c: &Claimed,
+    o: &Outcome,
+    status: Option<u16>,
+    at: i64,
+    took: Duration,
+) -> RouteAttempt {
+    #[derive(serde::Deserialize)]
+    struct Event {
+        event: String,
+    }
+    let (outcome, error) = match o {
+        Outcome::Sent => ("sent", None),
+        Outcome::Retry(_, e) => ("retry", Some(e.clone())),
+        Outcome::Failed(e) | Outcome::Bounced(e) => ("failed", Some(e.clone())),
+        Outcome::Cancelled(e) => ("cancelled", Some(e.clone())),
+    };
+    RouteAttempt {
+        message_id: c.id.clone(),
+        attempt: c.attempts,
+        route_id: c.recipient_id.clone(),
+        event: serde_json::from_str::<Event>(&c.payload)
+            .map(|e| e.event)
+            .unwrap_or_default(),
+        at: crate::storage::incidents::Time(at),
+        outcome: outcome.into(),
+        status_code: status.map(i64::from),
+        error,
+        duration_ms: i64::try_from(took.as_millis()).unwrap_or(i64::MAX),
     }
 }

@@ -106,7 +106,8 @@ pub async fn purge_as(
              WHERE f.subject_id = subjects.id \
              AND (f.contact_sealed IS NOT NULL OR f.raw_text_sealed IS NOT NULL)) \
              AND NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.subject_id = subjects.id) \
-             AND NOT EXISTS (SELECT 1 FROM affected_customers a WHERE a.subject_id = subjects.id)",
+             AND NOT EXISTS (SELECT 1 FROM affected_customers a WHERE a.subject_id = subjects.id) \
+             AND NOT EXISTS (SELECT 1 FROM routes r WHERE r.subject_id = subjects.id)",
             vec![],
         )
         .await?;

@@ -13,6 +13,7 @@ use crate::alerts::{
 use crate::args;
 use crate::domain::incident::{Impact, IncidentStatus, NewIncident, Severity};
 use crate::domain::{id::Kind, DataClass, Id};
+use crate::notify::routes::{PageAction, RouteMessage, RouteSeverity};
 
 /// A source as the API shows it: never its secret.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -674,6 +675,29 @@ impl Store {
     /// topic series that names none, the component most of its complaints
     /// since it began name (more than half of those that name one), and
     /// likewise their region. The all-complaints series is nowhere.
+    /// Where a firing belongs, as correlation places signals: its series'
+    /// component, or for a topic series that names none the component (and
+    /// region) most of its complaints since the rise began name.
+    pub(crate) async fn place_firing(
+        &self,
+        f: &crate::storage::signals::Firing,
+    ) -> Result<Option<(String, Option<String>)>> {
+        let now = now_ms();
+        let row = SignalRow {
+            id: String::new(),
+            title: String::new(),
+            topic: f.series.topic.clone(),
+            component: f.series.component.as_ref().map(|c| c.to_lowercase()),
+            region: f.series.region.as_ref().map(|r| r.to_lowercase()),
+            channel: f.series.channel.clone(),
+            observed_total: f.observed_total,
+            expected_total: f.expected_total,
+            started_at: f.started_at,
+            updated_at: now,
+        };
+        Ok(self.place(row).await?.map(|s| (s.component, s.region)))
+    }
+
     async fn place(&self, row: SignalRow) -> Result<Option<SignalSide>> {
         let side = |component: String, region: Option<String>| SignalSide {
             id: row.id.clone(),
@@ -872,6 +896,33 @@ impl Store {
                     detail: serde_json::json!({ "signal": p.signal_id, "alert": p.alert_id, "severity": p.severity.as_str() }),
                 })
                 .await?;
+                let topic: Option<String> = tx
+                    .fetch_optional(
+                        "SELECT topic FROM signals WHERE id = $1",
+                        args![&p.signal_id],
+                    )
+                    .await?
+                    .map(|r| r.get::<Option<String>>("topic"))
+                    .transpose()?
+                    .flatten();
+                tx.route_trigger(&RouteMessage {
+                    event: "suggestion.opened".into(),
+                    action: PageAction::Trigger,
+                    ref_id: id.clone(),
+                    dedup_key: format!("frontline/{id}"),
+                    title: p.title.clone(),
+                    severity: RouteSeverity::of_incident(p.severity),
+                    topic,
+                    components: vec![p.component.to_lowercase()],
+                    region: (!p.region.is_empty()).then(|| p.region.clone()),
+                    link: "/security".into(),
+                    at: rfc3339(now),
+                    details: serde_json::json!({
+                        "suggested_severity": p.severity.as_str(), "reason": p.reason,
+                        "signal": p.signal_id, "alert": p.alert_id,
+                    }),
+                })
+                .await?;
                 (id, true)
             }
         };
@@ -1052,12 +1103,17 @@ impl Store {
                 &by.actor,
             )
             .await?;
-            tx.execute(
-                "UPDATE signals SET status = 'promoted', incident_id = $1, updated_at = $2
+            let promoted = tx
+                .execute(
+                    "UPDATE signals SET status = 'promoted', incident_id = $1, updated_at = $2
                  WHERE id = $3 AND status IN ('open', 'acknowledged')",
-                args![&incident, now, sig],
-            )
-            .await?;
+                    args![&incident, now, sig],
+                )
+                .await?;
+            if promoted > 0 {
+                tx.route_follow_up(sig, "signal.promoted", PageAction::Resolve)
+                    .await?;
+            }
             tx.timeline(
                 &incident,
                 "signal",
@@ -1100,6 +1156,8 @@ impl Store {
             .await?;
             tx.timeline(&incident, "alert", &line, &by.actor).await?;
         }
+        tx.route_follow_up(id, "suggestion.accepted", PageAction::Resolve)
+            .await?;
         tx.audit(AuditRecord {
             action: "suggestion.accept".into(),
             class: DataClass::SecurityAlerts,
@@ -1132,6 +1190,8 @@ impl Store {
             let s = self.suggestion(id).await?.ok_or(StoreError::NotFound)?;
             return Err(SuggestionRefusal::Decided(s.status));
         }
+        tx.route_follow_up(id, "suggestion.dismissed", PageAction::Resolve)
+            .await?;
         tx.audit(AuditRecord {
             action: "suggestion.dismiss".into(),
             class: DataClass::SecurityAlerts,

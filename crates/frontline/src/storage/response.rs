@@ -516,6 +516,12 @@ impl Tx {
         if n == 0 {
             return Err(IncidentRefusal::SignalClosed);
         }
+        self.route_follow_up(
+            signal,
+            "signal.promoted",
+            crate::notify::routes::PageAction::Resolve,
+        )
+        .await?;
         let link = NewLink {
             kind: "signal",
             ref_id: signal.to_owned(),
@@ -559,6 +565,8 @@ impl Tx {
         now: i64,
         published: bool,
     ) -> Result<()> {
+        // An overdue page is resolved by the update (or the end).
+        self.route_deadline_closed(incident, published).await?;
         let sql = if published {
             "UPDATE incident_deadlines SET closed_at = $1, kept = (due_at >= $1)
              WHERE incident_id = $2 AND closed_at IS NULL"
@@ -1239,6 +1247,8 @@ impl Store {
             enqueue_lead_alert(&mut tx, &alert).await?;
             alerts.push(alert);
         }
+        tx.route_incident_overdue(deadline, &incident, due_at)
+            .await?;
         tx.timeline(
             &incident,
             "overdue",

@@ -321,6 +321,31 @@ impl Store {
                     detail: serde_json::json!({ "series": key, "p_value": f.p_value }),
                 })
                 .await?;
+                // The warning goes out with the signal or not at all, placed
+                // on a component as correlation places it.
+                let place = if f.series.topic.is_some()
+                    && f.series.indicator.is_none()
+                    && f.series.cluster.is_none()
+                {
+                    self.place_firing(f).await?
+                } else {
+                    None
+                };
+                let (component, region) = match &place {
+                    Some((c, r)) => (Some(c.as_str()), r.as_deref()),
+                    None => (f.series.component.as_deref(), f.series.region.as_deref()),
+                };
+                tx.route_signal_opened(
+                    &id,
+                    &title(f),
+                    &key,
+                    f.series.topic.as_deref(),
+                    component,
+                    region,
+                    f.observed_total,
+                    f.expected_total,
+                )
+                .await?;
                 (id, true)
             }
         };
@@ -379,6 +404,13 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
+        let action = if status == "acknowledged" {
+            crate::notify::routes::PageAction::Acknowledge
+        } else {
+            crate::notify::routes::PageAction::Resolve
+        };
+        tx.route_follow_up(id, &format!("signal.{status}"), action)
+            .await?;
         tx.audit(AuditRecord {
             action: format!("signal.{status}"),
             class: DataClass::Feedback,

@@ -19,6 +19,7 @@ mod notify;
 mod permissions;
 mod privacy;
 mod response;
+mod routes;
 mod serve;
 mod signals;
 mod status;

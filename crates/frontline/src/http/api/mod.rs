@@ -12,6 +12,7 @@ mod me;
 mod playbooks;
 pub(crate) mod response;
 mod roles;
+pub(crate) mod routes;
 mod signals;
 mod subjects;
 mod subscribers;
@@ -40,6 +41,7 @@ pub fn routes() -> Vec<Route> {
         indicators::routes(),
         lexicon::routes(),
         alerts::routes(),
+        routes::routes(),
         surveys::routes(),
         response::routes(),
         incidents::routes(),

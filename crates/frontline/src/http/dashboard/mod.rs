@@ -156,6 +156,10 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
             "alert_source_secret.html",
             include_str!("../../../templates/alert_source_secret.html"),
         ),
+        (
+            "routes.html",
+            include_str!("../../../templates/routes.html"),
+        ),
     ] {
         env.add_template(name, source)
             .map_err(|e| anyhow::anyhow!("template {name} does not compile: {e:#}"))?;

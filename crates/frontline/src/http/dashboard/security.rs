@@ -1,6 +1,7 @@
 //! The Security view: alerts and signals on one timeline, newest first,
 //! correlated pairs highlighted, open suggestions with their "Open
-//! incident" button; an alert's page; the alert sources.
+//! incident" button; an alert's page; the alert sources; the routes that
+//! send warnings out, with their attempts and a "Send test" button.
 
 use axum::extract::{Path, State};
 use axum::http::Method;
@@ -34,6 +35,20 @@ pub fn routes() -> Vec<Route> {
             "/security/sources/{id}/rotate",
             MODIFY,
             rotate_source,
+        ),
+        Route::new(Method::GET, "/security/routes", VIEW, routes_page),
+        Route::new(Method::POST, "/security/routes", STORE, create_route),
+        Route::new(
+            Method::POST,
+            "/security/routes/{id}/test",
+            MODIFY,
+            test_route,
+        ),
+        Route::new(
+            Method::POST,
+            "/security/routes/{id}/enabled",
+            MODIFY,
+            enable_route,
         ),
         Route::new(
             Method::POST,
@@ -269,6 +284,141 @@ async fn dismiss(
 ) -> Response {
     match dismiss_suggestion(&state, &p, &id, &f.reason).await {
         Ok(_) => Redirect::to("/security").into_response(),
+        Err(e) => error_page(&state, e),
+    }
+}
+
+/// A route with its recent messages and attempts.
+#[derive(Serialize)]
+struct RouteRow {
+    route: crate::notify::routes::WarningRoute,
+    deliveries: crate::notify::routes::RouteDeliveries,
+}
+
+async fn render_routes(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    created: Option<crate::notify::routes::WarningRoute>,
+) -> Response {
+    let result = async {
+        let mut rows = Vec::new();
+        for route in state.store.list_routes(&state.intake.ring).await? {
+            let deliveries = state.store.route_deliveries(&route.id, 10).await?;
+            rows.push(RouteRow { route, deliveries });
+        }
+        Ok::<_, ApiError>(rows)
+    }
+    .await;
+    match result {
+        Ok(routes) => page(
+            state,
+            p,
+            "/security",
+            "routes.html",
+            context! {
+                routes, created,
+                can_store => p.can(DataClass::SecurityAlerts, Action::Store),
+                can_modify => p.can(DataClass::SecurityAlerts, Action::Modify),
+            },
+        ),
+        Err(e) => error_page(state, e),
+    }
+}
+
+async fn routes_page(State(state): State<AppState>, Auth(p): Auth) -> Response {
+    render_routes(&state, &p, None).await
+}
+
+#[derive(Deserialize)]
+struct RouteForm {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    routing_key: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    min_severity: String,
+    #[serde(default)]
+    topics: String,
+    #[serde(default)]
+    components: String,
+    #[serde(default)]
+    signal_opened: Option<String>,
+    #[serde(default)]
+    suggestion_opened: Option<String>,
+    #[serde(default)]
+    incident_overdue: Option<String>,
+}
+
+fn words(s: &str) -> Option<Vec<String>> {
+    let list: Vec<String> = s
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Some(list)
+}
+
+async fn create_route(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Form(f): Form<RouteForm>,
+) -> Response {
+    let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
+    let events: Vec<String> = [
+        ("signal.opened", f.signal_opened.is_some()),
+        ("suggestion.opened", f.suggestion_opened.is_some()),
+        ("incident.overdue", f.incident_overdue.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(e, _)| e.to_owned())
+    .collect();
+    let body = crate::http::api::routes::NewRouteBody {
+        name: f.name,
+        kind: f.kind,
+        url: some(f.url),
+        routing_key: some(f.routing_key),
+        address: some(f.address),
+        events: Some(events),
+        min_severity: some(f.min_severity),
+        topics: words(&f.topics),
+        components: words(&f.components),
+    };
+    match crate::http::api::routes::add_route(&state, &p, &body).await {
+        Ok(r) => render_routes(&state, &p, Some(r)).await,
+        Err(e) => error_page(&state, e),
+    }
+}
+
+async fn test_route(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Response {
+    match crate::http::api::routes::queue_test(&state, &p, &id).await {
+        Ok(_) => Redirect::to(&format!("/security/routes#{id}")).into_response(),
+        Err(e) => error_page(&state, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct EnableForm {
+    enabled: String,
+}
+
+async fn enable_route(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(f): Form<EnableForm>,
+) -> Response {
+    match crate::http::api::routes::set_enabled(&state, &p, &id, f.enabled == "true").await {
+        Ok(_) => Redirect::to(&format!("/security/routes#{id}")).into_response(),
         Err(e) => error_page(&state, e),
     }
 }
