@@ -195,31 +195,21 @@ impl Store {
         tx.commit().await
     }
 
-    pub async fn audience_page(&self, id: &str) -> Result<Option<AudiencePage>> {
-        match self
-            .fetch_optional(
-                &format!("SELECT {COLUMNS} FROM audience_pages WHERE id = $1"),
-                args![id],
-            )
-            .await?
-        {
+    async fn one_audience_page(&self, column: &str, value: String) -> Result<Option<AudiencePage>> {
+        let sql = format!("SELECT {COLUMNS} FROM audience_pages WHERE {column} = $1");
+        match self.fetch_optional(&sql, args![value]).await? {
             Some(r) => Ok(Some(self.audience_from(&r).await?)),
             None => Ok(None),
         }
     }
 
+    pub async fn audience_page(&self, id: &str) -> Result<Option<AudiencePage>> {
+        self.one_audience_page("id", id.to_owned()).await
+    }
+
     /// The page whose link carries `key`.
     pub async fn audience_page_by_key(&self, key: &str) -> Result<Option<AudiencePage>> {
-        match self
-            .fetch_optional(
-                &format!("SELECT {COLUMNS} FROM audience_pages WHERE key_hash = $1"),
-                args![key_hash(key)],
-            )
-            .await?
-        {
-            Some(r) => Ok(Some(self.audience_from(&r).await?)),
-            None => Ok(None),
-        }
+        self.one_audience_page("key_hash", key_hash(key)).await
     }
 
     pub async fn list_audience_pages(&self) -> Result<Vec<AudiencePage>> {

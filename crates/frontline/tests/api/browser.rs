@@ -96,6 +96,12 @@ pub async fn headless(width: u32, height: u32) -> Option<(Driver, fantoccini::Cl
 /// waits for the page it lands on.
 pub async fn sign_in(client: &fantoccini::Client, base: &str, email: &str) {
     client.goto(&format!("{base}/login")).await.unwrap();
+    submit_login(client, email).await;
+}
+
+/// Fills in and sends the login form on the page the browser is on, and
+/// waits for the page it lands on.
+pub async fn submit_login(client: &fantoccini::Client, email: &str) {
     client
         .find(Locator::Id("email"))
         .await
@@ -141,32 +147,8 @@ async fn a_browser_signs_in_and_reaches_the_live_dashboard() {
     client.goto(&app.url("/admin/roles")).await.unwrap();
     let url = client.current_url().await.unwrap();
     assert_eq!(url.path(), "/login");
-    client
-        .find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(&app.admin_email)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let h1 = client
-        .wait()
-        .for_element(Locator::Css("main h1"))
-        .await
-        .unwrap();
+    submit_login(&client, &app.admin_email).await;
+    let h1 = client.find(Locator::Css("main h1")).await.unwrap();
     assert_eq!(h1.text().await.unwrap(), "Roles");
     std::fs::write(
         screenshot_dir().join("roles.png"),

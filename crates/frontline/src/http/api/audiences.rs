@@ -156,6 +156,13 @@ fn unknown_component(e: StoreError) -> ApiError {
     }
 }
 
+fn no_page(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::NotFound("audience page"),
+        e => e.into(),
+    }
+}
+
 fn changed(state: &AppState, id: &str) {
     state.events.publish(
         "audience.changed",
@@ -244,10 +251,7 @@ async fn rotate(
             p.audit("audience_page.rotate", DataClass::Notices, None),
         )
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::NotFound("audience page"),
-            e => e.into(),
-        })?;
+        .map_err(no_page)?;
     changed(&state, &id);
     let page = state
         .store
@@ -272,10 +276,7 @@ async fn delete(
             p.audit("audience_page.delete", DataClass::Notices, None),
         )
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::NotFound("audience page"),
-            e => e.into(),
-        })?;
+        .map_err(no_page)?;
     changed(&state, &id);
     Ok(StatusCode::NO_CONTENT)
 }
