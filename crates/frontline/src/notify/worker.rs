@@ -236,6 +236,7 @@ impl Deliverer {
             &self.host,
             &rendered,
             None,
+            &[],
         ) {
             Ok(m) => email::send(smtp, m, retry_at).await,
             Err(e) => Outcome::Failed(e),
@@ -253,7 +254,7 @@ impl Deliverer {
             language: c.language.clone(),
             subject: mail.subject,
             text: mail.text,
-            html: None,
+            html: mail.html,
             json: None,
         };
         match email::build(
@@ -263,6 +264,7 @@ impl Deliverer {
             &self.host,
             &rendered,
             None,
+            &mail.attachments,
         ) {
             Ok(m) => email::send(smtp, m, retry_at).await,
             Err(e) => Outcome::Failed(e),
@@ -304,6 +306,7 @@ impl Deliverer {
                     &self.host,
                     &rendered,
                     unsubscribe.as_ref(),
+                    &[],
                 ) {
                     Ok(m) => email::send(smtp, m, retry_at).await,
                     Err(e) => Outcome::Failed(e),

@@ -501,6 +501,22 @@ impl Store {
         Ok(out)
     }
 
+    /// Active tickets at the end of a day: its and every earlier day's
+    /// backlog change (what the scorecard's `backlog` of a range ending
+    /// that day says).
+    pub async fn backlog_at(&self, day: i64) -> Result<i64> {
+        let r = self
+            .fetch_optional(
+                "SELECT CAST(COALESCE(SUM(backlog_delta), 0) AS BIGINT) AS n FROM ticket_daily WHERE dim = 'all' AND day <= $1",
+                args![day],
+            )
+            .await?;
+        Ok(match r {
+            Some(r) => r.get("n")?,
+            None => 0,
+        })
+    }
+
     /// Active tickets now: the sum of every day's backlog change (a count
     /// over the tickets table would read a million rows).
     pub async fn backlog_now(&self) -> Result<i64> {

@@ -9,6 +9,7 @@ mod indicators;
 mod lexicon;
 mod me;
 mod playbooks;
+mod reports;
 pub(crate) mod response;
 mod roles;
 mod signals;
@@ -47,6 +48,7 @@ pub fn routes() -> Vec<Route> {
         subjects::routes(),
         subscribers::routes(),
         tickets::routes(),
+        reports::routes(),
     ]
     .into_iter()
     .flatten()
