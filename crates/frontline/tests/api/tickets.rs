@@ -1292,3 +1292,164 @@ async fn on_a_phone_a_customer_asks_for_help_follows_the_link_and_replies_withou
     client.close().await.unwrap();
     app.stop().await;
 }
+
+/// `<html lang=".." dir="..">` of a page.
+fn lang_dir(html: &str) -> (String, String) {
+    let head = &html[html.find("<html").expect("an html element")..];
+    let attr = |name: &str| {
+        let start = head.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        head[start..].chars().take_while(|c| *c != '"').collect()
+    };
+    (attr("lang"), attr("dir"))
+}
+
+async fn get_with(url: &str, accept_language: &str) -> (u16, String) {
+    let resp = reqwest::Client::new()
+        .get(url)
+        .header("accept-language", accept_language)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_support_form_and_tracking_page_speak_english_chinese_persian_right_to_left_and_gujarati(
+) {
+    let app = spawn_app().await;
+    let agent = create_token(&app.store, "cx_agent").await;
+    let client = app.client.clone(); // follows no redirects
+                                     // The support form by `?lang=`, each with its words and direction.
+    for (lang, dir, title, subject_label) in [
+        ("en", "ltr", "Contact support", "Subject"),
+        ("zh", "ltr", "联系客服", "主题"),
+        ("fa", "rtl", "تماس با پشتیبانی", "موضوع"),
+        ("gu", "ltr", "સપોર્ટનો સંપર્ક કરો", "વિષય"),
+    ] {
+        let (s, html) = page(&app.url(&format!("/support?lang={lang}"))).await;
+        assert_eq!(s, 200);
+        assert_eq!(lang_dir(&html), (lang.to_owned(), dir.to_owned()));
+        assert!(
+            html.contains(&format!("<h1>{title}</h1>")),
+            "{lang}: {html}"
+        );
+        assert!(html.contains(subject_label), "{lang}");
+        assert!(html.contains(&format!("name=\"lang\" value=\"{lang}\"")));
+        if lang != "en" {
+            assert!(!html.contains("What happened?"), "{lang}: no English left");
+        }
+    }
+    // Without `?lang=`, the browser's Accept-Language decides; English
+    // for a language the pages do not speak.
+    let (_, html) = get_with(&app.url("/support"), "de-DE, fa-IR;q=0.9, en;q=0.5").await;
+    assert_eq!(lang_dir(&html), ("fa".to_owned(), "rtl".to_owned()));
+    let (_, html) = get_with(&app.url("/support"), "de-DE").await;
+    assert_eq!(lang_dir(&html).0, "en");
+
+    // A mistake is told in the form's language, the text kept.
+    let resp = client
+        .post(app.url("/support"))
+        .form(&[
+            ("lang", "zh"),
+            ("subject", ""),
+            ("description", "我的订单没有到"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("请填写主题"), "{html}");
+    assert!(html.contains("我的订单没有到"));
+    // Sent in Gujarati: the page with the link says so in Gujarati.
+    let resp = client
+        .post(app.url("/support"))
+        .form(&[
+            ("lang", "gu"),
+            ("subject", "Refund"),
+            ("description", "I was charged twice for my order"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.unwrap();
+    assert_eq!(lang_dir(&html).0, "gu");
+    assert!(html.contains("આ લિંક સાચવી રાખો"), "{html}");
+
+    // A ticket in Persian: its tracking page is Persian, right to left,
+    // whatever the browser says; `?lang=` still wins.
+    let (s, t) = json(
+        app.post_json(
+            "/api/v1/tickets",
+            &agent,
+            &json!({"subject": "پرداخت", "description": "پول دو بار از حساب من کم شد", "language": "fa"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201, "{t}");
+    let link = path_of(t["tracking_url"].as_str().unwrap());
+    let id = t["id"].as_str().unwrap();
+    let (s, html) = get_with(&app.url(&link), "en-US").await;
+    assert_eq!(s, 200);
+    assert_eq!(lang_dir(&html), ("fa".to_owned(), "rtl".to_owned()));
+    assert!(
+        html.contains("وضعیت: <span class=\"tag\">دریافت شد</span>"),
+        "{html}"
+    );
+    assert!(html.contains("برای ما بنویسید"));
+    let (_, html) = page(&app.url(&format!("{link}?lang=zh"))).await;
+    assert_eq!(lang_dir(&html), ("zh".to_owned(), "ltr".to_owned()));
+    assert!(
+        html.contains("状态: <span class=\"tag\">已收到</span>"),
+        "{html}"
+    );
+
+    // The agent answers and waits: the change is told in Persian.
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/tickets/{id}/replies"),
+            &agent,
+            &json!({"body": "لطفاً شماره سفارش را بفرستید.", "status": "pending"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (_, html) = page(&app.url(&link)).await;
+    assert!(html.contains("در انتظار پاسخ شما"), "{html}");
+    assert!(html.contains("<strong>پشتیبانی</strong>"));
+    // The customer replies in Gujarati: thanked in Gujarati after the redirect.
+    let resp = client
+        .post(app.url(&format!("{link}/reply")))
+        .form(&[("lang", "gu"), ("body", "ઓર્ડર નંબર 1234 છે")])
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_redirection());
+    let back = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.contains("lang=gu"), "{back}");
+    let (_, html) = page(&app.url(&back)).await;
+    assert_eq!(lang_dir(&html).0, "gu");
+    assert!(html.contains("આભાર: તમારો સંદેશ મોકલાઈ ગયો છે."), "{html}");
+    assert!(
+        html.contains("અમે તેના પર કામ કરી રહ્યા છીએ"),
+        "open again, in Gujarati"
+    );
+    // An empty reply is refused in the page's language.
+    let resp = client
+        .post(app.url(&format!("{link}/reply")))
+        .form(&[("lang", "fa"), ("body", " ")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    assert!(resp.text().await.unwrap().contains("لطفاً پیامی بنویسید"));
+
+    // A wrong link is told in the browser's language.
+    let (s, html) = get_with(&app.url("/t/not-a-real-token"), "gu-IN").await;
+    assert_eq!(s, 404);
+    assert!(html.contains("લિંક મળી નથી"), "{html}");
+    app.stop().await;
+}
