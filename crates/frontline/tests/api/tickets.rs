@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+use chrono::Datelike;
+
 use frontline::config::Secret;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -1451,5 +1453,131 @@ async fn the_support_form_and_tracking_page_speak_english_chinese_persian_right_
     let (s, html) = get_with(&app.url("/t/not-a-real-token"), "gu-IN").await;
     assert_eq!(s, 404);
     assert!(html.contains("લિંક મળી નથી"), "{html}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_scorecard_by_month_from_the_monthly_rollups_agrees_with_its_days_and_survives_a_rebuild()
+{
+    let app = spawn_app().await;
+    let agent = create_token(&app.store, "cx_agent").await;
+    // Feedback over four months, tickets today.
+    let mut items = Vec::new();
+    for (i, day) in [
+        "2026-08-20",
+        "2026-09-01",
+        "2026-09-15",
+        "2026-09-30",
+        "2026-10-03",
+        "2026-10-31",
+        "2026-11-02",
+        "2026-11-28",
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (kind, score) in [
+            ("nps", (i * 3) % 11),
+            ("csat", i % 5 + 1),
+            ("ces", i % 7 + 1),
+        ] {
+            items.push(json!({"kind": kind, "score": score, "channel": if i % 2 == 0 { "web" } else { "app" },
+                              "occurred_at": format!("{day}T12:00:00Z")}));
+        }
+    }
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/feedback/batch",
+            &app.admin_token,
+            &Value::Array(items),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    for subject in ["One", "Two", "Three"] {
+        let t = open(
+            &app,
+            &agent,
+            json!({"subject": subject, "description": "help", "channel": "chat"}),
+        )
+        .await;
+        if subject != "Three" {
+            let (s, _) = json(
+                app.post_json(
+                    &format!("/api/v1/tickets/{}/replies", t["id"].as_str().unwrap()),
+                    &agent,
+                    &json!({"body": "Done.", "status": "solved"}),
+                )
+                .await,
+            )
+            .await;
+            assert_eq!(s, 201);
+        }
+    }
+    // To the end of this month: whole months come from the monthly rollups.
+    let today = chrono::Utc::now().date_naive();
+    let end = chrono::NaiveDate::from_ymd_opt(
+        today.year() + i32::from(today.month() == 12),
+        today.month() % 12 + 1,
+        1,
+    )
+    .unwrap()
+        - chrono::Duration::days(1);
+    let card = |by: &'static str, dim: &'static str| {
+        let app = &app;
+        async move {
+            let (s, c) = json(
+                app.get(
+                    &format!("/api/v1/scorecard?from=2026-08-15&to={end}&by={by}&dimension={dim}"),
+                    &app.admin_token,
+                )
+                .await,
+            )
+            .await;
+            assert_eq!(s, 200, "{c}");
+            c
+        }
+    };
+    let check = || async {
+        for dim in ["all", "channel"] {
+            let (months, days) = (card("month", dim).await, card("day", dim).await);
+            assert_eq!(months["totals"], days["totals"], "{dim}: the same totals");
+            let sum = |c: &Value, period: &str, field: &str| -> i64 {
+                c["periods"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r["period"].as_str().unwrap().starts_with(period))
+                    .map(|r| r[field].as_i64().unwrap())
+                    .sum()
+            };
+            for month in ["2026-08", "2026-09", "2026-10", "2026-11"] {
+                for field in [
+                    "nps_responses",
+                    "promoters",
+                    "csat_responses",
+                    "ces_responses",
+                ] {
+                    assert_eq!(
+                        sum(&months, month, field),
+                        sum(&days, month, field),
+                        "{dim} {month} {field}"
+                    );
+                }
+            }
+        }
+        let months = card("month", "all").await;
+        let all = &months["totals"][0];
+        assert_eq!(all["nps_responses"], 8);
+        assert_eq!(all["tickets_created"], 3);
+        assert_eq!(all["tickets_solved"], 2);
+        assert_eq!(all["backlog"], 1);
+        assert!(all["resolution"]["median_hours"].is_number());
+    };
+    check().await;
+    // scorecard-rebuild counts both again from the tables.
+    app.store.rebuild_rollups().await.unwrap();
+    check().await;
     app.stop().await;
 }
