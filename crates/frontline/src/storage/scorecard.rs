@@ -452,16 +452,23 @@ impl Store {
             pick(TICKET_TABLES),
             pick(HIST_TABLES),
         );
-        for row in self
-            .fetch_all(
-                &format!(
+        // The three reads at once: on SQLite each runs on its own reader
+        // connection (and thread), so their row decoding overlaps.
+        let (q0, q1, q2) = (format!(
                     "SELECT value, kind, day, n, score_n, score_sum, top, bottom FROM {fb}
                  WHERE dim = $1 AND day >= $2 AND day <= $3 AND kind IN ('nps', 'csat', 'ces')"
                 ),
-                args![dim, from_day, to_day],
-            )
-            .await?
-        {
+            format!("SELECT value, day, created, solved, fcr, reopened, frt_met, frt_missed, res_met, res_missed
+                 FROM {td} WHERE dim = $1 AND day >= $2 AND day <= $3"),
+            format!("SELECT value, day, metric, counts FROM {th} WHERE dim = $1 AND day >= $2 AND day <= $3"),
+        );
+        let (rows0, rows1, rows2) = futures_util::future::try_join3(
+            self.fetch_all(&q0, args![dim, from_day, to_day]),
+            self.fetch_all(&q1, args![dim, from_day, to_day]),
+            self.fetch_all(&q2, args![dim, from_day, to_day]),
+        )
+        .await?;
+        for row in rows0 {
             r.feedback.push((
                 row.get("value")?,
                 row.get("kind")?,
@@ -475,14 +482,7 @@ impl Store {
                 ],
             ));
         }
-        for row in self
-            .fetch_all(
-                &format!("SELECT value, day, created, solved, fcr, reopened, frt_met, frt_missed, res_met, res_missed
-                 FROM {td} WHERE dim = $1 AND day >= $2 AND day <= $3"),
-                args![dim, from_day, to_day],
-            )
-            .await?
-        {
+        for row in rows1 {
             r.tickets.push((
                 row.get("value")?,
                 row.get("day")?,
@@ -498,13 +498,7 @@ impl Store {
                 ],
             ));
         }
-        for row in self
-            .fetch_all(
-                &format!("SELECT value, day, metric, counts FROM {th} WHERE dim = $1 AND day >= $2 AND day <= $3"),
-                args![dim, from_day, to_day],
-            )
-            .await?
-        {
+        for row in rows2 {
             r.hist.push((
                 row.get("value")?,
                 row.get("day")?,
