@@ -68,6 +68,9 @@ enum Command {
     /// Recount the scorecard's daily rollups from the stored feedback and tickets.
     #[command(name = "scorecard-rebuild")]
     ScorecardRebuild,
+    /// The weekly scorecard email.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Purge what is past its retention period (retention.*_days).
     Purge {
         /// Report what would be purged; change nothing.
@@ -80,6 +83,17 @@ enum Command {
     /// Sealing keys: rotate, status.
     #[command(subcommand)]
     Keys(crate::privacy::commands::KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Queue a week's report for every stakeholder now (sent by a running
+    /// server's delivery worker).
+    Send {
+        /// An ISO week such as 2026-W48; default: the last week due.
+        #[arg(long)]
+        week: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -291,6 +305,35 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             return Ok(std::process::ExitCode::SUCCESS);
         }
+        Command::Report(ReportCommand::Send { week }) => {
+            let store = open(&config).await?;
+            let week = match week {
+                Some(w) => crate::reports::Week::parse(&w).map_err(|e| anyhow::anyhow!("{e}"))?,
+                None => crate::reports::Week::due(
+                    chrono::Utc::now(),
+                    config
+                        .reports
+                        .weekly_timezone
+                        .parse()
+                        .unwrap_or(chrono_tz::UTC),
+                    config.reports.weekly_hour,
+                ),
+            };
+            let q = crate::reports::queue(
+                &store,
+                &config,
+                week,
+                false,
+                crate::auth::cli_actor(
+                    "report.weekly.send",
+                    DataClass::Reports,
+                    Some(week.label()),
+                ),
+            )
+            .await?;
+            println!("{}: queued for {} stakeholder(s)", q.week, q.recipients);
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
         Command::Purge { dry_run } => {
             let store = open(&config).await?;
             return crate::privacy::commands::purge(&config, &store, dry_run).await;
@@ -385,6 +428,7 @@ async fn set_disabled(store: &Store, email: &str, disabled: bool) -> anyhow::Res
             user.id.as_str(),
             None,
             Some(disabled),
+            None,
             cli_actor(
                 "user.update",
                 DataClass::Settings,

@@ -26,6 +26,19 @@ pub struct Config {
     pub notify: NotifyConfig,
     pub alerts: AlertsConfig,
     pub tickets: TicketsConfig,
+    pub reports: ReportsConfig,
+}
+
+/// The weekly scorecard email to stakeholders.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// Sent on Monday from this hour (0-23) in `weekly_timezone`.
+    pub weekly_hour: u32,
+    /// An IANA time zone, e.g. `Europe/Berlin`.
+    pub weekly_timezone: String,
+    /// How often the server looks whether a week is due.
+    pub weekly_check_secs: u64,
 }
 
 /// Delivery of notices: the outbox worker, email, webhooks, SMS.
@@ -366,6 +379,26 @@ impl Config {
             return Err(bad(
                 "tickets.sla_check_every_ms",
                 "must be at least 100".into(),
+            ));
+        }
+        if self.reports.weekly_hour > 23 {
+            return Err(bad("reports.weekly_hour", "must be 0 to 23".into()));
+        }
+        if self
+            .reports
+            .weekly_timezone
+            .parse::<chrono_tz::Tz>()
+            .is_err()
+        {
+            return Err(bad(
+                "reports.weekly_timezone",
+                "must be an IANA time zone such as Europe/Berlin".into(),
+            ));
+        }
+        if self.reports.weekly_check_secs == 0 {
+            return Err(bad(
+                "reports.weekly_check_secs",
+                "must be at least 1".into(),
             ));
         }
         if self.tickets.repeat_window_hours == 0 {

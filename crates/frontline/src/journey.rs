@@ -134,7 +134,7 @@ pub async fn build(
     let scores = store.stage_scores(f, t).await?;
     let topics = store.stage_parts("stage_topic", f, t).await?;
     let points = store.stage_parts("stage_touchpoint", f, t).await?;
-    let tickets = store.rollups("journey_stage", f, t).await?;
+    let tickets = store.rollups("journey_stage", f, t, false).await?;
     let mut ticket_n: BTreeMap<String, i64> = BTreeMap::new();
     for (value, _, v) in &tickets.tickets {
         *ticket_n.entry(value.clone()).or_default() += v[0];

@@ -18,6 +18,7 @@ pub mod lexicon;
 pub mod metrics;
 pub mod notify;
 pub mod privacy;
+pub mod reports;
 pub mod response;
 pub mod scorecard;
 pub mod search;
@@ -130,7 +131,14 @@ pub async fn start_with_store(
         state.events.clone(),
         state.closing.subscribe(),
     );
+    // The weekly scorecard email; stops when shutdown begins.
+    let weekly = reports::spawn_weekly(
+        state.store.clone(),
+        state.config.clone(),
+        state.closing.subscribe(),
+    );
     if let Ok(mut tasks) = state.background.lock() {
+        tasks.push(weekly);
         tasks.push(worker);
         tasks.push(cadence);
         tasks.push(delivery);

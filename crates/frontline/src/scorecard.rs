@@ -10,9 +10,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 
 use crate::domain::DomainError;
-use crate::storage::scorecard::{
-    bucket_secs, merge_hist, parse_hist, Rollups, DAY_MS, FEEDBACK_DIMS, TICKET_DIMS,
-};
+use crate::storage::scorecard::{bucket_secs, Rollups, DAY_MS, FEEDBACK_DIMS, TICKET_DIMS};
 use crate::storage::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -172,11 +170,41 @@ pub struct Scorecard {
     pub backlog_now: i64,
 }
 
+/// The time histograms, in the order of [`METRICS`].
+const METRICS: [&str; 4] = ["frt_cal", "frt_bus", "res_cal", "res_bus"];
+/// Buckets kept apart: 1.1^300 s is far beyond any time a ticket takes;
+/// higher ones count in the last.
+const BUCKETS: usize = 300;
+
+/// A histogram over the log buckets, dense: adding a stored one is a
+/// parse and an index per bucket.
+#[derive(Default, Clone)]
+struct Hist(Vec<i64>);
+
+impl Hist {
+    fn add_stored(&mut self, s: &str) {
+        if self.0.is_empty() {
+            self.0 = vec![0; BUCKETS];
+        }
+        for part in s.split(',') {
+            if let Some((b, n)) = part.split_once(':') {
+                if let (Ok(b), Ok(n)) = (b.parse::<i64>(), n.parse::<i64>()) {
+                    let i = usize::try_from(b.max(0)).unwrap_or(0).min(BUCKETS - 1);
+                    self.0[i] += n;
+                }
+            }
+        }
+    }
+    fn count(&self) -> i64 {
+        self.0.iter().sum()
+    }
+}
+
 #[derive(Default, Clone)]
 struct Acc {
     fb: BTreeMap<String, [i64; 5]>,
     t: [i64; 8],
-    hist: BTreeMap<String, BTreeMap<i64, i64>>,
+    hist: [Hist; 4],
 }
 
 impl Acc {
@@ -192,12 +220,13 @@ impl Acc {
         }
     }
     fn add_h(&mut self, metric: &str, counts: &str) {
-        match self.hist.get_mut(metric) {
-            Some(h) => merge_hist(h, counts),
-            None => {
-                self.hist.insert(metric.to_owned(), parse_hist(counts));
-            }
+        if let Some(i) = METRICS.iter().position(|m| *m == metric) {
+            self.hist[i].add_stored(counts);
         }
+    }
+    fn hist(&self, metric: &str) -> &Hist {
+        let i = METRICS.iter().position(|m| *m == metric).unwrap_or(0);
+        &self.hist[i]
     }
 }
 
@@ -214,30 +243,30 @@ fn round2(v: f64) -> f64 {
 }
 
 /// Nearest-rank quantile from a histogram, in hours (the bucket's middle).
-fn quantile_hours(h: Option<&BTreeMap<i64, i64>>, q: f64) -> Option<f64> {
-    let h = h?;
-    let n: i64 = h.values().sum();
+fn quantile_hours(h: &Hist, q: f64) -> Option<f64> {
+    let n = h.count();
     if n == 0 {
         return None;
     }
     let rank = ((q * n as f64).ceil() as i64).max(1);
     let mut seen = 0;
-    for (b, c) in h {
+    for (b, c) in h.0.iter().enumerate() {
         seen += c;
         if seen >= rank {
-            return Some(round2(bucket_secs(*b) / 3600.0));
+            return Some(round2(bucket_secs(b as i64) / 3600.0));
         }
     }
     None
 }
 
 fn times(acc: &Acc, cal: &str, bus: &str) -> Times {
+    let (cal, bus) = (acc.hist(cal), acc.hist(bus));
     Times {
-        n: acc.hist.get(cal).map_or(0, |h| h.values().sum()),
-        median_hours: quantile_hours(acc.hist.get(cal), 0.5),
-        p90_hours: quantile_hours(acc.hist.get(cal), 0.9),
-        business_median_hours: quantile_hours(acc.hist.get(bus), 0.5),
-        business_p90_hours: quantile_hours(acc.hist.get(bus), 0.9),
+        n: cal.count(),
+        median_hours: quantile_hours(cal, 0.5),
+        p90_hours: quantile_hours(cal, 0.9),
+        business_median_hours: quantile_hours(bus, 0.5),
+        business_p90_hours: quantile_hours(bus, 0.9),
     }
 }
 
@@ -264,7 +293,7 @@ fn row(period: String, value: String, acc: &Acc, backlog: i64) -> Row {
         tickets_solved: solved,
         first_response: times(acc, "frt_cal", "frt_bus"),
         resolution: times(acc, "res_cal", "res_bus"),
-        first_contact_resolution: pct(fcr, acc.hist.get("res_cal").map_or(0, |h| h.values().sum())),
+        first_contact_resolution: pct(fcr, acc.hist("res_cal").count()),
         reopen_rate: pct(reopened, solved),
         sla_first_response: pct(frt_met, frt_met + frt_missed),
         sla_resolution: pct(res_met, first_solves),
@@ -301,7 +330,11 @@ pub async fn build(
     dim: &'static str,
 ) -> Result<Scorecard, StoreError> {
     let (from_day, to_day) = (date_to_day(from), date_to_day(to));
-    let r = store.rollups(dim, from_day, to_day).await?;
+    // Whole months are read from the monthly rollups when the periods
+    // are months (a year by month is 12 rows per value, not 365).
+    let r = store
+        .rollups(dim, from_day, to_day, grain == Grain::Month)
+        .await?;
     let mut per: BTreeMap<(i64, String), Acc> = BTreeMap::new();
     let mut tot: BTreeMap<String, Acc> = BTreeMap::new();
     let feedback_dim = FEEDBACK_DIMS.contains(&dim);

@@ -163,6 +163,8 @@ pub async fn email_hook(store: &Store, intent: &EmailIntent) -> bool {
                 "is due at"
             }
         ),
+        html: None,
+        attachments: Vec::new(),
     };
     let queued = async {
         let mut tx = store.begin().await?;

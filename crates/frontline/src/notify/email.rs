@@ -2,12 +2,13 @@
 //! language, a Message-ID that is the outbox id, and one-click
 //! unsubscribe (RFC 8058) for subscribers.
 
+use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Body, Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::outbox::Outcome;
+use super::outbox::{Attachment, Outcome};
 use super::render::Rendered;
 use crate::config::NotifyConfig;
 
@@ -39,7 +40,7 @@ pub struct Unsubscribe {
 }
 
 /// Builds the message. `message_id` is the stable outbox id, so a repeat
-/// after a crash carries the same Message-ID.
+/// after a crash carries the same Message-ID. Attachments are base64.
 pub fn build(
     from: &Mailbox,
     to: &str,
@@ -47,6 +48,7 @@ pub fn build(
     host: &str,
     rendered: &Rendered,
     unsubscribe: Option<&Unsubscribe>,
+    attachments: &[Attachment],
 ) -> Result<Message, String> {
     let to: Mailbox = to
         .parse()
@@ -79,11 +81,24 @@ pub fn build(
             ));
     }
     let html = rendered.html.clone().unwrap_or_default();
-    b.multipart(MultiPart::alternative_plain_html(
-        rendered.text.clone(),
-        html,
-    ))
-    .map_err(|e| format!("cannot build the message: {e}"))
+    let body = MultiPart::alternative_plain_html(rendered.text.clone(), html);
+    if attachments.is_empty() {
+        return b
+            .multipart(body)
+            .map_err(|e| format!("cannot build the message: {e}"));
+    }
+    let mut mixed = MultiPart::mixed().multipart(body);
+    for a in attachments {
+        let content_type = ContentType::parse(&a.content_type)
+            .map_err(|_| "an attachment's content type is not valid".to_owned())?;
+        let content = Body::new_with_encoding(a.content.clone(), ContentTransferEncoding::Base64)
+            .map_err(|_| "cannot encode an attachment".to_owned())?;
+        mixed = mixed.singlepart(
+            lettre::message::Attachment::new(a.filename.clone()).body(content, content_type),
+        );
+    }
+    b.multipart(mixed)
+        .map_err(|e| format!("cannot build the message: {e}"))
 }
 
 /// Sends one message: 2xx sent; a permanent (5xx) refusal bounces;

@@ -30,6 +30,19 @@ pub const STATES: [&str; 6] = [
 pub struct StaffEmail {
     pub subject: String,
     pub text: String,
+    /// An HTML alternative to the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a staff email (aggregates only: no personal data).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: String,
 }
 
 impl Tx {

@@ -309,6 +309,7 @@ impl Deliverer {
                 &self.host,
                 &rendered,
                 None,
+                &[],
             ) {
                 Ok(mail) => (email::send(smtp, mail, retry_at).await, None),
                 Err(e) => (Outcome::Failed(e), None),
@@ -361,6 +362,7 @@ impl Deliverer {
             &self.host,
             &rendered,
             None,
+            &[],
         ) {
             Ok(m) => email::send(smtp, m, retry_at).await,
             Err(e) => Outcome::Failed(e),
@@ -378,7 +380,7 @@ impl Deliverer {
             language: c.language.clone(),
             subject: mail.subject,
             text: mail.text,
-            html: None,
+            html: mail.html,
             json: None,
         };
         match email::build(
@@ -388,6 +390,7 @@ impl Deliverer {
             &self.host,
             &rendered,
             None,
+            &mail.attachments,
         ) {
             Ok(m) => email::send(smtp, m, retry_at).await,
             Err(e) => Outcome::Failed(e),
@@ -421,6 +424,7 @@ impl Deliverer {
                     &self.host,
                     &rendered,
                     unsubscribe.as_ref(),
+                    &[],
                 ) {
                     Ok(m) => email::send(smtp, m, retry_at).await,
                     Err(e) => Outcome::Failed(e),
@@ -482,6 +486,7 @@ impl Deliverer {
                     &self.host,
                     &rendered,
                     unsubscribe.as_ref(),
+                    &[],
                 ) {
                     Ok(m) => email::send(smtp, m, retry_at).await,
                     Err(e) => Outcome::Failed(e),

@@ -254,6 +254,8 @@ pub(crate) async fn enqueue_lead_alert(tx: &mut Tx, alert: &LeadAlert) -> Result
                     "{}\n\nIncident {}: customers are waiting for the next public update.",
                     alert.body, alert.incident_id
                 ),
+                html: None,
+                attachments: Vec::new(),
             },
         )
         .await?;

@@ -13,6 +13,29 @@ use crate::args;
 
 pub const DAY_MS: i64 = 86_400_000;
 
+/// The first day (days since 1970-01-01) of the month holding `day`: the
+/// key of the monthly rollups.
+pub fn month_of(day: i64) -> i64 {
+    use chrono::Datelike;
+    let epoch = chrono::DateTime::UNIX_EPOCH.date_naive();
+    let d = epoch + chrono::Duration::days(day);
+    (d.with_day(1).unwrap_or(d) - epoch).num_days()
+}
+
+/// The rollups by period: daily, and monthly (keyed by the month's first
+/// day) for long ranges. Every write counts into both.
+const FEEDBACK_TABLES: [(&str, bool); 2] = [("feedback_daily", false), ("feedback_monthly", true)];
+const TICKET_TABLES: [(&str, bool); 2] = [("ticket_daily", false), ("ticket_monthly", true)];
+const HIST_TABLES: [(&str, bool); 2] = [("ticket_hist", false), ("ticket_hist_monthly", true)];
+
+fn period(day: i64, monthly: bool) -> i64 {
+    if monthly {
+        month_of(day)
+    } else {
+        day
+    }
+}
+
 /// The labels of a ticket the rollups count it under.
 #[derive(Debug, Clone)]
 pub struct TicketFact {
@@ -111,7 +134,7 @@ pub const TICKET_DIMS: &[&str] = &[
     "journey_stage",
 ];
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, Debug)]
 struct FeedbackAgg {
     n: i64,
     score_n: i64,
@@ -184,19 +207,44 @@ impl Tx {
                 }
             }
         }
-        for ((dim, value, kind, day), a) in agg {
+        let mut monthly: HashMap<(&'static str, String, String, i64), FeedbackAgg> = HashMap::new();
+        for ((dim, value, kind, day), a) in &agg {
+            let m = monthly
+                .entry((dim, value.clone(), kind.clone(), month_of(*day)))
+                .or_default();
+            m.n += a.n;
+            m.score_n += a.score_n;
+            m.score_sum += a.score_sum;
+            m.top += a.top;
+            m.bottom += a.bottom;
+            m.negative += a.negative;
+            m.sentiment_n += a.sentiment_n;
+            m.sentiment_sum += a.sentiment_sum;
+        }
+        for (table, rows) in [("feedback_daily", agg), ("feedback_monthly", monthly)] {
+            self.upsert_feedback_rollups(table, rows).await?;
+        }
+        Ok(())
+    }
+
+    async fn upsert_feedback_rollups(
+        &mut self,
+        table: &str,
+        rows: HashMap<(&'static str, String, String, i64), FeedbackAgg>,
+    ) -> Result<()> {
+        for ((dim, value, kind, day), a) in rows {
             self.execute(
-                "INSERT INTO feedback_daily (dim, value, kind, day, n, score_n, score_sum, top, bottom, negative, sentiment_n, sentiment_sum)
+                &format!("INSERT INTO {table} (dim, value, kind, day, n, score_n, score_sum, top, bottom, negative, sentiment_n, sentiment_sum)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                  ON CONFLICT (dim, value, kind, day) DO UPDATE SET
-                   n = feedback_daily.n + excluded.n,
-                   score_n = feedback_daily.score_n + excluded.score_n,
-                   score_sum = feedback_daily.score_sum + excluded.score_sum,
-                   top = feedback_daily.top + excluded.top,
-                   bottom = feedback_daily.bottom + excluded.bottom,
-                   negative = feedback_daily.negative + excluded.negative,
-                   sentiment_n = feedback_daily.sentiment_n + excluded.sentiment_n,
-                   sentiment_sum = feedback_daily.sentiment_sum + excluded.sentiment_sum",
+                   n = {table}.n + excluded.n,
+                   score_n = {table}.score_n + excluded.score_n,
+                   score_sum = {table}.score_sum + excluded.score_sum,
+                   top = {table}.top + excluded.top,
+                   bottom = {table}.bottom + excluded.bottom,
+                   negative = {table}.negative + excluded.negative,
+                   sentiment_n = {table}.sentiment_n + excluded.sentiment_n,
+                   sentiment_sum = {table}.sentiment_sum + excluded.sentiment_sum"),
                 vec![
                     Value::from(dim),
                     value.into(),
@@ -225,24 +273,28 @@ impl Tx {
     ) -> Result<()> {
         let mut d = TicketDelta::default();
         set(&mut d);
-        for (dim, value) in fact.dims() {
+        let keys: Vec<(&str, bool, &str, String)> = TICKET_TABLES
+            .iter()
+            .flat_map(|(t, m)| fact.dims().into_iter().map(move |(d, v)| (*t, *m, d, v)))
+            .collect();
+        for (table, monthly, dim, value) in keys {
             self.execute(
-                "INSERT INTO ticket_daily (dim, value, day, created, solved, fcr, reopened, frt_met, frt_missed, res_met, res_missed, backlog_delta)
+                &format!("INSERT INTO {table} (dim, value, day, created, solved, fcr, reopened, frt_met, frt_missed, res_met, res_missed, backlog_delta)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                  ON CONFLICT (dim, value, day) DO UPDATE SET
-                   created = ticket_daily.created + excluded.created,
-                   solved = ticket_daily.solved + excluded.solved,
-                   fcr = ticket_daily.fcr + excluded.fcr,
-                   reopened = ticket_daily.reopened + excluded.reopened,
-                   frt_met = ticket_daily.frt_met + excluded.frt_met,
-                   frt_missed = ticket_daily.frt_missed + excluded.frt_missed,
-                   res_met = ticket_daily.res_met + excluded.res_met,
-                   res_missed = ticket_daily.res_missed + excluded.res_missed,
-                   backlog_delta = ticket_daily.backlog_delta + excluded.backlog_delta",
+                   created = {table}.created + excluded.created,
+                   solved = {table}.solved + excluded.solved,
+                   fcr = {table}.fcr + excluded.fcr,
+                   reopened = {table}.reopened + excluded.reopened,
+                   frt_met = {table}.frt_met + excluded.frt_met,
+                   frt_missed = {table}.frt_missed + excluded.frt_missed,
+                   res_met = {table}.res_met + excluded.res_met,
+                   res_missed = {table}.res_missed + excluded.res_missed,
+                   backlog_delta = {table}.backlog_delta + excluded.backlog_delta"),
                 args![
                     dim,
                     value,
-                    day,
+                    period(day, monthly),
                     d.created,
                     d.solved,
                     d.fcr,
@@ -275,16 +327,21 @@ impl Tx {
         } else {
             ""
         };
-        for (dim, value) in fact.dims() {
+        let keys: Vec<(&str, bool, &str, String)> = HIST_TABLES
+            .iter()
+            .flat_map(|(t, m)| fact.dims().into_iter().map(move |(d, v)| (*t, *m, d, v)))
+            .collect();
+        for (table, monthly, dim, value) in keys {
+            let day = period(day, monthly);
             self.execute(
-                "INSERT INTO ticket_hist (dim, value, day, metric, counts) VALUES ($1, $2, $3, $4, '')
-                 ON CONFLICT (dim, metric, value, day) DO NOTHING",
+                &format!("INSERT INTO {table} (dim, value, day, metric, counts) VALUES ($1, $2, $3, $4, '')
+                 ON CONFLICT (dim, metric, value, day) DO NOTHING"),
                 args![dim, &value, day, metric],
             )
             .await?;
             let row = self
                 .fetch_optional(
-                    &format!("SELECT counts FROM ticket_hist WHERE dim = $1 AND metric = $2 AND value = $3 AND day = $4{lock}"),
+                    &format!("SELECT counts FROM {table} WHERE dim = $1 AND metric = $2 AND value = $3 AND day = $4{lock}"),
                     args![dim, metric, &value, day],
                 )
                 .await?;
@@ -294,7 +351,7 @@ impl Tx {
             };
             *h.entry(bucket).or_default() += 1;
             self.execute(
-                "UPDATE ticket_hist SET counts = $5 WHERE dim = $1 AND metric = $2 AND value = $3 AND day = $4",
+                &format!("UPDATE {table} SET counts = $5 WHERE dim = $1 AND metric = $2 AND value = $3 AND day = $4"),
                 args![dim, metric, &value, day, format_hist(&h)],
             )
             .await?;
@@ -329,16 +386,89 @@ pub struct StagePart {
 
 impl Store {
     /// Reads the rollups of one dimension between two days (inclusive).
-    pub async fn rollups(&self, dim: &str, from_day: i64, to_day: i64) -> Result<Rollups> {
+    /// `by_month`: whole months inside the range come from the monthly
+    /// rollups (their rows carry the month's first day), the days before
+    /// and after from the daily ones.
+    pub async fn rollups(
+        &self,
+        dim: &str,
+        from_day: i64,
+        to_day: i64,
+        by_month: bool,
+    ) -> Result<Rollups> {
         let mut r = Rollups::default();
+        let next_month = |day: i64| month_of(month_of(day) + 31);
+        let first_full = if month_of(from_day) == from_day {
+            from_day
+        } else {
+            next_month(from_day)
+        };
+        let last_full_end = if next_month(to_day) - 1 == to_day {
+            to_day
+        } else {
+            month_of(to_day) - 1
+        };
+        if by_month && first_full < last_full_end {
+            if from_day < first_full {
+                self.read_rollups(&mut r, dim, false, from_day, first_full - 1)
+                    .await?;
+            }
+            self.read_rollups(&mut r, dim, true, first_full, month_of(last_full_end))
+                .await?;
+            if last_full_end < to_day {
+                self.read_rollups(&mut r, dim, false, last_full_end + 1, to_day)
+                    .await?;
+            }
+        } else {
+            self.read_rollups(&mut r, dim, false, from_day, to_day)
+                .await?;
+        }
         for row in self
             .fetch_all(
-                "SELECT value, kind, day, n, score_n, score_sum, top, bottom FROM feedback_daily
-                 WHERE dim = $1 AND day >= $2 AND day <= $3 AND kind IN ('nps', 'csat', 'ces')",
-                args![dim, from_day, to_day],
+                "SELECT value, day, backlog_delta FROM ticket_daily WHERE dim = $1 AND day <= $2 AND backlog_delta <> 0 ORDER BY day",
+                args![dim, to_day],
             )
             .await?
         {
+            r.backlog
+                .entry(row.get("value")?)
+                .or_default()
+                .push((row.get("day")?, row.get("backlog_delta")?));
+        }
+        Ok(r)
+    }
+
+    async fn read_rollups(
+        &self,
+        r: &mut Rollups,
+        dim: &str,
+        monthly: bool,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<()> {
+        let pick = |tables: [(&'static str, bool); 2]| tables[usize::from(monthly)].0;
+        let (fb, td, th) = (
+            pick(FEEDBACK_TABLES),
+            pick(TICKET_TABLES),
+            pick(HIST_TABLES),
+        );
+        // The three reads at once: on SQLite each runs on its own reader
+        // connection (and thread), so their row decoding overlaps.
+        let (q0, q1, q2) = (format!(
+                    "SELECT value, kind, day, n, score_n, score_sum, top, bottom FROM {fb}
+                 WHERE dim = $1 AND day >= $2 AND day <= $3 AND kind IN ('nps', 'csat', 'ces')"
+                ),
+            format!("SELECT value, day, created, solved, fcr, reopened, frt_met, frt_missed, res_met, res_missed
+                 FROM {td} WHERE dim = $1 AND day >= $2 AND day <= $3"),
+            format!("SELECT value, day, metric, counts FROM {th} WHERE dim = $1 AND day >= $2 AND day <= $3"),
+        );
+        let (rows0, rows1, rows2) = futures_util::future::try_join3(
+            self.fetch_all(&q0, args![dim, from_day, to_day]),
+            self.fetch_all(&q1, args![dim, from_day, to_day]),
+            self.fetch_all(&q2, args![dim, from_day, to_day]),
+        )
+        .await?;
+        for row in rows0 {
             r.feedback.push((
                 row.get("value")?,
                 row.get("kind")?,
@@ -352,14 +482,7 @@ impl Store {
                 ],
             ));
         }
-        for row in self
-            .fetch_all(
-                "SELECT value, day, created, solved, fcr, reopened, frt_met, frt_missed, res_met, res_missed
-                 FROM ticket_daily WHERE dim = $1 AND day >= $2 AND day <= $3",
-                args![dim, from_day, to_day],
-            )
-            .await?
-        {
+        for row in rows1 {
             r.tickets.push((
                 row.get("value")?,
                 row.get("day")?,
@@ -375,13 +498,7 @@ impl Store {
                 ],
             ));
         }
-        for row in self
-            .fetch_all(
-                "SELECT value, day, metric, counts FROM ticket_hist WHERE dim = $1 AND day >= $2 AND day <= $3",
-                args![dim, from_day, to_day],
-            )
-            .await?
-        {
+        for row in rows2 {
             r.hist.push((
                 row.get("value")?,
                 row.get("day")?,
@@ -389,19 +506,7 @@ impl Store {
                 row.get("counts")?,
             ));
         }
-        for row in self
-            .fetch_all(
-                "SELECT value, day, backlog_delta FROM ticket_daily WHERE dim = $1 AND day <= $2 AND backlog_delta <> 0 ORDER BY day",
-                args![dim, to_day],
-            )
-            .await?
-        {
-            r.backlog
-                .entry(row.get("value")?)
-                .or_default()
-                .push((row.get("day")?, row.get("backlog_delta")?));
-        }
-        Ok(r)
+        Ok(())
     }
 
     /// Topics (`stage_topic`) or touchpoints (`stage_touchpoint`) within
@@ -501,6 +606,22 @@ impl Store {
         Ok(out)
     }
 
+    /// Active tickets at the end of a day: its and every earlier day's
+    /// backlog change (what the scorecard's `backlog` of a range ending
+    /// that day says).
+    pub async fn backlog_at(&self, day: i64) -> Result<i64> {
+        let r = self
+            .fetch_optional(
+                "SELECT CAST(COALESCE(SUM(backlog_delta), 0) AS BIGINT) AS n FROM ticket_daily WHERE dim = 'all' AND day <= $1",
+                args![day],
+            )
+            .await?;
+        Ok(match r {
+            Some(r) => r.get("n")?,
+            None => 0,
+        })
+    }
+
     /// Active tickets now: the sum of every day's backlog change (a count
     /// over the tickets table would read a million rows).
     pub async fn backlog_now(&self) -> Result<i64> {
@@ -514,6 +635,123 @@ impl Store {
             Some(r) => r.get("n")?,
             None => 0,
         })
+    }
+}
+
+impl Tx {
+    /// Recounts the monthly rollups from the daily ones.
+    pub(crate) async fn rebuild_monthly(&mut self) -> Result<()> {
+        for t in ["feedback_monthly", "ticket_monthly", "ticket_hist_monthly"] {
+            self.execute(&format!("DELETE FROM {t}"), vec![]).await?;
+        }
+        // (dim, value, kind, month) -> the counts and the sentiment sum.
+        type Counts = ([i64; 7], f64);
+        let mut fb: HashMap<(String, String, String, i64), Counts> = HashMap::new();
+        for r in self
+            .fetch_all(
+                "SELECT dim, value, kind, day, n, score_n, score_sum, top, bottom, negative, sentiment_n, sentiment_sum FROM feedback_daily",
+                vec![],
+            )
+            .await?
+        {
+            let day: i64 = r.get("day")?;
+            let e = fb
+                .entry((r.get("dim")?, r.get("value")?, r.get("kind")?, month_of(day)))
+                .or_default();
+            for (i, c) in ["n", "score_n", "score_sum", "top", "bottom", "negative", "sentiment_n"]
+                .iter()
+                .enumerate()
+            {
+                e.0[i] += r.get::<i64>(c)?;
+            }
+            e.1 += r.get::<f64>("sentiment_sum")?;
+        }
+        let rows: Vec<Vec<Value>> = fb
+            .into_iter()
+            .map(|((dim, value, kind, day), (c, sum))| {
+                args![dim, value, kind, day, c[0], c[1], c[2], c[3], c[4], c[5], c[6], sum]
+            })
+            .collect();
+        self.insert_rows(
+            "INSERT INTO feedback_monthly (dim, value, kind, day, n, score_n, score_sum, top, bottom, negative, sentiment_n, sentiment_sum) VALUES ",
+            "",
+            rows,
+        )
+        .await?;
+        const TICKET_COLS: [&str; 9] = [
+            "created",
+            "solved",
+            "fcr",
+            "reopened",
+            "frt_met",
+            "frt_missed",
+            "res_met",
+            "res_missed",
+            "backlog_delta",
+        ];
+        let mut td: HashMap<(String, String, i64), [i64; 9]> = HashMap::new();
+        for r in self
+            .fetch_all(
+                &format!(
+                    "SELECT dim, value, day, {} FROM ticket_daily",
+                    TICKET_COLS.join(", ")
+                ),
+                vec![],
+            )
+            .await?
+        {
+            let day: i64 = r.get("day")?;
+            let e = td
+                .entry((r.get("dim")?, r.get("value")?, month_of(day)))
+                .or_default();
+            for (i, c) in TICKET_COLS.iter().enumerate() {
+                e[i] += r.get::<i64>(c)?;
+            }
+        }
+        let rows: Vec<Vec<Value>> = td
+            .into_iter()
+            .map(|((dim, value, day), c)| {
+                args![dim, value, day, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]]
+            })
+            .collect();
+        self.insert_rows(
+            &format!(
+                "INSERT INTO ticket_monthly (dim, value, day, {}) VALUES ",
+                TICKET_COLS.join(", ")
+            ),
+            "",
+            rows,
+        )
+        .await?;
+        let mut th: HashMap<(String, String, i64, String), BTreeMap<i64, i64>> = HashMap::new();
+        for r in self
+            .fetch_all(
+                "SELECT dim, value, day, metric, counts FROM ticket_hist",
+                vec![],
+            )
+            .await?
+        {
+            let day: i64 = r.get("day")?;
+            let h = th
+                .entry((
+                    r.get("dim")?,
+                    r.get("value")?,
+                    month_of(day),
+                    r.get("metric")?,
+                ))
+                .or_default();
+            merge_hist(h, &r.get::<String>("counts")?);
+        }
+        let rows: Vec<Vec<Value>> = th
+            .into_iter()
+            .map(|((dim, value, day, metric), h)| args![dim, value, day, metric, format_hist(&h)])
+            .collect();
+        self.insert_rows(
+            "INSERT INTO ticket_hist_monthly (dim, value, day, metric, counts) VALUES ",
+            "",
+            rows,
+        )
+        .await
     }
 }
 
@@ -694,11 +932,13 @@ impl Store {
             hist_rows,
         )
         .await?;
+        tx.rebuild_monthly().await?;
         tx.commit().await
     }
 
     /// After the upgrade that added the rollups, existing feedback is
-    /// counted once.
+    /// counted once; after the one that added the monthly rollups, they
+    /// are counted from the daily ones.
     pub async fn backfill_rollups_if_needed(&self) -> Result<()> {
         let has_rollups = self
             .fetch_optional("SELECT dim FROM feedback_daily LIMIT 1", vec![])
@@ -711,6 +951,27 @@ impl Store {
         if !has_rollups && has_feedback {
             tracing::info!("counting existing feedback into the scorecard rollups");
             self.rebuild_rollups().await?;
+            return Ok(());
+        }
+        let has_monthly = self
+            .fetch_optional(
+                "SELECT dim FROM feedback_monthly UNION ALL SELECT dim FROM ticket_monthly LIMIT 1",
+                vec![],
+            )
+            .await?
+            .is_some();
+        let has_daily = self
+            .fetch_optional(
+                "SELECT dim FROM feedback_daily UNION ALL SELECT dim FROM ticket_daily LIMIT 1",
+                vec![],
+            )
+            .await?
+            .is_some();
+        if has_daily && !has_monthly {
+            tracing::info!("counting the scorecard's monthly rollups");
+            let mut tx = self.begin().await?;
+            tx.rebuild_monthly().await?;
+            tx.commit().await?;
         }
         Ok(())
     }

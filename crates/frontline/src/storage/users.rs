@@ -16,6 +16,8 @@ pub struct User {
     pub disabled: bool,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
+    /// Receives the weekly scorecard email.
+    pub weekly_report: bool,
     pub(crate) password_hash: String,
 }
 
@@ -43,6 +45,8 @@ pub struct UserView {
     pub disabled: bool,
     pub created_at: String,
     pub last_login_at: Option<String>,
+    /// Receives the weekly scorecard email (with `reports:view`).
+    pub weekly_report: bool,
 }
 
 impl User {
@@ -55,6 +59,7 @@ impl User {
             disabled: r.get("disabled")?,
             created_at: r.get("created_at")?,
             last_login_at: r.get("last_login_at")?,
+            weekly_report: r.get("weekly_report")?,
             password_hash: r.get("password_hash")?,
         })
     }
@@ -72,11 +77,14 @@ impl User {
             disabled: self.disabled,
             created_at: rfc3339(self.created_at),
             last_login_at: self.last_login_at.map(rfc3339),
+            weekly_report: self.weekly_report,
         }
     }
 }
 
 const COLUMNS: &str = "id, email, name, role, password_hash, disabled, created_at, last_login_at";
+const SELECT: &str =
+    "id, email, name, role, password_hash, disabled, created_at, last_login_at, weekly_report";
 
 impl Store {
     pub async fn create_user(&self, new: NewUser, by: AuditRecord) -> Result<User> {
@@ -123,12 +131,13 @@ impl Store {
             disabled: false,
             created_at: now,
             last_login_at: None,
+            weekly_report: false,
             password_hash: new.password_hash,
         })
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        self.fetch_all(&format!("SELECT {COLUMNS} FROM users ORDER BY id"), vec![])
+        self.fetch_all(&format!("SELECT {SELECT} FROM users ORDER BY id"), vec![])
             .await?
             .iter()
             .map(User::from_row)
@@ -137,7 +146,7 @@ impl Store {
 
     pub async fn user(&self, id: &str) -> Result<Option<User>> {
         self.fetch_optional(
-            &format!("SELECT {COLUMNS} FROM users WHERE id = $1"),
+            &format!("SELECT {SELECT} FROM users WHERE id = $1"),
             args![id],
         )
         .await?
@@ -148,7 +157,7 @@ impl Store {
 
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
         self.fetch_optional(
-            &format!("SELECT {COLUMNS} FROM users WHERE email = $1"),
+            &format!("SELECT {SELECT} FROM users WHERE email = $1"),
             args![email.as_str()],
         )
         .await?
@@ -157,13 +166,14 @@ impl Store {
         .transpose()
     }
 
-    /// Changes what may be changed about a user: role and disabled state.
-    /// Disabling also ends the user's sessions.
+    /// Changes what may be changed about a user: role, disabled state and
+    /// the weekly report. Disabling also ends the user's sessions.
     pub async fn update_user(
         &self,
         id: &str,
         role: Option<&str>,
         disabled: Option<bool>,
+        weekly_report: Option<bool>,
         by: AuditRecord,
     ) -> Result<User> {
         let mut tx = self.begin().await?;
@@ -178,8 +188,8 @@ impl Store {
         }
         let n = tx
             .execute(
-                "UPDATE users SET role = COALESCE($1, role), disabled = COALESCE($2, disabled) WHERE id = $3",
-                args![role, disabled, id],
+                "UPDATE users SET role = COALESCE($1, role), disabled = COALESCE($2, disabled), weekly_report = COALESCE($4, weekly_report) WHERE id = $3",
+                args![role, disabled, id, weekly_report],
             )
             .await?;
         if n == 0 {
@@ -193,7 +203,7 @@ impl Store {
             action: "user.update".into(),
             class: DataClass::Settings,
             record: Some(id.to_owned()),
-            detail: serde_json::json!({ "role": role, "disabled": disabled }),
+            detail: serde_json::json!({ "role": role, "disabled": disabled, "weekly_report": weekly_report }),
             ..by
         })
         .await?;

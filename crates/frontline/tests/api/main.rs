@@ -18,6 +18,7 @@ mod incidents;
 mod notify;
 mod permissions;
 mod privacy;
+mod reports;
 mod response;
 mod routes;
 mod serve;

@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+use chrono::Datelike;
+
 use frontline::config::Secret;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -1290,5 +1292,292 @@ async fn on_a_phone_a_customer_asks_for_help_follows_the_link_and_replies_withou
     let (_, list) = json(app.get("/api/v1/tickets", &app.admin_token).await).await;
     assert_eq!(list[0]["subject"], "Card blocked");
     client.close().await.unwrap();
+    app.stop().await;
+}
+
+/// `<html lang=".." dir="..">` of a page.
+fn lang_dir(html: &str) -> (String, String) {
+    let head = &html[html.find("<html").expect("an html element")..];
+    let attr = |name: &str| {
+        let start = head.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        head[start..].chars().take_while(|c| *c != '"').collect()
+    };
+    (attr("lang"), attr("dir"))
+}
+
+async fn get_with(url: &str, accept_language: &str) -> (u16, String) {
+    let resp = reqwest::Client::new()
+        .get(url)
+        .header("accept-language", accept_language)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_support_form_and_tracking_page_speak_english_chinese_persian_right_to_left_and_gujarati(
+) {
+    let app = spawn_app().await;
+    let agent = create_token(&app.store, "cx_agent").await;
+    let client = app.client.clone(); // follows no redirects
+                                     // The support form by `?lang=`, each with its words and direction.
+    for (lang, dir, title, subject_label) in [
+        ("en", "ltr", "Contact support", "Subject"),
+        ("zh", "ltr", "联系客服", "主题"),
+        ("fa", "rtl", "تماس با پشتیبانی", "موضوع"),
+        ("gu", "ltr", "સપોર્ટનો સંપર્ક કરો", "વિષય"),
+    ] {
+        let (s, html) = page(&app.url(&format!("/support?lang={lang}"))).await;
+        assert_eq!(s, 200);
+        assert_eq!(lang_dir(&html), (lang.to_owned(), dir.to_owned()));
+        assert!(
+            html.contains(&format!("<h1>{title}</h1>")),
+            "{lang}: {html}"
+        );
+        assert!(html.contains(subject_label), "{lang}");
+        assert!(html.contains(&format!("name=\"lang\" value=\"{lang}\"")));
+        if lang != "en" {
+            assert!(!html.contains("What happened?"), "{lang}: no English left");
+        }
+    }
+    // Without `?lang=`, the browser's Accept-Language decides; English
+    // for a language the pages do not speak.
+    let (_, html) = get_with(&app.url("/support"), "de-DE, fa-IR;q=0.9, en;q=0.5").await;
+    assert_eq!(lang_dir(&html), ("fa".to_owned(), "rtl".to_owned()));
+    let (_, html) = get_with(&app.url("/support"), "de-DE").await;
+    assert_eq!(lang_dir(&html).0, "en");
+
+    // A mistake is told in the form's language, the text kept.
+    let resp = client
+        .post(app.url("/support"))
+        .form(&[
+            ("lang", "zh"),
+            ("subject", ""),
+            ("description", "我的订单没有到"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("请填写主题"), "{html}");
+    assert!(html.contains("我的订单没有到"));
+    // Sent in Gujarati: the page with the link says so in Gujarati.
+    let resp = client
+        .post(app.url("/support"))
+        .form(&[
+            ("lang", "gu"),
+            ("subject", "Refund"),
+            ("description", "I was charged twice for my order"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.unwrap();
+    assert_eq!(lang_dir(&html).0, "gu");
+    assert!(html.contains("આ લિંક સાચવી રાખો"), "{html}");
+
+    // A ticket in Persian: its tracking page is Persian, right to left,
+    // whatever the browser says; `?lang=` still wins.
+    let (s, t) = json(
+        app.post_json(
+            "/api/v1/tickets",
+            &agent,
+            &json!({"subject": "پرداخت", "description": "پول دو بار از حساب من کم شد", "language": "fa"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201, "{t}");
+    let link = path_of(t["tracking_url"].as_str().unwrap());
+    let id = t["id"].as_str().unwrap();
+    let (s, html) = get_with(&app.url(&link), "en-US").await;
+    assert_eq!(s, 200);
+    assert_eq!(lang_dir(&html), ("fa".to_owned(), "rtl".to_owned()));
+    assert!(
+        html.contains("وضعیت: <span class=\"tag\">دریافت شد</span>"),
+        "{html}"
+    );
+    assert!(html.contains("برای ما بنویسید"));
+    let (_, html) = page(&app.url(&format!("{link}?lang=zh"))).await;
+    assert_eq!(lang_dir(&html), ("zh".to_owned(), "ltr".to_owned()));
+    assert!(
+        html.contains("状态: <span class=\"tag\">已收到</span>"),
+        "{html}"
+    );
+
+    // The agent answers and waits: the change is told in Persian.
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/tickets/{id}/replies"),
+            &agent,
+            &json!({"body": "لطفاً شماره سفارش را بفرستید.", "status": "pending"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (_, html) = page(&app.url(&link)).await;
+    assert!(html.contains("در انتظار پاسخ شما"), "{html}");
+    assert!(html.contains("<strong>پشتیبانی</strong>"));
+    // The customer replies in Gujarati: thanked in Gujarati after the redirect.
+    let resp = client
+        .post(app.url(&format!("{link}/reply")))
+        .form(&[("lang", "gu"), ("body", "ઓર્ડર નંબર 1234 છે")])
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_redirection());
+    let back = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.contains("lang=gu"), "{back}");
+    let (_, html) = page(&app.url(&back)).await;
+    assert_eq!(lang_dir(&html).0, "gu");
+    assert!(html.contains("આભાર: તમારો સંદેશ મોકલાઈ ગયો છે."), "{html}");
+    assert!(
+        html.contains("અમે તેના પર કામ કરી રહ્યા છીએ"),
+        "open again, in Gujarati"
+    );
+    // An empty reply is refused in the page's language.
+    let resp = client
+        .post(app.url(&format!("{link}/reply")))
+        .form(&[("lang", "fa"), ("body", " ")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    assert!(resp.text().await.unwrap().contains("لطفاً پیامی بنویسید"));
+
+    // A wrong link is told in the browser's language.
+    let (s, html) = get_with(&app.url("/t/not-a-real-token"), "gu-IN").await;
+    assert_eq!(s, 404);
+    assert!(html.contains("લિંક મળી નથી"), "{html}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_scorecard_by_month_from_the_monthly_rollups_agrees_with_its_days_and_survives_a_rebuild()
+{
+    let app = spawn_app().await;
+    let agent = create_token(&app.store, "cx_agent").await;
+    // Feedback over four months, tickets today.
+    let mut items = Vec::new();
+    for (i, day) in [
+        "2026-08-20",
+        "2026-09-01",
+        "2026-09-15",
+        "2026-09-30",
+        "2026-10-03",
+        "2026-10-31",
+        "2026-11-02",
+        "2026-11-28",
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (kind, score) in [
+            ("nps", (i * 3) % 11),
+            ("csat", i % 5 + 1),
+            ("ces", i % 7 + 1),
+        ] {
+            items.push(json!({"kind": kind, "score": score, "channel": if i % 2 == 0 { "web" } else { "app" },
+                              "occurred_at": format!("{day}T12:00:00Z")}));
+        }
+    }
+    let (s, _) = json(
+        app.post_json(
+            "/api/v1/feedback/batch",
+            &app.admin_token,
+            &Value::Array(items),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    for subject in ["One", "Two", "Three"] {
+        let t = open(
+            &app,
+            &agent,
+            json!({"subject": subject, "description": "help", "channel": "chat"}),
+        )
+        .await;
+        if subject != "Three" {
+            let (s, _) = json(
+                app.post_json(
+                    &format!("/api/v1/tickets/{}/replies", t["id"].as_str().unwrap()),
+                    &agent,
+                    &json!({"body": "Done.", "status": "solved"}),
+                )
+                .await,
+            )
+            .await;
+            assert_eq!(s, 201);
+        }
+    }
+    // To the end of this month: whole months come from the monthly rollups.
+    let today = chrono::Utc::now().date_naive();
+    let end = chrono::NaiveDate::from_ymd_opt(
+        today.year() + i32::from(today.month() == 12),
+        today.month() % 12 + 1,
+        1,
+    )
+    .unwrap()
+        - chrono::Duration::days(1);
+    let card = |by: &'static str, dim: &'static str| {
+        let app = &app;
+        async move {
+            let (s, c) = json(
+                app.get(
+                    &format!("/api/v1/scorecard?from=2026-08-15&to={end}&by={by}&dimension={dim}"),
+                    &app.admin_token,
+                )
+                .await,
+            )
+            .await;
+            assert_eq!(s, 200, "{c}");
+            c
+        }
+    };
+    let check = || async {
+        for dim in ["all", "channel"] {
+            let (months, days) = (card("month", dim).await, card("day", dim).await);
+            assert_eq!(months["totals"], days["totals"], "{dim}: the same totals");
+            let sum = |c: &Value, period: &str, field: &str| -> i64 {
+                c["periods"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r["period"].as_str().unwrap().starts_with(period))
+                    .map(|r| r[field].as_i64().unwrap())
+                    .sum()
+            };
+            for month in ["2026-08", "2026-09", "2026-10", "2026-11"] {
+                for field in [
+                    "nps_responses",
+                    "promoters",
+                    "csat_responses",
+                    "ces_responses",
+                ] {
+                    assert_eq!(
+                        sum(&months, month, field),
+                        sum(&days, month, field),
+                        "{dim} {month} {field}"
+                    );
+                }
+            }
+        }
+        let months = card("month", "all").await;
+        let all = &months["totals"][0];
+        assert_eq!(all["nps_responses"], 8);
+        assert_eq!(all["tickets_created"], 3);
+        assert_eq!(all["tickets_solved"], 2);
+        assert_eq!(all["backlog"], 1);
+        assert!(all["resolution"]["median_hours"].is_number());
+    };
+    check().await;
+    // scorecard-rebuild counts both again from the tables.
+    app.store.rebuild_rollups().await.unwrap();
+    check().await;
     app.stop().await;
 }

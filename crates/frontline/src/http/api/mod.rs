@@ -10,6 +10,7 @@ mod indicators;
 mod lexicon;
 mod me;
 mod playbooks;
+mod reports;
 pub(crate) mod response;
 mod roles;
 pub(crate) mod routes;
@@ -51,6 +52,7 @@ pub fn routes() -> Vec<Route> {
         subjects::routes(),
         subscribers::routes(),
         tickets::routes(),
+        reports::routes(),
     ]
     .into_iter()
     .flatten()

@@ -32,7 +32,7 @@ pub fn routes() -> Vec<Route> {
             .doc("access", "One staff user")
             .response::<UserView>(),
         Route::new(Method::PATCH, "/api/v1/users/{id}", MODIFY, update)
-            .doc("access", "Change a user's role, or disable or enable them")
+            .doc("access", "Change a user's role, disable or enable them, or choose whether they get the weekly report")
             .request::<UpdateUser>()
             .response::<UserView>(),
     ]
@@ -53,6 +53,8 @@ pub struct CreateUser {
 pub struct UpdateUser {
     pub role: Option<String>,
     pub disabled: Option<bool>,
+    /// Send this user the weekly scorecard email (they need reports:view).
+    pub weekly_report: Option<bool>,
 }
 
 /// Shows users as the principal may see them; records the look at
@@ -180,6 +182,7 @@ async fn update(
             &id,
             body.role.as_deref(),
             body.disabled,
+            body.weekly_report,
             p.audit("user.update", DataClass::Settings, Some(id.clone())),
         )
         .await

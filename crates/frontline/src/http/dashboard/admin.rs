@@ -154,7 +154,7 @@ async fn set_disabled(
     let audit = p.audit("user.update", DataClass::Settings, Some(id.clone()));
     match state
         .store
-        .update_user(&id, None, Some(disabled), audit)
+        .update_user(&id, None, Some(disabled), None, audit)
         .await
     {
         Ok(_) => done(

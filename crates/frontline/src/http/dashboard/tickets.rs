@@ -58,6 +58,18 @@ pub fn routes() -> Vec<Route> {
             scorecard,
         ),
         Route::new(
+            Method::POST,
+            "/scorecard/weekly-report",
+            need(DataClass::Reports, Action::View),
+            weekly_subscription,
+        ),
+        Route::new(
+            Method::POST,
+            "/scorecard/stakeholders",
+            need(DataClass::Settings, Action::Modify),
+            weekly_stakeholder,
+        ),
+        Route::new(
             Method::GET,
             "/journey",
             need(DataClass::Reports, Action::View),
@@ -424,12 +436,13 @@ async fn scorecard(
             })
             .append_pair("dimension", dim)
             .finish();
+        let weekly = weekly_context(&state, &p).await?;
         Ok::<_, ApiError>(page(
             &state,
             &p,
             "/scorecard",
             "scorecard.html",
-            context! { card, charts, query, chart_value => first, dimensions => crate::scorecard::DIMENSIONS },
+            context! { card, charts, query, chart_value => first, dimensions => crate::scorecard::DIMENSIONS, weekly },
         ))
     }
     .await;
@@ -508,6 +521,116 @@ async fn define_stage(
     .await;
     match result {
         Ok(()) => Redirect::to("/journey").into_response(),
+        Err(e) => error_page(&state, e),
+    }
+}
+
+#[derive(Serialize)]
+struct Person {
+    id: String,
+    name: String,
+}
+
+/// The weekly report box: whether the viewer gets it, and for admins who
+/// does and who may be added.
+async fn weekly_context(
+    state: &AppState,
+    p: &crate::auth::Principal,
+) -> Result<minijinja::Value, ApiError> {
+    let r = &state.config.reports;
+    let me = if p.actor.starts_with("usr_") {
+        state.store.user(&p.actor).await?.map(|u| u.weekly_report)
+    } else {
+        None
+    };
+    let manage = p.can(DataClass::Settings, Action::Modify);
+    let (mut stakeholders, mut others) = (Vec::new(), Vec::new());
+    if manage {
+        let on: std::collections::HashSet<String> = crate::reports::stakeholders(&state.store)
+            .await?
+            .into_iter()
+            .map(|u| u.id.to_string())
+            .collect();
+        for u in state.store.list_users().await? {
+            let person = Person {
+                id: u.id.to_string(),
+                name: u.name.clone(),
+            };
+            if on.contains(u.id.as_str()) {
+                stakeholders.push(person);
+            } else if !u.disabled {
+                others.push(person);
+            }
+        }
+    }
+    Ok(context! {
+        hour => r.weekly_hour, timezone => r.weekly_timezone, me, manage, stakeholders, others,
+    })
+}
+
+#[derive(Deserialize)]
+struct SubscriptionForm {
+    subscribed: String,
+}
+
+async fn weekly_subscription(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Form(f): Form<SubscriptionForm>,
+) -> Response {
+    let result = async {
+        if !p.actor.starts_with("usr_") {
+            return Err(ApiError::Unprocessable {
+                code: "not_a_person",
+                detail: "subscribed: only a staff user can get the weekly report".into(),
+            });
+        }
+        state
+            .store
+            .update_user(
+                &p.actor,
+                None,
+                None,
+                Some(f.subscribed == "1"),
+                p.audit("user.update", DataClass::Settings, Some(p.actor.clone())),
+            )
+            .await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/scorecard").into_response(),
+        Err(e) => error_page(&state, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct StakeholderForm {
+    user_id: String,
+    subscribed: String,
+}
+
+async fn weekly_stakeholder(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Form(f): Form<StakeholderForm>,
+) -> Response {
+    let result = state
+        .store
+        .update_user(
+            &f.user_id,
+            None,
+            None,
+            Some(f.subscribed == "1"),
+            p.audit("user.update", DataClass::Settings, Some(f.user_id.clone())),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::storage::StoreError::NotFound => ApiError::NotFound("user"),
+            e => e.into(),
+        });
+    match result {
+        Ok(_) => Redirect::to("/scorecard").into_response(),
         Err(e) => error_page(&state, e),
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use minijinja::context;
@@ -18,6 +18,7 @@ use crate::domain::ticket::TicketStatus;
 use crate::domain::DataClass;
 use crate::http::dashboard::render;
 use crate::http::error::ApiError;
+use crate::http::public::i18n::{self, t};
 use crate::http::AppState;
 use crate::intake::{FeedbackInput, Policy};
 use crate::storage::feedback::feedback_audit;
@@ -41,13 +42,43 @@ fn page(state: &AppState, name: &str, status: StatusCode, ctx: minijinja::Value)
     no_store(resp)
 }
 
-fn message(state: &AppState, status: StatusCode, heading: &str, body: &str) -> Response {
+fn message(
+    state: &AppState,
+    lang: &str,
+    status: StatusCode,
+    heading: &str,
+    body: &str,
+) -> Response {
     page(
         state,
         "public_message.html",
         status,
-        context! { lang => "en", dir => "ltr", heading, body },
+        context! { lang, dir => i18n::dir(lang), heading => t(lang, heading), body => t(lang, body) },
     )
+}
+
+fn accept_language(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// The page's language: `lang` of the link or form, else (tracking page)
+/// the ticket's, else the browser's.
+fn language(fields: &Fields, ticket: Option<&TicketRow>, headers: &HeaderMap) -> &'static str {
+    i18n::choose(
+        fields.get("lang").map(String::as_str),
+        ticket.and_then(|t| t.language.as_deref()),
+        accept_language(headers),
+    )
+}
+
+/// Links to the page in every language.
+fn languages(lang: &str) -> Vec<minijinja::Value> {
+    i18n::LANGUAGES
+        .iter()
+        .map(|(code, name)| context! { code, name, current => *code == lang })
+        .collect()
 }
 
 fn public_audit(action: &str, class: DataClass, record: Option<String>) -> AuditRecord {
@@ -61,15 +92,16 @@ fn public_audit(action: &str, class: DataClass, record: Option<String>) -> Audit
     }
 }
 
-fn throttled(state: &AppState, peer: &std::net::SocketAddr) -> Option<Response> {
+fn throttled(state: &AppState, peer: &std::net::SocketAddr, lang: &str) -> Option<Response> {
     if state.public_throttle.check_key(&peer.ip()).is_ok() {
         return None;
     }
     let mut resp = message(
         state,
+        lang,
         StatusCode::TOO_MANY_REQUESTS,
-        "Too many requests",
-        "Please wait a minute and try again.",
+        "tk_too_many_title",
+        "tk_wait",
     );
     resp.headers_mut()
         .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
@@ -81,21 +113,28 @@ fn is_bot(fields: &Fields) -> bool {
     fields.get("website").is_some_and(|v| !v.trim().is_empty())
 }
 
-pub async fn new_form(State(state): State<AppState>) -> Response {
+pub async fn new_form(
+    State(state): State<AppState>,
+    Query(q): Query<Fields>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&q, None, &headers);
     page(
         &state,
         "ticket_new.html",
         StatusCode::OK,
-        context! { lang => "en", dir => "ltr" },
+        context! { lang, dir => i18n::dir(lang), t => i18n::phrases(lang), languages => languages(lang) },
     )
 }
 
 pub async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Some(r) = throttled(&state, &peer) {
+    let lang = language(&fields, None, &headers);
+    if let Some(r) = throttled(&state, &peer, lang) {
         return r;
     }
     let field = |k: &str| {
@@ -106,7 +145,7 @@ pub async fn submit(
     };
     if is_bot(&fields) {
         tracing::info!("honeypot ticket dropped");
-        return message(&state, StatusCode::OK, "Thank you", "We got your request.");
+        return message(&state, lang, StatusCode::OK, "thanks_title", "tk_received");
     }
     let again = |error: &str| {
         page(
@@ -114,7 +153,8 @@ pub async fn submit(
             "ticket_new.html",
             StatusCode::UNPROCESSABLE_ENTITY,
             context! {
-                lang => "en", dir => "ltr", error,
+                lang, dir => i18n::dir(lang), t => i18n::phrases(lang), languages => languages(lang),
+                error => t(lang, error),
                 subject => field("subject"), description => field("description"),
                 name => field("contact_name"), email => field("contact_email"),
             },
@@ -127,7 +167,7 @@ pub async fn submit(
         let name = field("contact_name");
         match Contact::parse(Some(&name), Some(&email), None, "US") {
             Ok(c) => Some(c),
-            Err(_) => return again("That email address does not look right."),
+            Err(_) => return again("tk_bad_email"),
         }
     };
     let draft = TicketDraft {
@@ -139,7 +179,7 @@ pub async fn submit(
     };
     let new = match crate::tickets::prepare(&state.intake.preparer, draft, Channel::Web) {
         Ok(n) => n,
-        Err(_) => return again("Please give a subject (one line) and tell us what happened."),
+        Err(_) => return again("tk_missing"),
     };
     let window = i64::from(state.config.tickets.repeat_window_hours) * 3_600_000;
     match state
@@ -165,6 +205,7 @@ pub async fn submit(
                         &state,
                         &row,
                         &token,
+                        lang,
                         TrackExtras {
                             created_link: Some(crate::tickets::tracking_url(&state.config, &token)),
                             ..Default::default()
@@ -174,8 +215,9 @@ pub async fn submit(
                 }
                 Ok(None) => message(
                     &state,
+                    lang,
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
+                    "tk_error_title",
                     "",
                 ),
                 Err(e) => ApiError::from(e).into_response(),
@@ -201,18 +243,38 @@ struct TrackExtras {
     csat_value: Option<String>,
 }
 
-fn status_text(s: TicketStatus) -> &'static str {
+/// The phrase key of a state as the customer is told it.
+fn status_key(s: TicketStatus) -> &'static str {
     match s {
-        TicketStatus::New => "Received",
-        TicketStatus::Open | TicketStatus::Reopened => "We are working on it",
-        TicketStatus::Pending => "Waiting for your reply",
-        TicketStatus::OnHold => "On hold: we are waiting on someone else",
-        TicketStatus::Solved => "Solved",
-        TicketStatus::Closed => "Closed",
+        TicketStatus::New => "tk_s_new",
+        TicketStatus::Open | TicketStatus::Reopened => "tk_s_open",
+        TicketStatus::Pending => "tk_s_pending",
+        TicketStatus::OnHold => "tk_s_on_hold",
+        TicketStatus::Solved => "tk_s_solved",
+        TicketStatus::Closed => "tk_s_closed",
     }
 }
 
-async fn track_page(state: &AppState, t: &TicketRow, token: &str, x: TrackExtras) -> Response {
+/// A status event (`open → solved`) in the customer's words.
+fn status_change(lang: &str, body: &str) -> String {
+    let word = |s: &str| match TicketStatus::parse(s.trim()) {
+        Ok(s) => t(lang, status_key(s)).to_owned(),
+        Err(_) => s.trim().to_owned(),
+    };
+    match body.split_once('→') {
+        Some((from, to)) => format!("{} → {}", word(from), word(to)),
+        None => word(body),
+    }
+}
+
+async fn track_page(
+    state: &AppState,
+    ticket: &TicketRow,
+    token: &str,
+    lang: &'static str,
+    x: TrackExtras,
+) -> Response {
+    let t = ticket;
     let events = match state.store.ticket_events(&t.id, true).await {
         Ok(e) => e,
         Err(e) => return ApiError::from(e).into_response(),
@@ -234,7 +296,11 @@ async fn track_page(state: &AppState, t: &TicketRow, token: &str, x: TrackExtras
         .map(|e| Line {
             kind: e.kind.clone(),
             support: e.kind == "reply",
-            body: e.body.clone(),
+            body: if e.kind == "status" {
+                status_change(lang, &e.body)
+            } else {
+                e.body.clone()
+            },
             when: crate::storage::users::rfc3339(e.at.0)
                 .replace('T', " ")
                 .chars()
@@ -248,10 +314,11 @@ async fn track_page(state: &AppState, t: &TicketRow, token: &str, x: TrackExtras
         "ticket_track.html",
         StatusCode::OK,
         context! {
-            lang => "en", dir => "ltr", token, subject => t.title, status_text => status_text(t.status),
+            lang, dir => i18n::dir(lang), t => i18n::phrases(lang), languages => languages(lang),
+            token, subject => t.title, status_text => i18n::t(lang, status_key(t.status)),
             thread, ask_csat, csat_given, can_reply => t.status != TicketStatus::Closed,
-            created_link => x.created_link, notice => x.notice, error => x.error,
-            csat_value => x.csat_value,
+            created_link => x.created_link, notice => x.notice.map(|k| i18n::t(lang, k)),
+            error => x.error.map(|k| i18n::t(lang, k)), csat_value => x.csat_value,
         },
     )
 }
@@ -262,14 +329,23 @@ fn offers_csat(t: &TicketRow) -> bool {
     t.csat_offered && matches!(t.status, TicketStatus::Solved | TicketStatus::Closed)
 }
 
-async fn find(state: &AppState, token: &str) -> Result<TicketRow, Response> {
+async fn find(
+    state: &AppState,
+    token: &str,
+    fields: &Fields,
+    headers: &HeaderMap,
+) -> Result<(TicketRow, &'static str), Response> {
     match state.store.ticket_by_token(token).await {
-        Ok(Some(t)) => Ok(t),
+        Ok(Some(t)) => {
+            let lang = language(fields, Some(&t), headers);
+            Ok((t, lang))
+        }
         Ok(None) => Err(message(
             state,
+            language(fields, None, headers),
             StatusCode::NOT_FOUND,
-            "Link not found",
-            "This tracking link is not valid. Check that you copied all of it.",
+            "tk_not_found_title",
+            "tk_not_found",
         )),
         Err(e) => Err(ApiError::from(e).into_response()),
     }
@@ -281,8 +357,9 @@ pub async fn track(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Query(q): Query<Fields>,
+    headers: HeaderMap,
 ) -> Response {
-    let t = match find(&state, &token).await {
+    let (t, lang) = match find(&state, &token, &q, &headers).await {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -292,30 +369,36 @@ pub async fn track(
             .filter(|v| matches!(v.as_str(), "1" | "2" | "3" | "4" | "5"))
             .cloned(),
         notice: match q.get("done").map(String::as_str) {
-            Some("reply") => Some("Thank you: your message was sent."),
-            Some("csat") => Some("Thank you for your rating."),
+            Some("reply") => Some("tk_sent"),
+            Some("csat") => Some("tk_thanks_rating"),
             _ => None,
         },
         ..Default::default()
     };
-    track_page(&state, &t, &token, extras).await
+    track_page(&state, &t, &token, lang, extras).await
+}
+
+/// Back to the tracking page after a post, in the same language.
+fn back(token: &str, done: &str, lang: &str) -> Response {
+    no_store(Redirect::to(&format!("/t/{token}?done={done}&lang={lang}")).into_response())
 }
 
 pub async fn reply(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Some(r) = throttled(&state, &peer) {
+    if let Some(r) = throttled(&state, &peer, language(&fields, None, &headers)) {
         return r;
     }
-    let t = match find(&state, &token).await {
+    let (t, lang) = match find(&state, &token, &fields, &headers).await {
         Ok(t) => t,
         Err(r) => return r,
     };
     if is_bot(&fields) {
-        return Redirect::to(&format!("/t/{token}")).into_response();
+        return Redirect::to(&format!("/t/{token}?lang={lang}")).into_response();
     }
     let raw = fields.get("body").map(|s| s.trim()).unwrap_or("");
     let body = match crate::domain::ticket::parse_body(raw) {
@@ -325,8 +408,9 @@ pub async fn reply(
                 &state,
                 &t,
                 &token,
+                lang,
                 TrackExtras {
-                    error: Some("Please write a message (up to 10,000 characters)."),
+                    error: Some("tk_err_message"),
                     ..Default::default()
                 },
             )
@@ -350,13 +434,14 @@ pub async fn reply(
     {
         Ok((ticket, ev)) => {
             crate::http::api::tickets::publish_events(&state, &ticket, std::slice::from_ref(&ev));
-            no_store(Redirect::to(&format!("/t/{token}?done=reply")).into_response())
+            back(&token, "reply", lang)
         }
         Err(crate::storage::tickets::TicketRefusal::Closed) => message(
             &state,
+            lang,
             StatusCode::CONFLICT,
-            "This request is closed",
-            "To ask something new, please contact support again.",
+            "tk_closed_title",
+            "tk_closed_again",
         ),
         Err(e) => crate::http::api::tickets::refusal(e).into_response(),
     }
@@ -368,24 +453,26 @@ pub async fn csat(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Some(r) = throttled(&state, &peer) {
+    if let Some(r) = throttled(&state, &peer, language(&fields, None, &headers)) {
         return r;
     }
-    let t = match find(&state, &token).await {
+    let (t, lang) = match find(&state, &token, &fields, &headers).await {
         Ok(t) => t,
         Err(r) => return r,
     };
     if is_bot(&fields) {
-        return Redirect::to(&format!("/t/{token}")).into_response();
+        return Redirect::to(&format!("/t/{token}?lang={lang}")).into_response();
     }
     if !offers_csat(&t) {
         return message(
             &state,
+            lang,
             StatusCode::CONFLICT,
-            "No rating asked",
-            "This request is not waiting for a rating.",
+            "tk_no_rating_title",
+            "tk_no_rating",
         );
     }
     let score = fields
@@ -397,8 +484,9 @@ pub async fn csat(
             &state,
             &t,
             &token,
+            lang,
             TrackExtras {
-                error: Some("Please choose a rating from 1 to 5."),
+                error: Some("tk_err_rating"),
                 ..Default::default()
             },
         )
@@ -432,8 +520,9 @@ pub async fn csat(
         Err(_) => {
             return message(
                 &state,
+                lang,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "Please check your answer",
+                "tk_check",
                 "",
             )
         }
@@ -449,13 +538,14 @@ pub async fn csat(
                 DataClass::Feedback,
                 serde_json::json!({ "ticket_id": t.id, "kind": "csat" }),
             );
-            no_store(Redirect::to(&format!("/t/{token}?done=csat")).into_response())
+            back(&token, "csat", lang)
         }
         Ok(false) => message(
             &state,
+            lang,
             StatusCode::CONFLICT,
-            "Already rated",
-            "Thank you: this request was rated already.",
+            "tk_already_title",
+            "tk_already",
         ),
         Err(e) => ApiError::from(e).into_response(),
     }
