@@ -40,6 +40,13 @@ enum Command {
         /// Data directory to create (default: a new temporary directory).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Pace of the story: 1 plays it in about four minutes, 2 twice as
+        /// fast, 0.5 half as fast (0.1 to 100).
+        #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+        speed: f64,
+        /// Serve the demo data without playing the story.
+        #[arg(long)]
+        no_story: bool,
     },
     /// Bring the database schema up to date and exit.
     Migrate,
@@ -179,6 +186,78 @@ async fn open(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.1..=100.0).contains(&x) => Ok(x),
+        _ => Err(format!(
+            "{s:?} is not a speed: give a number from 0.1 to 100 (1 plays the story in about four minutes)"
+        )),
+    }
+}
+
+/// API tokens for the people in the demo's story, one per role.
+async fn story_cast(store: &Store) -> anyhow::Result<crate::demo::story::Cast> {
+    let mut tokens = Vec::new();
+    for role in [
+        "admin",
+        "security_analyst",
+        "communications",
+        "legal",
+        "cx_agent",
+    ] {
+        let (_, secret) = store
+            .create_token(
+                crate::storage::tokens::NewToken {
+                    name: format!("demo story ({role})"),
+                    role: role.into(),
+                    expires_at: crate::storage::now_ms() + 86_400_000,
+                    created_by: None,
+                },
+                cli_actor("token.create", DataClass::Settings, None),
+            )
+            .await?;
+        tokens.push(secret);
+    }
+    let mut t = tokens.into_iter();
+    let mut next = || t.next().unwrap_or_default();
+    Ok(crate::demo::story::Cast {
+        admin: next(),
+        analyst: next(),
+        communications: next(),
+        legal: next(),
+        cx: next(),
+    })
+}
+
+/// Plays the demo's story, printing each chapter as it ends.
+async fn tell(
+    base: &str,
+    cast: crate::demo::story::Cast,
+    mailbox: std::sync::Arc<crate::notify::catcher::MailCatcher>,
+    speed: f64,
+) -> anyhow::Result<()> {
+    use crate::demo::story::{Story, CHAPTERS};
+    let mut story = Story::new(base, cast, mailbox, speed);
+    story.prepare().await?;
+    println!(
+        "\nThe story ({} chapters; --speed {speed}). Sign in as admin@frontline.demo to watch it live at {base}/",
+        CHAPTERS.len()
+    );
+    story.pause(5.0).await;
+    let mut n = 0;
+    while let Some(chapter) = story.play_next().await? {
+        n += 1;
+        println!("\n{n}. {}", chapter.title);
+        for line in chapter.lines.iter().filter(|l| !l.is_empty()) {
+            println!("   {line}");
+        }
+        println!("   See {base}{}", chapter.page);
+        story.pause(6.0).await;
+    }
+    println!("\nThe story is over; the server keeps running for you to look around.");
+    Ok(())
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
     match cli.command {
@@ -191,7 +270,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tracing::info!(addr = %running.addr, backend = running.state.store.backend(), "frontline listening");
             running.wait().await?;
         }
-        Command::Demo { addr, data_dir } => {
+        Command::Demo {
+            addr,
+            data_dir,
+            speed,
+            no_story,
+        } => {
             let dir = match data_dir {
                 Some(d) => {
                     if d.exists() && std::fs::read_dir(&d)?.next().is_some() {
@@ -214,13 +298,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 // Links the demo prints and pages show point where it listens.
                 config.http.public_url = format!("http://{a}");
             }
+            // The story is told on standard output; the log says only what
+            // goes wrong unless asked for more (RUST_LOG or log.level).
+            if !no_story && config.log.level == "info" {
+                config.log.level = "warn".into();
+            }
             crate::telemetry::init(&config);
             // Mail the demo sends (confirmations, notices) goes to a local
             // catcher, unless an SMTP server is configured.
             let catcher = if config.notify.smtp_url.is_empty() {
                 let c = crate::notify::catcher::MailCatcher::start("127.0.0.1:0", true).await?;
                 config.notify.smtp_url = crate::config::Secret::new(c.url());
-                Some(c)
+                Some(std::sync::Arc::new(c))
             } else {
                 None
             };
@@ -244,7 +333,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let ring = std::sync::Arc::new(config.key_ring()?);
             let seeded = crate::demo::seed(&store, ring, 3000).await?;
+            let cast = if no_story || catcher.is_none() {
+                None
+            } else {
+                Some(story_cast(&store).await?)
+            };
             let running = crate::start_with_store(config, store, true).await?;
+            if let Some(c) = &catcher {
+                let _ = running.state.mailbox.set(c.clone());
+            }
             println!("Frontline demo is running.\n");
             println!("  Open:      http://{}/", running.addr);
             println!("  Data:      {}", dir.display());
@@ -264,12 +361,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("  Privacy notice:  http://{}/privacy", running.addr);
             if let Some(c) = &catcher {
                 println!(
-                    "  Mail catcher:    {} (mail the demo sends stays here)",
-                    c.url()
+                    "  Mail catcher:    {} (mail the demo sends stays here; read it at http://{}/mail)",
+                    c.url(),
+                    running.addr
                 );
             }
+            let story = match (cast, &catcher) {
+                (Some(cast), Some(mailbox)) => {
+                    let base = format!("http://{}", running.addr);
+                    let mailbox = mailbox.clone();
+                    Some(tokio::spawn(async move {
+                        if let Err(e) = tell(&base, cast, mailbox, speed).await {
+                            eprintln!("\nThe story stopped: {e:#}");
+                        }
+                    }))
+                }
+                _ if no_story => None,
+                _ => {
+                    println!("\n  (notify.smtp_url is set, so the story, which reads the demo's mail catcher, is not played)");
+                    None
+                }
+            };
             println!("\nPress Ctrl-C to stop.");
             running.wait().await?;
+            if let Some(s) = story {
+                s.abort();
+            }
         }
         Command::Migrate => {
             let store = open(&config).await?;

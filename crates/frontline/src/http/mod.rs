@@ -66,6 +66,9 @@ pub struct Shared {
     /// Rendered public status pages and JSON, kept until something they
     /// show changes.
     pub public_cache: Arc<public::PublicCache>,
+    /// The local mail catcher the demo sends through, shown in the
+    /// dashboard; unset when mail goes to a real SMTP server.
+    pub mailbox: std::sync::OnceLock<Arc<crate::notify::catcher::MailCatcher>>,
 }
 
 impl AppState {
@@ -142,6 +145,7 @@ impl AppState {
             closing,
             background: Arc::new(std::sync::Mutex::new(vec![watcher_task, correlator_task])),
             public_cache: Arc::default(),
+            mailbox: std::sync::OnceLock::new(),
         })))
     }
 }

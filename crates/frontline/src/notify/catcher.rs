@@ -22,6 +22,8 @@ pub struct Caught {
     pub message_id: Option<String>,
     /// The whole message (empty when the catcher keeps counts only).
     pub raw: Vec<u8>,
+    /// When the catcher received it.
+    pub received_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Default)]
@@ -95,6 +97,11 @@ impl MailCatcher {
             .lock()
             .map(|i| i.messages.clone())
             .unwrap_or_default()
+    }
+
+    /// The `n`th message kept (0 is the first).
+    pub fn message(&self, n: usize) -> Option<Caught> {
+        self.inbox.lock().ok()?.messages.get(n).cloned()
     }
 
     /// Messages received, repeats included.
@@ -213,6 +220,7 @@ async fn session(
                         to: std::mem::take(&mut to),
                         message_id,
                         raw,
+                        received_at: chrono::Utc::now(),
                     });
                 }
             }

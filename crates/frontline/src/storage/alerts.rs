@@ -302,6 +302,10 @@ pub struct Acceptance {
     pub title: Option<String>,
     pub severity: Option<Severity>,
     pub impact: Option<Impact>,
+    /// The playbook (slug or id) the incident's checklist comes from.
+    pub playbook: Option<String>,
+    /// Status page components (`cmp_...`) the incident affects.
+    pub components: Vec<String>,
 }
 
 /// Why a suggestion cannot be accepted or dismissed.
@@ -1048,10 +1052,10 @@ impl Store {
             severity,
             impact: acceptance.impact.unwrap_or(impact_for(severity)),
             status: IncidentStatus::Investigating,
-            components: vec![],
+            components: acceptance.components.clone(),
             segments: vec![],
             team: vec![],
-            playbook: None,
+            playbook: acceptance.playbook.clone(),
             // Its signals are promoted below, with the alerts beside them.
             signal: None,
             update_every_minutes: None,

@@ -427,6 +427,15 @@ pub struct AcceptBody {
     /// Default: from the severity (SEV1 critical, SEV2 major, else minor).
     #[serde(default)]
     pub impact: Option<String>,
+    /// The playbook whose checklist the incident starts with (slug or id;
+    /// empty: none). Default: `service-outage` when every signal is about
+    /// an outage or slowness, else `customer-data-breach`.
+    #[serde(default)]
+    pub playbook: Option<String>,
+    /// Status page components (`cmp_...`) it affects. Default: the
+    /// components named like the suggestion's component.
+    #[serde(default)]
+    pub components: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -442,8 +451,25 @@ fn refusal(e: SuggestionRefusal) -> ApiError {
         }
         SuggestionRefusal::Store(StoreError::NotFound) => ApiError::NotFound("suggestion"),
         SuggestionRefusal::Store(e) => e.into(),
-        SuggestionRefusal::Incident(e) => ApiError::Internal(e.into()),
+        SuggestionRefusal::Incident(e) => crate::http::api::incidents::refusal(e),
     }
+}
+
+/// The playbook an incident from `s` starts with when none is asked for:
+/// the outage one when its customers report only outages or slowness, the
+/// breach one (security) otherwise.
+async fn default_playbook(state: &AppState, s: &Suggestion) -> Result<&'static str, ApiError> {
+    for id in &s.signals {
+        let topic = state.store.signal(id).await?.and_then(|sig| sig.topic);
+        if !matches!(topic.as_deref(), Some("outage" | "performance")) {
+            return Ok("customer-data-breach");
+        }
+    }
+    Ok(if s.signals.is_empty() {
+        "customer-data-breach"
+    } else {
+        "service-outage"
+    })
 }
 
 /// Accepts a suggestion; shared with the dashboard.
@@ -457,14 +483,40 @@ pub(crate) async fn accept_suggestion(
     if !p.grants.contains(&need) {
         return Err(ApiError::Forbidden(need));
     }
+    let title = body
+        .title
+        .as_deref()
+        .map(|t| parse_line("title", t, 200))
+        .transpose()?;
+    let severity = body.severity.as_deref().map(Severity::parse).transpose()?;
+    let impact = body.impact.as_deref().map(Impact::parse).transpose()?;
+    let suggestion = state
+        .store
+        .suggestion(id)
+        .await?
+        .ok_or(ApiError::NotFound("suggestion"))?;
+    let playbook = match body.playbook.as_deref().map(str::trim) {
+        Some("") => None,
+        Some(p) => Some(parse_line("playbook", p, 100)?),
+        None => Some(default_playbook(state, &suggestion).await?.to_owned()),
+    };
+    let components = match &body.components {
+        Some(list) => crate::http::api::incidents::parse_components(list)?,
+        None => state
+            .store
+            .list_components()
+            .await?
+            .into_iter()
+            .filter(|c| !c.is_group && c.name.eq_ignore_ascii_case(&suggestion.component))
+            .map(|c| c.id)
+            .collect(),
+    };
     let acceptance = Acceptance {
-        title: body
-            .title
-            .as_deref()
-            .map(|t| parse_line("title", t, 200))
-            .transpose()?,
-        severity: body.severity.as_deref().map(Severity::parse).transpose()?,
-        impact: body.impact.as_deref().map(Impact::parse).transpose()?,
+        title,
+        severity,
+        impact,
+        playbook,
+        components,
     };
     let (suggestion, incident_id) = state
         .store

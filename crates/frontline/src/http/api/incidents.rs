@@ -204,7 +204,7 @@ pub struct ListQuery {
     pub limit: Option<i64>,
 }
 
-fn parse_components(list: &[String]) -> Result<Vec<String>, DomainError> {
+pub(crate) fn parse_components(list: &[String]) -> Result<Vec<String>, DomainError> {
     if list.len() > 100 {
         return Err(DomainError::invalid(
             "components",

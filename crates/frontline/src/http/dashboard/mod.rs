@@ -5,6 +5,7 @@ mod admin;
 mod feedback;
 mod incidents;
 mod login;
+mod mail;
 mod overview;
 mod response;
 mod security;
@@ -160,6 +161,11 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
             "routes.html",
             include_str!("../../../templates/routes.html"),
         ),
+        ("mail.html", include_str!("../../../templates/mail.html")),
+        (
+            "mail_message.html",
+            include_str!("../../../templates/mail_message.html"),
+        ),
     ] {
         env.add_template(name, source)
             .map_err(|e| anyhow::anyhow!("template {name} does not compile: {e:#}"))?;
@@ -206,6 +212,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(response::routes());
     routes.extend(tickets::routes());
     routes.extend(admin::routes());
+    routes.extend(mail::routes());
     routes
 }
 
@@ -245,7 +252,7 @@ struct NavItem {
 }
 
 /// The navigation: only what this principal may open.
-fn nav(p: &Principal, current: &str) -> Vec<NavItem> {
+fn nav(p: &Principal, current: &str, mailbox: bool) -> Vec<NavItem> {
     let settings = Grant::new(DataClass::Settings, Action::View);
     let audit = Grant::new(DataClass::Audit, Action::View);
     let feedback = Grant::new(DataClass::Feedback, Action::View);
@@ -254,6 +261,7 @@ fn nav(p: &Principal, current: &str) -> Vec<NavItem> {
     let alerts = Grant::new(DataClass::SecurityAlerts, Action::View);
     let tickets = Grant::new(DataClass::Tickets, Action::View);
     let reports = Grant::new(DataClass::Reports, Action::View);
+    let subscribers = Grant::new(DataClass::Subscribers, Action::View);
     [
         ("/", "Overview", None),
         ("/feedback", "Feedback", Some(feedback)),
@@ -265,13 +273,16 @@ fn nav(p: &Principal, current: &str) -> Vec<NavItem> {
         ("/components", "Status page", Some(notices)),
         ("/scorecard", "Scorecard", Some(reports)),
         ("/journey", "Journey", Some(reports)),
+        ("/mail", "Mail sent", Some(subscribers)),
         ("/admin/users", "Users", Some(settings)),
         ("/admin/roles", "Roles", Some(settings)),
         ("/admin/tokens", "API tokens", Some(settings)),
         ("/admin/audit", "Audit trail", Some(audit)),
     ]
     .into_iter()
-    .filter(|(_, _, need)| need.is_none_or(|g| p.grants.contains(&g)))
+    .filter(|(href, _, need)| {
+        need.is_none_or(|g| p.grants.contains(&g)) && (mailbox || *href != "/mail")
+    })
     .map(|(href, label, _)| NavItem {
         href,
         label,
@@ -290,7 +301,7 @@ pub(crate) fn page(
 ) -> Response {
     let base = context! {
         me => context! { name => p.display_name, role => p.role },
-        nav => nav(p, current),
+        nav => nav(p, current, state.mailbox.get().is_some()),
         csrf => p.csrf.clone().unwrap_or_default(),
     };
     render(state, name, context! { ..ctx, ..base })

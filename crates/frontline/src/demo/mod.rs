@@ -1,6 +1,8 @@
 //! Demo data: what a month of feedback looks like at a mid-sized company,
 //! in several languages. Deterministic, so every demo tells the same story.
 
+pub mod story;
+
 use std::sync::Arc;
 
 use rand::rngs::StdRng;
