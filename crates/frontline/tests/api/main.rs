@@ -24,5 +24,6 @@ mod routes;
 mod serve;
 mod signals;
 mod status;
+mod story;
 mod surveys;
 mod tickets;
