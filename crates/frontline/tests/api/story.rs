@@ -49,6 +49,8 @@ struct Checker {
     axe: Option<String>,
     problems: Vec<String>,
     pages: usize,
+    /// Every script any page loads.
+    scripts: std::collections::BTreeSet<String>,
 }
 
 impl Checker {
@@ -62,6 +64,17 @@ impl Checker {
             )
             .await
             .expect("list resources");
+        let scripts = client
+            .execute(
+                "return Array.from(document.scripts).map(s => s.src || ('inline:' + s.text.length));",
+                vec![],
+            )
+            .await
+            .expect("list scripts");
+        for s in scripts.as_array().into_iter().flatten() {
+            self.scripts
+                .insert(s.as_str().unwrap_or_default().to_owned());
+        }
         for r in resources.as_array().into_iter().flatten() {
             let url = r.as_str().unwrap_or_default();
             if !(url.starts_with(&self.origin) || url.starts_with("data:") || url.is_empty()) {
@@ -158,6 +171,7 @@ async fn the_demo_story_plays_in_a_browser_with_no_third_party_assets_and_no_acc
         axe: axe_source(),
         problems: Vec::new(),
         pages: 0,
+        scripts: Default::default(),
     };
     let dir = story_dir();
     sign_in(&client, &app.url(""), &app.admin_email).await;
@@ -323,6 +337,34 @@ async fn the_demo_story_plays_in_a_browser_with_no_third_party_assets_and_no_acc
         open(&client, &app, &p).await;
         checker.check(&client, &p).await;
     }
+    // The JavaScript budget: everything any page loads, under 100 KB.
+    let mut js = 0;
+    for s in &checker.scripts {
+        assert!(
+            !s.starts_with("inline:"),
+            "an inline script: the CSP forbids them"
+        );
+        js += app
+            .client
+            .get(s)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .len();
+    }
+    assert!(
+        !checker.scripts.is_empty(),
+        "the dashboard's script was seen"
+    );
+    assert!(
+        js < 100 * 1024,
+        "{js} bytes of JavaScript in {:?}",
+        checker.scripts
+    );
+    eprintln!("JavaScript shipped: {js} bytes in {:?}", checker.scripts);
     assert!(
         checker.problems.is_empty(),
         "{} problems on {} pages:\n{}",
