@@ -908,6 +908,18 @@ async fn a_signal_and_alerts_on_one_component_become_a_suggestion_that_opens_an_
     )
     .await;
     assert_eq!(s, 403);
+    // A playbook that does not exist is refused, and nothing is decided.
+    let (s, err) = json(
+        app.post_json(
+            &format!("/api/v1/suggestions/{sid}/accept"),
+            &analyst,
+            &json!({"playbook": "no-such-playbook"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 422, "{err}");
+    assert_eq!(err["code"], "unknown_reference");
     let (s, accepted) = json(
         app.post_json(
             &format!("/api/v1/suggestions/{sid}/accept"),
@@ -928,6 +940,18 @@ async fn a_signal_and_alerts_on_one_component_become_a_suggestion_that_opens_an_
     assert_eq!(s, 200);
     assert_eq!(inc["severity"], "SEV1");
     assert_eq!(inc["impact"], "critical");
+    // Customers report account trouble, not an outage: the breach playbook.
+    let (_, checklist) = json(
+        app.get(&format!("/api/v1/incidents/{incident}/checklist"), &analyst)
+            .await,
+    )
+    .await;
+    let steps = checklist.as_array().unwrap();
+    assert_eq!(steps.len(), 9, "{checklist}");
+    assert!(steps[0]["title"]
+        .as_str()
+        .unwrap()
+        .starts_with("Assemble the response team"));
     assert_eq!(
         inc["title"].as_str().unwrap(),
         &title.chars().take(200).collect::<String>()
