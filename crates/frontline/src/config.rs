@@ -123,6 +123,8 @@ pub struct TicketsConfig {
     pub sla_webhook_secret: Secret,
     pub sla_check_every_ms: u64,
     pub repeat_window_hours: u32,
+    /// Solved tickets close by themselves after this many hours (0: never).
+    pub close_solved_after_hours: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -13,12 +13,13 @@ use tokio::sync::watch;
 use crate::args;
 use crate::config::Config;
 use crate::domain::feedback::{parse_label, parse_language, Channel, Contact};
+use crate::domain::ticket::TicketStatus;
 use crate::domain::ticket::{parse_title, Priority};
 use crate::domain::{DataClass, DomainError};
 use crate::events::EventBus;
 use crate::intake::Preparer;
 use crate::storage::sla::Target;
-use crate::storage::tickets::NewTicket;
+use crate::storage::tickets::{NewTicket, TicketChange, TicketRefusal};
 use crate::storage::{now_ms, AuditRecord, Store, StoreError};
 
 /// What a ticket is made from, before checking.
@@ -235,6 +236,11 @@ pub fn spawn_sla_watcher(
                 _ = tick.tick() => {}
                 _ = closing.wait_for(|c| *c) => break,
             }
+            match close_solved(&store, &events, config.tickets.close_solved_after_hours).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(tickets = n, "solved tickets closed"),
+                Err(e) => tracing::warn!(error = %e, "closing solved tickets failed; will retry"),
+            }
             match check_slas(&store, &events).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(alerts = n, "SLA alerts recorded"),
@@ -245,6 +251,59 @@ pub fn spawn_sla_watcher(
             }
         }
     })
+}
+
+/// Closes tickets solved more than `after_hours` ago (0: never), as a
+/// help desk does after a few quiet days. An automatic close is not a
+/// solve: no CSAT is asked (an offer made when a person solved it stays).
+/// Returns how many were closed.
+pub async fn close_solved(
+    store: &Store,
+    events: &EventBus,
+    after_hours: u32,
+) -> Result<usize, StoreError> {
+    if after_hours == 0 {
+        return Ok(0);
+    }
+    let before = now_ms() - i64::from(after_hours) * 3_600_000;
+    let rows = store
+        .fetch_all(
+            "SELECT id FROM tickets WHERE status = 'solved' AND solved_at <= $1 ORDER BY solved_at LIMIT 200",
+            args![before],
+        )
+        .await?;
+    let mut closed = 0;
+    for r in rows {
+        let id: String = r.get("id")?;
+        let change = TicketChange {
+            status: Some(TicketStatus::Closed),
+            offer_csat: false,
+            ..TicketChange::default()
+        };
+        let by = AuditRecord {
+            actor: "system".into(),
+            address: None,
+            action: "ticket.auto_close".into(),
+            class: DataClass::Tickets,
+            record: Some(id.clone()),
+            detail: serde_json::json!({ "after_hours": after_hours }),
+        };
+        match store.update_ticket(&id, &change, by).await {
+            Ok(_) => {
+                closed += 1;
+                events.publish(
+                    "ticket.updated",
+                    DataClass::Tickets,
+                    serde_json::json!({ "id": id, "status": "closed", "automatic": true }),
+                );
+            }
+            // Reopened or closed by someone meanwhile: nothing to do.
+            Err(TicketRefusal::Transition { .. } | TicketRefusal::Closed) => {}
+            Err(TicketRefusal::Store(e)) => return Err(e),
+            Err(e) => tracing::warn!(ticket = %id, error = %e, "could not close a solved ticket"),
+        }
+    }
+    Ok(closed)
 }
 
 /// Records due warnings and breaches. Returns how many were new.

@@ -1581,3 +1581,87 @@ async fn a_scorecard_by_month_from_the_monthly_rollups_agrees_with_its_days_and_
     check().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn solved_tickets_close_by_themselves_after_the_quiet_period_without_asking_for_csat() {
+    let app = spawn_app_with(|c| c.tickets.close_solved_after_hours = 96).await;
+    let agent = create_token(&app.store, "cx_agent").await;
+    let mut ids = Vec::new();
+    for subject in ["Card blocked", "Statement missing", "Still waiting"] {
+        let t = open(
+            &app,
+            &agent,
+            json!({"subject": subject, "description": "Please help"}),
+        )
+        .await;
+        ids.push(t["id"].as_str().unwrap().to_owned());
+    }
+    // The first is solved by a person (CSAT offered), the second without
+    // an offer (as a bulk solve does), the third stays open.
+    let (s, _) = patch(&app, &ids[0], &agent, json!({"status": "solved"})).await;
+    assert_eq!(s, 200);
+    app.store
+        .execute(
+            "UPDATE tickets SET status = 'solved', solved_at = $1, csat_offered = $2 WHERE id = $3",
+            vec![
+                (frontline::storage::now_ms() - 97 * 3_600_000).into(),
+                false.into(),
+                ids[1].clone().into(),
+            ],
+        )
+        .await
+        .unwrap();
+    // Solved just now: not yet.
+    let closed = frontline::tickets::close_solved(&app.store, &app.state().events, 96)
+        .await
+        .unwrap();
+    assert_eq!(closed, 1, "only the one solved four days ago");
+    let get = async |id: &str| {
+        json(app.get(&format!("/api/v1/tickets/{id}"), &agent).await)
+            .await
+            .1
+    };
+    let quiet = get(&ids[1]).await;
+    assert_eq!(quiet["status"], "closed");
+    assert_eq!(quiet["csat_offered"], false, "closing asks no CSAT");
+    assert_eq!(get(&ids[0]).await["status"], "solved");
+    assert_eq!(get(&ids[2]).await["status"], "new");
+    let audit = app.store.audit_page(None, 100).await.unwrap();
+    assert!(audit.entries.iter().any(|e| e.action == "ticket.update"
+        && e.actor == "system"
+        && e.record.as_deref() == Some(ids[1].as_str())));
+    // No CSAT answer came from it, and 0 hours means never.
+    let (_, items) = json(
+        app.get("/api/v1/feedback?kind=csat", &app.admin_token)
+            .await,
+    )
+    .await;
+    assert_eq!(items["items"].as_array().unwrap().len(), 0);
+    app.store
+        .execute(
+            "UPDATE tickets SET solved_at = $1 WHERE id = $2",
+            vec![
+                (frontline::storage::now_ms() - 1_000 * 3_600_000).into(),
+                ids[0].clone().into(),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        frontline::tickets::close_solved(&app.store, &app.state().events, 0)
+            .await
+            .unwrap(),
+        0
+    );
+    let closed = frontline::tickets::close_solved(&app.store, &app.state().events, 96)
+        .await
+        .unwrap();
+    assert_eq!(closed, 1);
+    let solved_by_a_person = get(&ids[0]).await;
+    assert_eq!(solved_by_a_person["status"], "closed");
+    assert_eq!(
+        solved_by_a_person["csat_offered"], true,
+        "the offer made at the solve stays"
+    );
+    app.stop().await;
+}
