@@ -11,6 +11,7 @@ use axum_extra::extract::Form;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use super::i18n::phrase;
 use super::{error_page, page};
 use crate::domain::ticket::{Priority, TicketStatus};
 use crate::domain::{Action, DataClass, Grant};
@@ -225,7 +226,7 @@ async fn reply(
     Form(f): Form<ReplyForm>,
 ) -> Response {
     match post_message(&state, &p, &id, Author::Agent, &f.body, Some(&f.status)).await {
-        Ok(_) => back(&id, "Reply sent."),
+        Ok(_) => back(&id, phrase("Reply sent.")),
         Err(e) => error_page(&state, e),
     }
 }
@@ -242,7 +243,7 @@ async fn note(
     Form(f): Form<NoteForm>,
 ) -> Response {
     match post_message(&state, &p, &id, Author::Note, &f.body, None).await {
-        Ok(_) => back(&id, "Internal note added."),
+        Ok(_) => back(&id, phrase("Internal note added.")),
         Err(e) => error_page(&state, e),
     }
 }
@@ -289,7 +290,7 @@ async fn update(
     }
     .await;
     match result {
-        Ok(()) => back(&id, "Ticket updated."),
+        Ok(()) => back(&id, phrase("Ticket updated.")),
         Err(e) => error_page(&state, e),
     }
 }

@@ -1,0 +1,516 @@
+//! The words of the staff dashboard, in English and Simplified Chinese.
+//!
+//! A phrase's key is its English text: templates read
+//! `{{ tr("Open signals") }}` and stay readable, and a phrase missing from
+//! the catalogue still shows in English. Placeholders are named:
+//! `{{ tr("{n} firing", n=count) }}`. Values of the domain's enumerations
+//! (`open`, `incident_lead`) are keys too, shown through the `label`
+//! filter (in English with spaces for underscores). Rust code that hands a
+//! phrase to a template marks it with [`phrase`], so the catalogue test
+//! finds it.
+//!
+//! The language of a page: the user's choice (stored with the user), else
+//! the browser's `Accept-Language`, else English.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::OnceLock;
+
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Environment, Error, State};
+
+/// The languages the dashboard speaks: code and name (in that language).
+pub const LANGUAGES: &[(&str, &str)] = &[("en", "English"), ("zh", "中文")];
+
+tokio::task_local! {
+    /// The language of the request being served, for pages rendered
+    /// without the principal at hand (error pages).
+    static CURRENT: &'static str;
+}
+
+/// One of [`LANGUAGES`] for a language tag (`zh-Hans-CN` is `zh`), or None.
+pub fn supported(tag: &str) -> Option<&'static str> {
+    let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+    LANGUAGES
+        .iter()
+        .map(|(code, _)| *code)
+        .find(|code| *code == primary)
+}
+
+/// The dashboard language: the user's stored choice, else the first
+/// supported language of the browser's `Accept-Language`, else English.
+pub fn choose(preferred: Option<&str>, accept: Option<&str>) -> &'static str {
+    preferred
+        .and_then(supported)
+        .or_else(|| {
+            accept.and_then(|h| {
+                crate::http::public::i18n::ranked_tags(h)
+                    .into_iter()
+                    .find_map(supported)
+            })
+        })
+        .unwrap_or("en")
+}
+
+/// Runs `f` with `lang` as the language of the request.
+pub async fn scope<F: Future>(lang: &'static str, f: F) -> F::Output {
+    CURRENT.scope(lang, f).await
+}
+
+/// Runs `f` with `lang` as the language of the request (synchronous).
+pub fn sync_scope<R>(lang: &'static str, f: impl FnOnce() -> R) -> R {
+    CURRENT.sync_scope(lang, f)
+}
+
+/// The language of the request being served, English outside one.
+pub fn current() -> &'static str {
+    CURRENT.try_with(|l| *l).unwrap_or("en")
+}
+
+/// Marks a phrase that a template translates (`tr(notice)`, `tr(label)`),
+/// so that the catalogue test checks it. Returns it unchanged.
+pub const fn phrase(english: &'static str) -> &'static str {
+    english
+}
+
+fn table() -> &'static HashMap<&'static str, &'static str> {
+    static TABLE: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    TABLE.get_or_init(|| PHRASES.iter().copied().collect())
+}
+
+/// `key` in `lang`: the Chinese text for `zh`, the key itself otherwise
+/// (and for anything not in the catalogue, such as a notice typed by a
+/// person).
+pub fn t<'a>(lang: &str, key: &'a str) -> &'a str {
+    if lang == "zh" {
+        if let Some(zh) = table().get(key) {
+            return zh;
+        }
+    }
+    key
+}
+
+/// `key` in `lang` with its `{name}` placeholders filled in.
+pub fn tf(lang: &str, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    let mut text = t(lang, key).to_owned();
+    for (name, value) in args {
+        text = text.replace(&format!("{{{name}}}"), &value.to_string());
+    }
+    text
+}
+
+/// Adds `tr(key, name=value...)` and the `label` filter to the templates.
+pub fn register(env: &mut Environment<'static>) {
+    env.add_function("tr", tr);
+    env.add_filter("label", label);
+}
+
+fn lang_of(state: &State) -> &'static str {
+    match state.lookup("lang") {
+        Some(v) if v.as_str() == Some("zh") => "zh",
+        _ => "en",
+    }
+}
+
+fn tr(state: &State, key: Value, args: Kwargs) -> Result<String, Error> {
+    let lang = lang_of(state);
+    let key = match key.as_str() {
+        Some(k) => k.to_owned(),
+        None if key.is_none() || key.is_undefined() => String::new(),
+        None => key.to_string(),
+    };
+    let mut text = t(lang, &key).to_owned();
+    for name in args.args() {
+        let value: Value = args.get(name)?;
+        text = text.replace(&format!("{{{name}}}"), &value.to_string());
+    }
+    args.assert_all_used()?;
+    Ok(text)
+}
+
+/// A value of one of the domain's enumerations (`incident_lead`), for
+/// people: translated, or in English with spaces for underscores.
+fn label(state: &State, value: Value) -> String {
+    let Some(v) = value.as_str() else {
+        return if value.is_none() || value.is_undefined() {
+            String::new()
+        } else {
+            value.to_string()
+        };
+    };
+    match lang_of(state) {
+        "zh" => table()
+            .get(v)
+            .map_or_else(|| v.replace('_', " "), |zh| (*zh).to_owned()),
+        _ => v.replace('_', " "),
+    }
+}
+
+/// The catalogue: English (the key) and Simplified Chinese.
+const PHRASES: &[(&str, &str)] = &[
+    // The frame: header, navigation, language.
+    ("Main", "主导航"),
+    ("Skip to the content", "跳到正文"),
+    ("Sign out", "退出登录"),
+    ("Language", "语言"),
+    ("Browser default", "跟随浏览器"),
+    ("Change", "切换"),
+    ("Overview", "概览"),
+    ("Feedback", "反馈"),
+    ("Signals", "信号"),
+    ("Security", "安全"),
+    ("Surveys", "调查"),
+    ("Tickets", "工单"),
+    ("Incidents", "事件"),
+    ("Status page", "状态页"),
+    ("Scorecard", "计分卡"),
+    ("Journey", "客户旅程"),
+    ("Users", "用户"),
+    ("Roles", "角色"),
+    ("API tokens", "API 令牌"),
+    ("Audit trail", "审计记录"),
+    // Live channel and countdowns (app.js reads these from the page).
+    ("Connecting…", "正在连接…"),
+    ("Live", "实时"),
+    ("Reconnecting…", "正在重新连接…"),
+    ("overdue by {n} min", "已逾期 {n} 分钟"),
+    ("in {n} min", "{n} 分钟后"),
+    // Error pages.
+    ("Not allowed", "无权访问"),
+    ("Not found", "未找到"),
+    ("Too many attempts", "尝试次数过多"),
+    ("That did not work", "操作未成功"),
+    ("Something went wrong", "出错了"),
+    ("Back to the overview", "返回概览"),
+    // Overview.
+    ("Signed in as {name}, role", "已登录:{name},角色"),
+    ("Live activity", "实时动态"),
+    ("{n} incidents overdue for a public update.", "{n} 个事件的公开更新已逾期。"),
+    ("1 incident overdue for a public update.", "1 个事件的公开更新已逾期。"),
+    ("See incidents", "查看事件"),
+    ("The last 7 days", "最近 7 天"),
+    ("week before: {value}", "前一周:{value}"),
+    ("NPS", "NPS"),
+    ("CSAT", "CSAT"),
+    ("CES (mean)", "CES(均值)"),
+    ("First response (median)", "首次响应(中位数)"),
+    ("SLA first response", "首次响应 SLA"),
+    ("Backlog", "积压"),
+    ("Feedback by topic, last hour", "最近一小时各主题反馈"),
+    ("expected ~{n}", "预期约 {n}"),
+    ("above usual", "高于常态"),
+    ("No feedback with text in the last hour.", "最近一小时没有带文字的反馈。"),
+    ("Line: reports per minute. Shaded: the detector's usual range (expected to its upper bound).", "折线:每分钟报告数。阴影:检测器的常态范围(从预期值到上限)。"),
+    ("{topic}: {total} in the last hour, about {expected} expected", "{topic}:最近一小时 {total} 条,预期约 {expected} 条"),
+    ("{topic}: {total} in the last hour, about {expected} expected, above the usual range", "{topic}:最近一小时 {total} 条,预期约 {expected} 条,高于常态范围"),
+    ("Open signals", "未处理信号"),
+    ("{observed} reports, {expected} expected", "{observed} 条报告,预期 {expected} 条"),
+    ("Acknowledge", "确认"),
+    ("No open signals.", "没有未处理的信号。"),
+    ("{n} firing", "{n} 条告警中"),
+    ("Open incident", "创建事件"),
+    ("No alerts firing.", "没有正在触发的告警。"),
+    ("Open incidents", "进行中的事件"),
+    ("next update", "下次更新"),
+    ("overdue", "已逾期"),
+    ("No open incidents.", "没有进行中的事件。"),
+    ("Approved and ready:", "已批准,可发布:"),
+    ("Publish to the status page", "发布到状态页"),
+    ("Delivery, last 24 hours", "投递情况(最近 24 小时)"),
+    ("Sent", "已发送"),
+    ("Waiting", "等待中"),
+    ("oldest queued", "最早排队"),
+    ("{n} min ago", "{n} 分钟前"),
+    ("Failed", "失败"),
+    ("Bounced", "退回"),
+    ("Per incident", "按事件查看"),
+    // Values shown with the label filter.
+    ("account_access", "账户访问"),
+    ("phishing_scam", "钓鱼诈骗"),
+    ("fraud", "欺诈"),
+    ("data_exposure", "数据泄露"),
+    ("malware", "恶意软件"),
+    ("outage", "服务中断"),
+    ("performance", "性能"),
+    ("billing", "账单"),
+    ("other", "其他"),
+    ("open", "待处理"),
+    ("acknowledged", "已确认"),
+    ("dismissed", "已驳回"),
+    ("promoted", "已升级为事件"),
+    ("investigating", "调查中"),
+    ("identified", "已查明"),
+    ("monitoring", "监控中"),
+    ("resolved", "已解决"),
+    ("postmortem", "复盘中"),
+    ("none", "无"),
+    ("minor", "轻微"),
+    ("major", "严重"),
+    ("critical", "危急"),
+    ("incident_lead", "事件负责人"),
+    ("security", "安全"),
+    ("cx", "客户体验"),
+    ("communications", "沟通"),
+    ("legal", "法务"),
+    ("operational", "正常运行"),
+    ("under_maintenance", "维护中"),
+    ("degraded_performance", "性能下降"),
+    ("partial_outage", "部分中断"),
+    ("major_outage", "重大中断"),
+    ("scheduled", "已计划"),
+    ("in_progress", "进行中"),
+    ("verifying", "验证中"),
+    ("completed", "已完成"),
+    ("new", "新建"),
+    ("pending", "等待客户"),
+    ("on_hold", "挂起"),
+    ("solved", "已解决"),
+    ("closed", "已关闭"),
+    ("reopened", "重新打开"),
+    ("low", "低"),
+    ("normal", "普通"),
+    ("high", "高"),
+    ("urgent", "紧急"),
+    ("nps", "NPS"),
+    ("csat", "CSAT"),
+    ("ces", "CES"),
+    ("scale", "量表"),
+    ("comment", "评论"),
+    ("complaint", "投诉"),
+    ("web", "网页"),
+    ("email", "电子邮件"),
+    ("chat", "在线聊天"),
+    ("phone", "电话"),
+    ("social", "社交媒体"),
+    ("app", "应用"),
+    ("api", "API"),
+    ("import", "导入"),
+    ("medium", "中"),
+    ("info", "信息"),
+    ("firing", "触发中"),
+    ("accepted", "已接受"),
+    // Signing in.
+    ("Sign in", "登录"),
+    ("Sign in to Frontline", "登录 Frontline"),
+    ("Email", "电子邮件"),
+    ("Password", "密码"),
+    ("The sign-in form expired. Please try again.", "登录表单已过期,请重试。"),
+    ("Too many sign-in attempts. Try again in {wait} seconds.", "登录尝试次数过多,请在 {wait} 秒后重试。"),
+    ("email or password is wrong", "电子邮件或密码错误"),
+    // Signals.
+    ("Early-warning signals", "预警信号"),
+    ("A signal opens when complaints in a series rise well above what the time of day and week lead us to expect.", "当某一序列的投诉明显高于按当天时段和星期几所预期的水平时,就会产生一个信号。"),
+    ("all", "全部"),
+    ("Signals, newest first", "信号,最新的在前"),
+    ("Fired", "触发时间"),
+    ("Signal", "信号"),
+    ("Observed / expected", "实际 / 预期"),
+    ("Status", "状态"),
+    ("No signals.", "没有信号。"),
+    ("Series", "序列"),
+    ("Began", "开始于"),
+    ("Since it began", "开始以来"),
+    ("at most {p}", "至多 {p}"),
+    ("Chance", "偶然概率"),
+    ("Reports per minute, last {n} minutes: bars observed, line expected, shaded the usual range, red the moment it fired.", "最近 {n} 分钟每分钟的报告数:柱为实际值,线为预期值,阴影为常态范围,红线为触发时刻。"),
+    ("Reports per minute, last {n} minutes: bars observed, line expected, dashed the usual upper bound (when it fired), red the moment it fired.", "最近 {n} 分钟每分钟的报告数:柱为实际值,线为预期值,虚线为(触发时的)常态上限,红线为触发时刻。"),
+    ("{observed} reports since the rise began against {expected} expected", "上升开始以来共 {observed} 条报告,预期 {expected} 条"),
+    ("Act", "处理"),
+    ("Dismiss because", "驳回原因"),
+    ("Dismiss", "驳回"),
+    ("Promoted to an incident:", "已升级为事件:"),
+    ("open it", "打开"),
+    ("Declare an incident", "宣布事件"),
+    ("Title", "标题"),
+    ("Severity", "严重程度"),
+    ("Playbook", "预案"),
+    ("(none)", "(无)"),
+    ("Declare from this signal", "根据此信号宣布事件"),
+    ("Or link it to", "或关联到"),
+    ("Link", "关联"),
+    ("What customers say ({n} reports)", "客户的反馈({n} 条报告)"),
+    ("The same message, many times", "多次出现的相同消息"),
+    ("Message (first report, redacted)", "消息(首条报告,已脱敏)"),
+    ("Reports", "报告数"),
+    ("Indicators quoted", "引用的威胁指标"),
+    ("Indicator (defanged)", "指标(已去活)"),
+    // Incidents.
+    ("Postmortems", "复盘"),
+    ("Incidents, newest first", "事件,最新的在前"),
+    ("Incident", "事件"),
+    ("Impact", "影响"),
+    ("Next update", "下次更新"),
+    ("Declared", "宣布时间"),
+    ("Resolved", "解决时间"),
+    ("No incidents.", "没有事件。"),
+    ("Declare", "宣布"),
+    ("Incident declared.", "事件已宣布。"),
+    ("Note added.", "备注已添加。"),
+    ("Update published.", "更新已发布。"),
+    ("Draft saved; it needs approval before it is published.", "草稿已保存;发布前需要审批。"),
+    ("Approved.", "已批准。"),
+    ("Published to the status page.", "已发布到状态页。"),
+    ("Checklist updated.", "检查清单已更新。"),
+    ("Update cadence set.", "更新节奏已设置。"),
+    ("Draft saved; preview it below.", "草稿已保存;可在下方预览。"),
+    ("Postmortem started from the timeline.", "已根据时间线开始复盘。"),
+    ("Postmortem published.", "复盘已发布。"),
+    ("Postmortem saved.", "复盘已保存。"),
+    ("Remedy recorded.", "补救措施已记录。"),
+    ("Remedy updated.", "补救措施已更新。"),
+    ("Post-incident survey created.", "事后调查已创建。"),
+    ("Survey invitations queued: {affected} affected customers, {subscribers} subscribers.", "调查邀请已排队:{affected} 位受影响客户,{subscribers} 位订阅者。"),
+    ("Reply sent.", "回复已发送。"),
+    ("Internal note added.", "内部备注已添加。"),
+    ("Ticket updated.", "工单已更新。"),
+    ("User added.", "用户已添加。"),
+    ("User disabled.", "用户已停用。"),
+    ("User enabled.", "用户已启用。"),
+    ("Role created.", "角色已创建。"),
+    ("Token revoked.", "令牌已吊销。"),
+    ("Survey created.", "调查已创建。"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_language_is_the_users_then_the_browsers_then_english() {
+        assert_eq!(choose(Some("zh"), Some("en-GB")), "zh");
+        assert_eq!(choose(Some("en"), Some("zh-CN")), "en");
+        assert_eq!(choose(None, Some("zh-CN,zh;q=0.9,en;q=0.8")), "zh");
+        assert_eq!(choose(None, Some("zh-Hant-TW")), "zh");
+        assert_eq!(choose(Some("xx"), Some("de, en;q=0.5")), "en");
+        assert_eq!(choose(None, Some("de, fr")), "en");
+        assert_eq!(choose(None, Some("en;q=0.5, zh;q=0.9")), "zh");
+        assert_eq!(choose(None, None), "en");
+    }
+
+    #[test]
+    fn phrases_translate_and_fall_back_to_english() {
+        assert_eq!(t("zh", "Incidents"), "事件");
+        assert_eq!(t("en", "Incidents"), "Incidents");
+        assert_eq!(t("zh", "typed by a person"), "typed by a person");
+        assert_eq!(tf("zh", "in {n} min", &[("n", &5)]), "5 分钟后");
+    }
+
+    #[test]
+    fn every_phrase_has_both_languages_once_with_its_placeholders() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (en, zh) in PHRASES {
+            assert!(!en.trim().is_empty() && !zh.trim().is_empty(), "{en:?}");
+            assert!(seen.insert(*en), "{en:?} is in the catalogue twice");
+            for name in placeholders(en) {
+                assert!(
+                    zh.contains(&format!("{{{name}}}")),
+                    "{zh:?} lacks {{{name}}}"
+                );
+            }
+            assert_eq!(placeholders(en).len(), placeholders(zh).len(), "{en:?}");
+        }
+    }
+
+    fn placeholders(s: &str) -> Vec<&str> {
+        s.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .filter(|name| {
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+            .collect()
+    }
+
+    /// Every string literal passed to `call(` in `source`.
+    fn literal_calls<'a>(source: &'a str, call: &str) -> Vec<&'a str> {
+        let mut found = Vec::new();
+        let mut rest = source;
+        while let Some(i) = rest.find(call) {
+            let before = rest[..i].chars().next_back();
+            rest = &rest[i + call.len()..];
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            if let Some(end) = rest.find('"') {
+                found.push(&rest[..end]);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_phrase_the_templates_and_handlers_use_is_in_the_catalogue() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = Vec::new();
+        for dir in ["templates", "src/http/dashboard"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                sources.push((path.clone(), std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+        let mut used = 0;
+        let mut missing = Vec::new();
+        for (path, text) in &sources {
+            for call in ["tr(\"", "phrase(\""] {
+                for key in literal_calls(text, call) {
+                    used += 1;
+                    if !table().contains_key(key) {
+                        missing.push(format!("{}: {key:?}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(used > 100, "the scan found only {used} phrases");
+        assert!(
+            missing.is_empty(),
+            "not in the catalogue:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
+    fn every_value_shown_with_the_label_filter_is_in_the_catalogue() {
+        use crate::domain::feedback::{Channel, FeedbackKind};
+        use crate::domain::incident::{
+            ComponentStatus, Impact, IncidentStatus, MaintenanceStatus, TeamRole,
+        };
+        use crate::domain::ticket::{Priority, TicketStatus};
+        let mut values: Vec<&str> = Vec::new();
+        values.extend(IncidentStatus::ALL.iter().map(|v| v.as_str()));
+        values.extend(MaintenanceStatus::ALL.iter().map(|v| v.as_str()));
+        values.extend(FeedbackKind::ALL.iter().map(|v| v.as_str()));
+        values.extend(Channel::ALL.iter().map(|v| v.as_str()));
+        values.extend(Impact::ALL.iter().map(|v| v.as_str()));
+        values.extend(TeamRole::ALL.iter().map(|v| v.as_str()));
+        values.extend(ComponentStatus::ALL.iter().map(|v| v.as_str()));
+        values.extend(TicketStatus::ALL.iter().map(|v| v.as_str()));
+        values.extend(Priority::ALL.iter().map(|v| v.as_str()));
+        values.extend(VALUES);
+        values.extend(frontline_detect::Topic::ALL.iter().map(|t| t.as_str()));
+        let missing: Vec<_> = values
+            .into_iter()
+            .filter(|v| !table().contains_key(v))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "values not in the catalogue: {missing:?}"
+        );
+    }
+
+    /// Values of other kinds that pages show with `label`: topics, the
+    /// states of signals, alerts and suggestions, alert severities.
+    const VALUES: &[&str] = &[
+        "open",
+        "acknowledged",
+        "dismissed",
+        "promoted",
+        "accepted",
+        "firing",
+        "resolved",
+        "critical",
+        "high",
+        "medium",
+        "low",
+        "info",
+    ];
+}
