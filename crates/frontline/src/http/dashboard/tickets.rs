@@ -374,40 +374,45 @@ fn charts(rows: &[&Row]) -> Vec<Chart> {
         rows.iter().map(|r| (r.period.clone(), f(r))).collect()
     };
     vec![
-        chart("NPS", "", &series(&|r| r.nps), None),
+        chart(phrase("NPS"), "", &series(&|r| r.nps), None),
         chart(
-            "CSAT (share of 4 and 5)",
+            phrase("CSAT (share of 4 and 5)"),
             "%",
             &series(&|r| r.csat),
             Some(100.0),
         ),
-        chart("CES mean (1-7)", "", &series(&|r| r.ces_mean), Some(7.0)),
         chart(
-            "Tickets created",
+            phrase("CES mean (1-7)"),
+            "",
+            &series(&|r| r.ces_mean),
+            Some(7.0),
+        ),
+        chart(
+            phrase("Tickets created"),
             "",
             &series(&|r| Some(r.tickets_created as f64)),
             None,
         ),
         chart(
-            "First response, median",
+            phrase("First response, median"),
             "h",
             &series(&|r| r.first_response.median_hours),
             None,
         ),
         chart(
-            "Resolution, median",
+            phrase("Resolution, median"),
             "h",
             &series(&|r| r.resolution.median_hours),
             None,
         ),
         chart(
-            "SLA first response attained",
+            phrase("SLA first response attained"),
             "%",
             &series(&|r| r.sla_first_response),
             Some(100.0),
         ),
         chart(
-            "Backlog at period end",
+            phrase("Backlog at period end"),
             "",
             &series(&|r| Some(r.backlog as f64)),
             None,
