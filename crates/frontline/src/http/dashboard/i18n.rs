@@ -80,14 +80,18 @@ fn table() -> &'static HashMap<&'static str, &'static str> {
 
 /// `key` in `lang`: the Chinese text for `zh`, the key itself otherwise
 /// (and for anything not in the catalogue, such as a notice typed by a
-/// person).
+/// person). A key may name its context before a `|` when one English word
+/// needs two translations (`survey|open`); English shows what follows it.
 pub fn t<'a>(lang: &str, key: &'a str) -> &'a str {
     if lang == "zh" {
         if let Some(zh) = table().get(key) {
             return zh;
         }
     }
-    key
+    match key.split_once('|') {
+        Some((_, english)) if table().contains_key(key) => english,
+        _ => key,
+    }
 }
 
 /// `key` in `lang` with its `{name}` placeholders filled in.
@@ -635,6 +639,57 @@ const PHRASES: &[(&str, &str)] = &[
     ("Position", "位置"),
     ("Touchpoints (comma-separated)", "接触点(逗号分隔)"),
     ("Save stage", "保存阶段"),
+    // Feedback and surveys.
+    ("Search", "搜索"),
+    ("any language", "任意语言"),
+    ("Component", "组件"),
+    ("Region", "地区"),
+    ("Filter", "筛选"),
+    ("{n} shown.", "显示 {n} 条。"),
+    ("{n} shown, more below.", "显示 {n} 条,下方还有更多。"),
+    ("Personal data is redacted; contacts open only on the item page.", "个人数据已脱敏;联系方式只能在单条反馈页面打开。"),
+    ("Feedback items, newest first", "反馈,最新的在前"),
+    ("When", "时间"),
+    ("Score", "评分"),
+    ("Text", "文本"),
+    ("Lang", "语言"),
+    ("the customer left contact details", "客户留下了联系方式"),
+    ("contact", "联系方式"),
+    ("Nothing matches.", "没有匹配的结果。"),
+    ("Older items", "更早的条目"),
+    ("Received", "收到时间"),
+    ("Journey stage", "旅程阶段"),
+    ("Survey", "调查"),
+    ("Redacted", "已脱敏"),
+    ("Contact", "联系方式"),
+    ("Phone", "电话"),
+    ("Consent", "同意"),
+    ("Masked: your role does not include contact:view.", "已遮蔽:你的角色不包含 contact:view 权限。"),
+    ("Contact details are personal data. Opening them is recorded in the audit trail.", "联系方式属于个人数据。查看操作会被记录在审计记录中。"),
+    ("Show contact details", "显示联系方式"),
+    ("Original text (unredacted)", "原文(未脱敏)"),
+    ("New survey", "新建调查"),
+    ("Form", "表单"),
+    ("Languages", "语言"),
+    ("Questions", "问题"),
+    ("survey|open", "收集中"),
+    ("No surveys yet.", "还没有调查。"),
+    ("Address", "地址"),
+    ("Question {n}", "问题 {n}"),
+    ("required", "必填"),
+    ("Policy", "策略"),
+    ("Offer “contact me” with explicit consent", "提供“联系我”选项(需明确同意)"),
+    ("Answers only through single-use links", "只接受通过一次性链接提交的回答"),
+    ("Keep the unredacted text, sealed, for the raw-text retention period", "在原文保留期内加密保存未脱敏文本"),
+    ("Keep a shortened network address and browser name", "保存截短的网络地址和浏览器名称"),
+    ("Create survey", "创建调查"),
+    ("{n} submissions", "{n} 份提交"),
+    ("answers", "条回答"),
+    ("CES easy", "CES 容易"),
+    ("mean", "均值"),
+    ("Answers per score", "各评分的回答数"),
+    ("Answers", "回答数"),
+    ("Answers by language", "各语言的回答"),
 ];
 
 #[cfg(test)]
@@ -659,6 +714,9 @@ mod tests {
         assert_eq!(t("en", "Incidents"), "Incidents");
         assert_eq!(t("zh", "typed by a person"), "typed by a person");
         assert_eq!(tf("zh", "in {n} min", &[("n", &5)]), "5 分钟后");
+        assert_eq!(t("en", "survey|open"), "open");
+        assert_eq!(t("zh", "survey|open"), "收集中");
+        assert_eq!(t("en", "typed | by a person"), "typed | by a person");
     }
 
     #[test]
@@ -667,6 +725,7 @@ mod tests {
         for (en, zh) in PHRASES {
             assert!(!en.trim().is_empty() && !zh.trim().is_empty(), "{en:?}");
             assert!(seen.insert(*en), "{en:?} is in the catalogue twice");
+            let en = en.split_once('|').map_or(*en, |(_, english)| english);
             for name in placeholders(en) {
                 assert!(
                     zh.contains(&format!("{{{name}}}")),
