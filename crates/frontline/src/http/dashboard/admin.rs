@@ -219,7 +219,7 @@ async fn roles(
         "roles.html",
         context! {
             roles, classes, actions, notice => n.notice,
-            legend => "V view, M modify, S store, D delete.",
+            legend => phrase("V view, M modify, S store, D delete."),
             can_store => p.can(DataClass::Settings, Action::Store),
         },
     )
