@@ -843,6 +843,8 @@ const PHRASES: &[(&str, &str)] = &[
     ("Audit entries, newest first", "审计记录,最新的在前"),
     ("Who", "操作者"),
     ("Older entries", "更早的记录"),
+    ("no component", "无组件"),
+    ("customers", "客户"),
 ];
 
 #[cfg(test)]

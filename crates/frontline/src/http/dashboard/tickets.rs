@@ -172,7 +172,7 @@ async fn show(
         let events = state.store.ticket_events(&id, false).await?;
         let names = staff(&state).await?;
         let who = |a: &str| match a {
-            "public" | "customer" => "Customer".to_owned(),
+            "public" | "customer" => super::i18n::t(p.language, phrase("Customer")).to_owned(),
             "system" => "Frontline".to_owned(),
             other => names
                 .get(other)
