@@ -49,6 +49,10 @@ pub struct Principal {
     /// Set for dashboard sessions: mutations must echo it.
     pub csrf: Option<String>,
     pub address: Option<IpAddr>,
+    /// The language the user chose for the dashboard, if any.
+    pub preferred_language: Option<&'static str>,
+    /// The language pages are shown in: the choice, else the browser's.
+    pub language: &'static str,
 }
 
 impl Principal {

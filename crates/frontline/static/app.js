@@ -2,6 +2,13 @@
 // without this file; it adds confirmations and the live channel.
 "use strict";
 
+// Words the pages render for this file to show, in the page's language:
+// <body data-t-live="…">. Placeholders: {n}.
+function say(key, fallback, n) {
+  const text = (document.body && document.body.dataset[key]) || fallback;
+  return text.replace("{n}", String(n));
+}
+
 document.addEventListener("submit", (ev) => {
   const button = ev.submitter;
   const message = button && button.dataset.confirm;
@@ -15,8 +22,8 @@ function connectLive() {
   if (!list) return;
   const state = document.getElementById("live-state");
   const source = new EventSource(list.dataset.source);
-  source.addEventListener("open", () => { if (state) state.textContent = "Live"; });
-  source.addEventListener("error", () => { if (state) state.textContent = "Reconnecting…"; });
+  source.addEventListener("open", () => { if (state) state.textContent = say("tLive", "Live"); });
+  source.addEventListener("error", () => { if (state) state.textContent = say("tReconnecting", "Reconnecting…"); });
   source.addEventListener("message", (ev) => {
     let event;
     try { event = JSON.parse(ev.data); } catch (_) { return; }
@@ -40,7 +47,9 @@ function tickDue() {
   document.querySelectorAll("time[data-due]").forEach((t) => {
     const mins = Math.floor((Number(t.dataset.due) - now) / 60000);
     if (Number.isNaN(mins)) return;
-    t.textContent = mins < 0 ? `overdue by ${-mins} min` : `in ${mins} min`;
+    t.textContent = mins < 0
+      ? say("tOverdue", "overdue by {n} min", -mins)
+      : say("tIn", "in {n} min", mins);
     const holder = t.closest("tr, dd");
     if (holder && mins < 0) holder.classList.add("overdue");
   });

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 use axum_extra::extract::CookieJar;
 
+use super::dashboard::i18n;
 use super::{error::ApiError, AppState};
 use crate::auth::Principal;
 use crate::domain::Grant;
@@ -121,9 +122,12 @@ async fn guard(
         Ok(None) => return unauthenticated(audience, &parts),
         Err(e) => return e.into_response(),
     };
+    let lang = principal.language;
     if let Need::Grant(grant) = need {
         if !principal.grants.contains(&grant) {
-            return forbidden(&state, audience, ApiError::Forbidden(grant));
+            return i18n::sync_scope(lang, || {
+                forbidden(&state, audience, ApiError::Forbidden(grant))
+            });
         }
     }
     let safe_method = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -132,12 +136,12 @@ async fn guard(
         if !safe_method {
             match check_csrf(req, expected, state.config.http.body_limit_bytes).await {
                 Ok(r) => req = r,
-                Err(e) => return forbidden(&state, audience, e),
+                Err(e) => return i18n::sync_scope(lang, || forbidden(&state, audience, e)),
             }
         }
     }
     req.extensions_mut().insert(principal);
-    next.run(req).await
+    i18n::scope(lang, next.run(req)).await
 }
 
 fn unauthenticated(audience: Audience, parts: &Parts) -> Response {
@@ -209,6 +213,10 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
+    let accept_language = parts
+        .headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
     if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
         let Some(secret) = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
             return Err(ApiError::Unauthenticated);
@@ -229,6 +237,8 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
             grants,
             csrf: None,
             address,
+            preferred_language: None,
+            language: i18n::choose(None, accept_language),
         }));
     }
     let jar = CookieJar::from_headers(&parts.headers);
@@ -244,6 +254,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
         .await?
         .map(|r| r.grants)
         .unwrap_or_default();
+    let preferred_language = session.user.language.as_deref().and_then(i18n::supported);
     Ok(Some(Principal {
         actor: session.user.id.to_string(),
         display_name: session.user.name.clone(),
@@ -251,6 +262,8 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Prin
         grants,
         csrf: Some(session.csrf),
         address,
+        preferred_language,
+        language: i18n::choose(preferred_language, accept_language),
     }))
 }
 

@@ -18,6 +18,8 @@ pub struct User {
     pub last_login_at: Option<i64>,
     /// Receives the weekly scorecard email.
     pub weekly_report: bool,
+    /// The dashboard language the user chose; None: the browser's.
+    pub language: Option<String>,
     pub(crate) password_hash: String,
 }
 
@@ -60,6 +62,7 @@ impl User {
             created_at: r.get("created_at")?,
             last_login_at: r.get("last_login_at")?,
             weekly_report: r.get("weekly_report")?,
+            language: r.get("language")?,
             password_hash: r.get("password_hash")?,
         })
     }
@@ -84,7 +87,7 @@ impl User {
 
 const COLUMNS: &str = "id, email, name, role, password_hash, disabled, created_at, last_login_at";
 const SELECT: &str =
-    "id, email, name, role, password_hash, disabled, created_at, last_login_at, weekly_report";
+    "id, email, name, role, password_hash, disabled, created_at, last_login_at, weekly_report, language";
 
 impl Store {
     pub async fn create_user(&self, new: NewUser, by: AuditRecord) -> Result<User> {
@@ -132,6 +135,7 @@ impl Store {
             created_at: now,
             last_login_at: None,
             weekly_report: false,
+            language: None,
             password_hash: new.password_hash,
         })
     }
@@ -209,5 +213,34 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.user(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Sets (or, with None, clears) the language a user reads the
+    /// dashboard in.
+    pub async fn set_user_language(
+        &self,
+        id: &str,
+        language: Option<&str>,
+        by: AuditRecord,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let n = tx
+            .execute(
+                "UPDATE users SET language = $1 WHERE id = $2",
+                args![language, id],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.audit(AuditRecord {
+            action: "user.language".into(),
+            class: DataClass::Settings,
+            record: Some(id.to_owned()),
+            detail: serde_json::json!({ "language": language }),
+            ..by
+        })
+        .await?;
+        tx.commit().await
     }
 }

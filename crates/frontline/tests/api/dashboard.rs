@@ -237,10 +237,16 @@ async fn the_overview_shows_each_role_what_it_may_see_and_lets_them_act_from_it(
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
+    // As the page shows it: escaped the way the templates escape.
     let title = signal["title"]
         .as_str()
         .expect("a signal opened")
-        .to_owned();
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;");
 
     // A SEV2 incident with an update approved by communications and legal.
     let soc = create_token(&app.store, "security_analyst").await;
@@ -344,4 +350,151 @@ async fn the_overview_shows_each_role_what_it_may_see_and_lets_them_act_from_it(
         !body.contains("<nav"),
         "the body, without the page around it"
     );
+}
+
+/// A page as a signed-in client, with an optional `Accept-Language`.
+async fn page_in(
+    client: &reqwest::Client,
+    app: &crate::helpers::TestApp,
+    path: &str,
+    accept_language: Option<&str>,
+) -> String {
+    let mut req = client.get(app.url(path));
+    if let Some(al) = accept_language {
+        req = req.header("Accept-Language", al);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{path}");
+    resp.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_dashboard_speaks_the_users_language_then_the_browsers_then_english() {
+    let app = spawn_app().await;
+    let (admin, _) = app.browser_session(&app.admin_email, PASSWORD).await;
+
+    // English by default.
+    let html = page_in(&admin, &app, "/", None).await;
+    assert!(html.contains("<html lang=\"en\""), "{html}");
+    assert!(html.contains("<h1>Overview</h1>") && html.contains(">Sign out<"));
+    assert!(html.contains(">Incidents</a>") && html.contains(">Scorecard</a>"));
+
+    // Without a choice, the browser's language counts.
+    let html = page_in(&admin, &app, "/", Some("zh-CN,zh;q=0.9,en;q=0.8")).await;
+    assert!(html.contains("<html lang=\"zh\""), "{html}");
+    assert!(html.contains("<h1>概览</h1>") && html.contains(">退出登录<"));
+    let html = page_in(&admin, &app, "/signals", Some("de-DE, fr;q=0.5")).await;
+    assert!(html.contains("<html lang=\"en\"") && html.contains("Early-warning signals"));
+    let login = reqwest::Client::new()
+        .get(app.url("/login"))
+        .header("Accept-Language", "zh-TW")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(login.contains("<html lang=\"zh\"") && login.contains("登录 Frontline"));
+
+    // The header's control stores a choice and goes back to the page.
+    let html = page_in(&admin, &app, "/incidents", None).await;
+    assert!(html.contains("action=\"/language\""), "{html}");
+    let csrf = hidden_field(&html, "csrf").unwrap();
+    let resp = admin
+        .post(app.url("/language"))
+        .header("Referer", app.url("/incidents?x=1"))
+        .form(&[("csrf", csrf.as_str()), ("language", "zh")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], "/incidents?x=1");
+    let entry = &app.store.audit_page(None, 1).await.unwrap().entries[0];
+    assert_eq!(entry.action, "user.language");
+
+    // Every page now speaks Chinese, whatever the browser says.
+    for (path, heading) in [
+        ("/", "<h1>概览</h1>"),
+        ("/signals", "<h1>预警信号</h1>"),
+        ("/incidents", "<h1>事件</h1>"),
+        ("/tickets", "<h1>工单</h1>"),
+        ("/scorecard", "<h1>计分卡</h1>"),
+    ] {
+        let html = page_in(&admin, &app, path, Some("en-GB")).await;
+        assert!(html.contains("<html lang=\"zh\""), "{path}");
+        assert!(html.contains(heading), "{path}: {html}");
+        assert!(
+            html.contains(">信号</a>") && html.contains(">事件</a>") && html.contains(">退出登录<"),
+            "{path}: the navigation"
+        );
+        assert!(
+            html.contains("data-t-live=\"实时\""),
+            "{path}: words for app.js"
+        );
+        assert!(html.contains("<option value=\"zh\" lang=\"zh\" selected>"));
+    }
+
+    // Forms and their confirmation messages too.
+    let resp = admin
+        .post(app.url("/incidents"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", "Login outage"),
+            ("severity", "SEV3"),
+            ("impact", "minor"),
+            ("playbook", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let html = page_in(&admin, &app, &location, None).await;
+    assert!(
+        html.contains("事件已宣布。") && html.contains("Login outage"),
+        "{html}"
+    );
+    assert!(html.contains("<dd>调查中</dd>"), "the status, translated");
+    let resp = admin
+        .get(app.url("/incidents/inc_missing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert!(resp.text().await.unwrap().contains("<h1>未找到</h1>"));
+
+    // An unknown language is refused; an empty one clears the choice.
+    let resp = admin
+        .post(app.url("/language"))
+        .form(&[("csrf", csrf.as_str()), ("language", "xx")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let resp = admin
+        .post(app.url("/language"))
+        .form(&[("csrf", csrf.as_str()), ("language", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            resp.status().as_u16(),
+            resp.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/")
+    );
+    let html = page_in(&admin, &app, "/tickets", None).await;
+    assert!(html.contains("<html lang=\"en\"") && html.contains("<h1>Tickets</h1>"));
+
+    // A form without the CSRF token changes nothing.
+    let resp = admin
+        .post(app.url("/language"))
+        .form(&[("language", "zh")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let html = page_in(&admin, &app, "/", None).await;
+    assert!(html.contains("<html lang=\"en\""));
 }

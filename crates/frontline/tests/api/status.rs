@@ -1103,7 +1103,7 @@ async fn in_a_browser_staff_publish_an_update_and_customers_see_it_on_the_status
         .await
         .unwrap();
     form.find(Locator::XPath(
-        ".//select[@name='status']/option[text()='identified']",
+        ".//select[@name='status']/option[@value='identified']",
     ))
     .await
     .unwrap()
@@ -1120,7 +1120,7 @@ async fn in_a_browser_staff_publish_an_update_and_customers_see_it_on_the_status
     .await
     .unwrap();
     form.find(Locator::XPath(
-        ".//select[@name='component_status']/option[text()='major_outage']",
+        ".//select[@name='component_status']/option[@value='major_outage']",
     ))
     .await
     .unwrap()

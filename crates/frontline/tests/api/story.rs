@@ -324,6 +324,37 @@ async fn the_demo_story_plays_in_a_browser_with_no_third_party_assets_and_no_acc
         open(&client, &app, p).await;
         checker.check(&client, p).await;
     }
+    // The dashboard in Chinese, checked the same way.
+    app.store
+        .execute(
+            "UPDATE users SET language = 'zh' WHERE email = $1",
+            vec![app.admin_email.clone().into()],
+        )
+        .await
+        .unwrap();
+    for p in [
+        "/",
+        "/signals",
+        "/mail",
+        "/scorecard",
+        &format!("/incidents/{incident}"),
+    ] {
+        open(&client, &app, p).await;
+        let lang = client
+            .find(Locator::Css("html"))
+            .await
+            .unwrap()
+            .attr("lang")
+            .await
+            .unwrap();
+        assert_eq!(lang.as_deref(), Some("zh"), "{p}");
+        checker.check(&client, &format!("{p} (zh)")).await;
+    }
+    assert!(
+        text(&client).await.contains("已发送邮件"),
+        "the navigation is in Chinese"
+    );
+
     // The public side, signed out.
     client.delete_all_cookies().await.unwrap();
     for p in [

@@ -7,6 +7,7 @@ use axum_extra::extract::Form;
 use minijinja::context;
 use serde::Deserialize;
 
+use super::i18n::phrase;
 use super::{error_page, page};
 use crate::domain::{Action, DataClass, Grant, RoleName};
 use crate::http::api;
@@ -131,7 +132,7 @@ async fn add_user(
     )
     .await
     {
-        Ok(_) => done("/admin/users", "User added."),
+        Ok(_) => done("/admin/users", phrase("User added.")),
         Err(e) => error_page(&state, e),
     }
 }
@@ -160,9 +161,9 @@ async fn set_disabled(
         Ok(_) => done(
             "/admin/users",
             if disabled {
-                "User disabled."
+                phrase("User disabled.")
             } else {
-                "User enabled."
+                phrase("User enabled.")
             },
         ),
         Err(e) => error_page(&state, e.into()),
@@ -218,7 +219,7 @@ async fn roles(
         "roles.html",
         context! {
             roles, classes, actions, notice => n.notice,
-            legend => "V view, M modify, S store, D delete.",
+            legend => phrase("V view, M modify, S store, D delete."),
             can_store => p.can(DataClass::Settings, Action::Store),
         },
     )
@@ -254,7 +255,7 @@ async fn add_role(
     }
     .await;
     match result {
-        Ok(()) => done("/admin/roles", "Role created."),
+        Ok(()) => done("/admin/roles", phrase("Role created.")),
         Err(e) => error_page(&state, e),
     }
 }
@@ -337,7 +338,7 @@ async fn revoke_token(
         )
         .await
     {
-        Ok(()) => done("/admin/tokens", "Token revoked."),
+        Ok(()) => done("/admin/tokens", phrase("Token revoked.")),
         Err(e) => error_page(&state, e.into()),
     }
 }

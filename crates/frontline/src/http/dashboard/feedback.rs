@@ -10,6 +10,7 @@ use axum_extra::extract::Form;
 use minijinja::context;
 use serde::Deserialize;
 
+use super::i18n::phrase;
 use super::{error_page, page};
 use crate::auth::Principal;
 use crate::domain::feedback::{Channel, FeedbackKind};
@@ -281,9 +282,13 @@ async fn create_survey(
     }
     .await;
     match result {
-        Ok(s) => {
-            Redirect::to(&format!("/surveys/{}?notice=Survey%20created.", s.id)).into_response()
-        }
+        Ok(s) => Redirect::to(&format!(
+            "/surveys/{}?notice={}",
+            s.id,
+            url::form_urlencoded::byte_serialize(phrase("Survey created.").as_bytes())
+                .collect::<String>()
+        ))
+        .into_response(),
         Err(e) => error_page(&state, e),
     }
 }

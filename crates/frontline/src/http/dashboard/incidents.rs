@@ -9,6 +9,7 @@ use axum_extra::extract::Form;
 use minijinja::context;
 use serde::Deserialize;
 
+use super::i18n::phrase;
 use super::{error_page, page};
 use crate::domain::incident::TeamRole;
 use crate::domain::incident::{ComponentStatus, Impact, IncidentStatus, Severity, APPROVING_ROLES};
@@ -150,8 +151,13 @@ async fn declare(
     }
     .await;
     match result {
-        Ok(i) => Redirect::to(&format!("/incidents/{}?notice=Incident%20declared.", i.id))
-            .into_response(),
+        Ok(i) => Redirect::to(&format!(
+            "/incidents/{}?notice={}",
+            i.id,
+            url::form_urlencoded::byte_serialize(phrase("Incident declared.").as_bytes())
+                .collect::<String>()
+        ))
+        .into_response(),
         Err(e) => error_page(&state, e),
     }
 }
@@ -305,7 +311,7 @@ async fn add_note(
     Form(form): Form<NoteForm>,
 ) -> Response {
     match note(&state, &p, &id, &form.body).await {
-        Ok(_) => back(&id, "Note added."),
+        Ok(_) => back(&id, phrase("Note added.")),
         Err(e) => error_page(&state, e),
     }
 }
@@ -337,10 +343,10 @@ async fn add_update(
         draft: false,
     };
     match write_update(&state, &p, &id, &body).await {
-        Ok(u) if u.published_at.is_some() => back(&id, "Update published."),
+        Ok(u) if u.published_at.is_some() => back(&id, phrase("Update published.")),
         Ok(_) => back(
             &id,
-            "Draft saved; it needs approval before it is published.",
+            phrase("Draft saved; it needs approval before it is published."),
         ),
         Err(e) => error_page(&state, e),
     }
@@ -352,7 +358,7 @@ async fn approve_update(
     Path((id, uid)): Path<(String, String)>,
 ) -> Response {
     match approve(&state, &p, &id, &uid).await {
-        Ok(_) => back(&id, "Approved."),
+        Ok(_) => back(&id, phrase("Approved.")),
         Err(e) => error_page(&state, e),
     }
 }
@@ -363,7 +369,7 @@ async fn publish_update(
     Path((id, uid)): Path<(String, String)>,
 ) -> Response {
     match publish(&state, &p, &id, &uid).await {
-        Ok(_) => back(&id, "Published to the status page."),
+        Ok(_) => back(&id, phrase("Published to the status page.")),
         Err(e) => error_page(&state, e),
     }
 }

@@ -10,6 +10,7 @@ use axum_extra::extract::CookieJar;
 use minijinja::context;
 use serde::Deserialize;
 
+use super::i18n::{self, phrase};
 use super::render;
 use crate::auth::verify_password;
 use crate::domain::user::Email;
@@ -44,11 +45,21 @@ fn cookie<'a>(state: &AppState, name: &'a str, value: String, path: &'a str) -> 
         .build()
 }
 
+/// The sign-in page speaks the browser's language (nobody is known yet).
+fn browser_language(parts: &Parts) -> &'static str {
+    let accept = parts
+        .headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    i18n::choose(None, accept)
+}
+
 fn login_page(
     state: &AppState,
     jar: CookieJar,
+    lang: &'static str,
     next: &str,
-    error: Option<&str>,
+    error: Option<String>,
     status: StatusCode,
 ) -> Response {
     let login_csrf = crate::storage::tokens::new_secret("");
@@ -58,7 +69,11 @@ fn login_page(
         login_csrf.clone(),
         "/login",
     ));
-    let mut resp = render(state, "login.html", context! { login_csrf, next, error });
+    let mut resp = render(
+        state,
+        "login.html",
+        context! { login_csrf, next, error, lang },
+    );
     *resp.status_mut() = status;
     (jar, resp).into_response()
 }
@@ -75,6 +90,7 @@ pub async fn form(
     login_page(
         &state,
         jar,
+        browser_language(&parts),
         &safe_next(q.next.as_deref()),
         None,
         StatusCode::OK,
@@ -98,6 +114,7 @@ pub async fn submit(
 ) -> Response {
     use subtle::ConstantTimeEq;
     let next = safe_next(f.next.as_deref());
+    let lang = browser_language(&parts);
     let csrf_ok = jar
         .get(LOGIN_CSRF_COOKIE)
         .is_some_and(|c| bool::from(c.value().as_bytes().ct_eq(f.csrf.as_bytes())));
@@ -105,8 +122,9 @@ pub async fn submit(
         return login_page(
             &state,
             jar,
+            lang,
             &next,
-            Some("The sign-in form expired. Please try again."),
+            Some(i18n::t(lang, phrase("The sign-in form expired. Please try again.")).to_owned()),
             StatusCode::FORBIDDEN,
         );
     }
@@ -116,9 +134,12 @@ pub async fn submit(
         let mut resp = login_page(
             &state,
             jar,
+            lang,
             &next,
-            Some(&format!(
-                "Too many sign-in attempts. Try again in {wait} seconds."
+            Some(i18n::tf(
+                lang,
+                phrase("Too many sign-in attempts. Try again in {wait} seconds."),
+                &[("wait", &wait)],
             )),
             StatusCode::TOO_MANY_REQUESTS,
         );
@@ -147,8 +168,9 @@ pub async fn submit(
             return login_page(
                 &state,
                 jar,
+                lang,
                 &next,
-                Some(&ApiError::BadCredentials.to_string()),
+                Some(i18n::t(lang, &ApiError::BadCredentials.to_string()).to_owned()),
                 StatusCode::UNAUTHORIZED,
             );
         }

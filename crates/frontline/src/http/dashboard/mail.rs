@@ -9,6 +9,7 @@ use axum::response::Response;
 use minijinja::context;
 use serde::Serialize;
 
+use super::i18n::phrase;
 use super::{error_page, page};
 use crate::domain::user::mask_email;
 use crate::domain::{Action, DataClass, Grant};
@@ -51,13 +52,13 @@ fn language(msg: &mail_parser::Message<'_>) -> String {
 fn kind(msg: &mail_parser::Message<'_>) -> &'static str {
     let text = msg.body_text(0).unwrap_or_default();
     if text.contains("/status/confirm") {
-        "confirmation"
+        phrase("confirmation")
     } else if text.contains("/f/incident-") {
-        "survey"
+        phrase("mail|survey")
     } else if msg.header_raw("List-Unsubscribe").is_some() {
-        "notice"
+        phrase("mail|notice")
     } else {
-        "other"
+        phrase("mail|other")
     }
 }
 
@@ -93,7 +94,7 @@ async fn list(State(state): State<AppState>, Auth(p): Auth) -> Response {
                     .unwrap_or("")
                     .to_owned(),
                 language: msg.as_ref().map(language).unwrap_or_default(),
-                kind: msg.as_ref().map(kind).unwrap_or("other"),
+                kind: msg.as_ref().map(kind).unwrap_or(phrase("mail|other")),
             }
         })
         .collect();

@@ -3,6 +3,7 @@
 
 mod admin;
 mod feedback;
+pub mod i18n;
 mod incidents;
 mod login;
 mod mail;
@@ -28,11 +29,13 @@ use super::guard::{Auth, Need, Route};
 use super::AppState;
 use crate::auth::Principal;
 use crate::domain::{Action, DataClass, Grant};
+use i18n::phrase;
 
 /// All templates, compiled. A template that does not compile stops the
 /// start (and fails the tests) rather than a page at run time.
 pub fn templates() -> anyhow::Result<Environment<'static>> {
     let mut env = Environment::new();
+    i18n::register(&mut env);
     for (name, source) in [
         (
             "layout.html",
@@ -204,6 +207,7 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::new(Method::GET, "/events", Need::SignedIn, events),
         Route::new(Method::POST, "/logout", Need::SignedIn, login::logout),
+        Route::new(Method::POST, "/language", Need::SignedIn, language),
     ];
     routes.extend(feedback::routes());
     routes.extend(signals::routes());
@@ -263,21 +267,21 @@ fn nav(p: &Principal, current: &str, mailbox: bool) -> Vec<NavItem> {
     let reports = Grant::new(DataClass::Reports, Action::View);
     let subscribers = Grant::new(DataClass::Subscribers, Action::View);
     [
-        ("/", "Overview", None),
-        ("/feedback", "Feedback", Some(feedback)),
-        ("/signals", "Signals", Some(feedback)),
-        ("/security", "Security", Some(alerts)),
-        ("/surveys", "Surveys", Some(feedback)),
-        ("/tickets", "Tickets", Some(tickets)),
-        ("/incidents", "Incidents", Some(incidents)),
-        ("/components", "Status page", Some(notices)),
-        ("/scorecard", "Scorecard", Some(reports)),
-        ("/journey", "Journey", Some(reports)),
-        ("/mail", "Mail sent", Some(subscribers)),
-        ("/admin/users", "Users", Some(settings)),
-        ("/admin/roles", "Roles", Some(settings)),
-        ("/admin/tokens", "API tokens", Some(settings)),
-        ("/admin/audit", "Audit trail", Some(audit)),
+        ("/", phrase("Overview"), None),
+        ("/feedback", phrase("Feedback"), Some(feedback)),
+        ("/signals", phrase("Signals"), Some(feedback)),
+        ("/security", phrase("Security"), Some(alerts)),
+        ("/surveys", phrase("Surveys"), Some(feedback)),
+        ("/tickets", phrase("Tickets"), Some(tickets)),
+        ("/incidents", phrase("Incidents"), Some(incidents)),
+        ("/components", phrase("Status page"), Some(notices)),
+        ("/scorecard", phrase("Scorecard"), Some(reports)),
+        ("/journey", phrase("Journey"), Some(reports)),
+        ("/mail", phrase("Mail sent"), Some(subscribers)),
+        ("/admin/users", phrase("Users"), Some(settings)),
+        ("/admin/roles", phrase("Roles"), Some(settings)),
+        ("/admin/tokens", phrase("API tokens"), Some(settings)),
+        ("/admin/audit", phrase("Audit trail"), Some(audit)),
     ]
     .into_iter()
     .filter(|(href, _, need)| {
@@ -285,7 +289,7 @@ fn nav(p: &Principal, current: &str, mailbox: bool) -> Vec<NavItem> {
     })
     .map(|(href, label, _)| NavItem {
         href,
-        label,
+        label: i18n::t(p.language, label),
         current: href == current,
     })
     .collect()
@@ -300,14 +304,24 @@ pub(crate) fn page(
     ctx: Value,
 ) -> Response {
     let base = context! {
-        me => context! { name => p.display_name, role => p.role },
+        me => context! {
+            name => p.display_name,
+            role => p.role,
+            language => p.preferred_language,
+            signed_in => p.csrf.is_some(),
+        },
         nav => nav(p, current, state.mailbox.get().is_some()),
         csrf => p.csrf.clone().unwrap_or_default(),
+        lang => p.language,
+        languages => i18n::LANGUAGES.iter().map(|(code, name)| context! { code, name }).collect::<Vec<_>>(),
     };
     render(state, name, context! { ..ctx, ..base })
 }
 
+/// Renders a template; a page that does not name its language gets the
+/// request's (see [`i18n::current`]).
 pub(crate) fn render(state: &AppState, name: &str, ctx: Value) -> Response {
+    let ctx = context! { ..ctx, ..context! { lang => i18n::current() } };
     match state
         .templates
         .get_template(name)
@@ -325,11 +339,11 @@ pub fn error_page(state: &AppState, e: ApiError) -> Response {
         tracing::error!(error = format!("{inner:#}"), "page failed");
     }
     let heading = match status.as_u16() {
-        403 => "Not allowed",
-        404 => "Not found",
-        429 => "Too many attempts",
-        400..=499 => "That did not work",
-        _ => "Something went wrong",
+        403 => phrase("Not allowed"),
+        404 => phrase("Not found"),
+        429 => phrase("Too many attempts"),
+        400..=499 => phrase("That did not work"),
+        _ => phrase("Something went wrong"),
     };
     let mut resp = render(
         state,
@@ -338,6 +352,43 @@ pub fn error_page(state: &AppState, e: ApiError) -> Response {
     );
     *resp.status_mut() = status;
     resp
+}
+
+#[derive(serde::Deserialize)]
+struct LanguageForm {
+    /// `en`, `zh`, or empty: follow the browser.
+    #[serde(default)]
+    language: String,
+}
+
+/// Stores the language the user reads the dashboard in, then goes back to
+/// the page the form was on.
+async fn language(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    headers: axum::http::HeaderMap,
+    axum::Form(form): axum::Form<LanguageForm>,
+) -> Response {
+    let chosen = i18n::supported(&form.language);
+    if chosen.is_none() && !form.language.trim().is_empty() {
+        return error_page(&state, ApiError::bad_request("unknown language"));
+    }
+    let by = p.audit("user.language", DataClass::Settings, Some(p.actor.clone()));
+    if let Err(e) = state.store.set_user_language(&p.actor, chosen, by).await {
+        return error_page(&state, e.into());
+    }
+    // Back to the same page (only its path: never another site).
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .map(|u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        })
+        .filter(|path| path.starts_with('/') && !path.starts_with("//"))
+        .unwrap_or_else(|| "/".to_owned());
+    axum::response::Redirect::to(&back).into_response()
 }
 
 /// The live channel: every event the principal may see, as JSON.

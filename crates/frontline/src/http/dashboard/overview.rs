@@ -13,6 +13,7 @@ use axum::response::Response;
 use minijinja::{context, Value};
 use serde::Serialize;
 
+use super::i18n::{self, phrase};
 use super::{error_page, page, render};
 use crate::alerts::AlertStatus;
 use crate::auth::Principal;
@@ -114,24 +115,30 @@ async fn kpis(state: &AppState) -> Result<Vec<Kpi>, ApiError> {
     let (a, b) = (now.totals.first(), before.totals.first());
     let both = |f: fn(&scorecard::Row) -> Option<f64>| (a.and_then(f), b.and_then(f));
     let figures: [Figure; 6] = [
-        ("NPS", |r| r.nps, "", true, "/scorecard"),
-        ("CSAT", |r| r.csat, "%", true, "/scorecard"),
-        ("CES (mean)", |r| r.ces_mean, "", true, "/scorecard"),
+        (phrase("NPS"), |r| r.nps, "", true, "/scorecard"),
+        (phrase("CSAT"), |r| r.csat, "%", true, "/scorecard"),
+        (phrase("CES (mean)"), |r| r.ces_mean, "", true, "/scorecard"),
         (
-            "First response (median)",
+            phrase("First response (median)"),
             |r| r.first_response.median_hours,
             " h",
             false,
             "/scorecard",
         ),
         (
-            "SLA first response",
+            phrase("SLA first response"),
             |r| r.sla_first_response,
             "%",
             true,
             "/scorecard",
         ),
-        ("Backlog", |r| Some(r.backlog as f64), "", false, "/tickets"),
+        (
+            phrase("Backlog"),
+            |r| Some(r.backlog as f64),
+            "",
+            false,
+            "/tickets",
+        ),
     ];
     Ok(figures
         .into_iter()
@@ -156,7 +163,7 @@ fn points(values: &[f64], top: f64) -> String {
 }
 
 /// Each topic's last hour, minute by minute, with the detector's band.
-async fn topics(state: &AppState) -> Result<Vec<TopicChart>, ApiError> {
+async fn topics(state: &AppState, lang: &str) -> Result<Vec<TopicChart>, ApiError> {
     let now_min = now_ms().div_euclid(60_000);
     let from = now_min - CHART_MINUTES + 1;
     let counts = state.store.topic_minutes(from * 60_000).await?;
@@ -203,9 +210,18 @@ async fn topics(state: &AppState) -> Result<Vec<TopicChart>, ApiError> {
         polygon.push(' ');
         polygon.push_str(&lower.join(" "));
         out.push(TopicChart {
-            label: format!(
-                "{topic}: {total} in the last hour, about {expected_total:.0} expected{}",
-                if above { ", above the usual range" } else { "" }
+            label: i18n::tf(
+                lang,
+                if above {
+                    phrase("{topic}: {total} in the last hour, about {expected} expected, above the usual range")
+                } else {
+                    phrase("{topic}: {total} in the last hour, about {expected} expected")
+                },
+                &[
+                    ("topic", &i18n::t(lang, &topic).replace('_', " ")),
+                    ("total", &total),
+                    ("expected", &format!("{expected_total:.0}")),
+                ],
             ),
             href: format!(
                 "/feedback?topic={topic}&since={}",
@@ -244,7 +260,7 @@ async fn body(state: &AppState, p: &Principal) -> Result<Value, ApiError> {
     let (topics, signals) = if see_feedback {
         let mut signals = state.store.list_signals(Some("open"), 20).await?;
         signals.extend(state.store.list_signals(Some("acknowledged"), 20).await?);
-        (Some(topics(state).await?), Some(signals))
+        (Some(topics(state, p.language).await?), Some(signals))
     } else {
         (None, None)
     };

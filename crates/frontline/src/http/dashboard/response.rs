@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use minijinja::context;
 
+use super::i18n::{self, phrase};
 use super::{error_page, page};
 use crate::domain::incident::IncidentChange;
 use crate::domain::response::{parse_update_every, ActionItem, FieldText, NOTICE_LANGUAGES};
@@ -132,7 +133,7 @@ async fn checklist_item(
     }
     .await;
     match result {
-        Ok(_) => back(&id, "Checklist updated.", "checklist-h"),
+        Ok(_) => back(&id, phrase("Checklist updated."), "checklist-h"),
         Err(e) => error_page(&state, e),
     }
 }
@@ -176,7 +177,7 @@ async fn set_cadence(
     }
     .await;
     match result {
-        Ok(()) => back(&id, "Update cadence set.", "cadence-h"),
+        Ok(()) => back(&id, phrase("Update cadence set."), "cadence-h"),
         Err(e) => error_page(&state, e),
     }
 }
@@ -224,8 +225,10 @@ async fn from_template(
         draft: field(&form, "draft").is_some(),
     };
     match write_from_template(&state, &p, &id, &body).await {
-        Ok(u) if u.update.published_at.is_some() => back(&id, "Update published.", "updates-h"),
-        Ok(_) => back(&id, "Draft saved; preview it below.", "updates-h"),
+        Ok(u) if u.update.published_at.is_some() => {
+            back(&id, phrase("Update published."), "updates-h")
+        }
+        Ok(_) => back(&id, phrase("Draft saved; preview it below."), "updates-h"),
         Err(e) => error_page(&state, e),
     }
 }
@@ -238,7 +241,11 @@ async fn postmortem(
 ) -> Response {
     if field(&form, "start").is_some() {
         return match start_postmortem_for(&state, &p, &id).await {
-            Ok(_) => back(&id, "Postmortem started from the timeline.", "postmortem-h"),
+            Ok(_) => back(
+                &id,
+                phrase("Postmortem started from the timeline."),
+                "postmortem-h",
+            ),
             Err(e) => error_page(&state, e),
         };
     }
@@ -274,8 +281,10 @@ async fn postmortem(
         publish: field(&form, "publish").is_some(),
     };
     match save_postmortem(&state, &p, &id, &body).await {
-        Ok(pm) if pm.published_at.is_some() => back(&id, "Postmortem published.", "postmortem-h"),
-        Ok(_) => back(&id, "Postmortem saved.", "postmortem-h"),
+        Ok(pm) if pm.published_at.is_some() => {
+            back(&id, phrase("Postmortem published."), "postmortem-h")
+        }
+        Ok(_) => back(&id, phrase("Postmortem saved."), "postmortem-h"),
         Err(e) => error_page(&state, e),
     }
 }
@@ -304,7 +313,7 @@ async fn add_remedy(
     }
     .await;
     match result {
-        Ok(_) => back(&id, "Remedy recorded.", "remedies-h"),
+        Ok(_) => back(&id, phrase("Remedy recorded."), "remedies-h"),
         Err(e) => error_page(&state, e),
     }
 }
@@ -324,14 +333,14 @@ async fn update_remedy(
     }
     .await;
     match result {
-        Ok(_) => back(&id, "Remedy updated.", "remedies-h"),
+        Ok(_) => back(&id, phrase("Remedy updated."), "remedies-h"),
         Err(e) => error_page(&state, e),
     }
 }
 
 async fn survey(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> Response {
     match make_survey(&state, &p, &id).await {
-        Ok(_) => back(&id, "Post-incident survey created.", "survey-h"),
+        Ok(_) => back(&id, phrase("Post-incident survey created."), "survey-h"),
         Err(e) => error_page(&state, e),
     }
 }
@@ -348,9 +357,10 @@ async fn send_survey(
     match send_survey_invites(&state, &p, &id, everyone).await {
         Ok(q) => back(
             &id,
-            &format!(
-                "Survey invitations queued: {} affected customers, {} subscribers.",
-                q.affected, q.subscribers
+            &i18n::tf(
+                p.language,
+                phrase("Survey invitations queued: {affected} affected customers, {subscribers} subscribers."),
+                &[("affected", &q.affected), ("subscribers", &q.subscribers)],
             ),
             "survey-h",
         ),

@@ -10,6 +10,7 @@ use axum::Form;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use super::i18n::{self, phrase};
 use super::{error_page, page};
 use crate::alerts::ComponentRule;
 use crate::domain::{Action, DataClass, Grant};
@@ -79,6 +80,7 @@ struct Entry {
 }
 
 async fn timeline(State(state): State<AppState>, Auth(p): Auth) -> Response {
+    let lang = p.language;
     let result = async {
         let links = state.store.suggestion_links().await?;
         let mut entries: Vec<Entry> = state
@@ -92,8 +94,10 @@ async fn timeline(State(state): State<AppState>, Auth(p): Auth) -> Response {
                 detail: format!(
                     "{} · {} · {}{}",
                     a.source_name,
-                    a.severity,
-                    a.component.as_deref().unwrap_or("no component"),
+                    i18n::t(lang, a.severity.as_str()),
+                    a.component
+                        .as_deref()
+                        .unwrap_or(i18n::t(lang, phrase("no component"))),
                     a.region
                         .as_deref()
                         .map(|r| format!(" ({r})"))
@@ -112,8 +116,16 @@ async fn timeline(State(state): State<AppState>, Auth(p): Auth) -> Response {
                     at: s.started_at.clone(),
                     kind: "signal",
                     detail: format!(
-                        "customers · {:.0} reports, {:.1} expected",
-                        s.observed_total, s.expected_total
+                        "{} · {}",
+                        i18n::t(lang, phrase("customers")),
+                        i18n::tf(
+                            lang,
+                            phrase("{observed} reports, {expected} expected"),
+                            &[
+                                ("observed", &format!("{:.0}", s.observed_total)),
+                                ("expected", &format!("{:.1}", s.expected_total)),
+                            ],
+                        )
                     ),
                     status: s.status.clone(),
                     suggestions: links.get(&s.id).cloned().unwrap_or_default(),

@@ -8,6 +8,7 @@ use axum::Form;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use super::i18n::{self, phrase};
 use super::{error_page, page};
 use crate::domain::{Action, DataClass, Grant};
 use crate::http::error::{ApiError, ApiQuery};
@@ -169,7 +170,11 @@ async fn show(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<Strin
         expected_y => HEIGHT - signal.expected * scale,
         upper_y => HEIGHT - signal.upper_bound * scale,
         fired_x => (fired_minute >= start_minute).then(|| (fired_minute - start_minute) as f64 * bar),
-        label => format!("{} reports since the rise began against {:.1} expected", signal.observed_total, signal.expected_total),
+        label => i18n::tf(
+            p.language,
+            phrase("{observed} reports since the rise began against {expected} expected"),
+            &[("observed", &signal.observed_total), ("expected", &format!("{:.1}", signal.expected_total))],
+        ),
     };
     page(
         &state,

@@ -11,6 +11,7 @@ use axum_extra::extract::Form;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use super::i18n::phrase;
 use super::{error_page, page};
 use crate::domain::ticket::{Priority, TicketStatus};
 use crate::domain::{Action, DataClass, Grant};
@@ -171,7 +172,7 @@ async fn show(
         let events = state.store.ticket_events(&id, false).await?;
         let names = staff(&state).await?;
         let who = |a: &str| match a {
-            "public" | "customer" => "Customer".to_owned(),
+            "public" | "customer" => super::i18n::t(p.language, phrase("Customer")).to_owned(),
             "system" => "Frontline".to_owned(),
             other => names
                 .get(other)
@@ -225,7 +226,7 @@ async fn reply(
     Form(f): Form<ReplyForm>,
 ) -> Response {
     match post_message(&state, &p, &id, Author::Agent, &f.body, Some(&f.status)).await {
-        Ok(_) => back(&id, "Reply sent."),
+        Ok(_) => back(&id, phrase("Reply sent.")),
         Err(e) => error_page(&state, e),
     }
 }
@@ -242,7 +243,7 @@ async fn note(
     Form(f): Form<NoteForm>,
 ) -> Response {
     match post_message(&state, &p, &id, Author::Note, &f.body, None).await {
-        Ok(_) => back(&id, "Internal note added."),
+        Ok(_) => back(&id, phrase("Internal note added.")),
         Err(e) => error_page(&state, e),
     }
 }
@@ -289,7 +290,7 @@ async fn update(
     }
     .await;
     match result {
-        Ok(()) => back(&id, "Ticket updated."),
+        Ok(()) => back(&id, phrase("Ticket updated.")),
         Err(e) => error_page(&state, e),
     }
 }
@@ -373,40 +374,45 @@ fn charts(rows: &[&Row]) -> Vec<Chart> {
         rows.iter().map(|r| (r.period.clone(), f(r))).collect()
     };
     vec![
-        chart("NPS", "", &series(&|r| r.nps), None),
+        chart(phrase("NPS"), "", &series(&|r| r.nps), None),
         chart(
-            "CSAT (share of 4 and 5)",
+            phrase("CSAT (share of 4 and 5)"),
             "%",
             &series(&|r| r.csat),
             Some(100.0),
         ),
-        chart("CES mean (1-7)", "", &series(&|r| r.ces_mean), Some(7.0)),
         chart(
-            "Tickets created",
+            phrase("CES mean (1-7)"),
+            "",
+            &series(&|r| r.ces_mean),
+            Some(7.0),
+        ),
+        chart(
+            phrase("Tickets created"),
             "",
             &series(&|r| Some(r.tickets_created as f64)),
             None,
         ),
         chart(
-            "First response, median",
+            phrase("First response, median"),
             "h",
             &series(&|r| r.first_response.median_hours),
             None,
         ),
         chart(
-            "Resolution, median",
+            phrase("Resolution, median"),
             "h",
             &series(&|r| r.resolution.median_hours),
             None,
         ),
         chart(
-            "SLA first response attained",
+            phrase("SLA first response attained"),
             "%",
             &series(&|r| r.sla_first_response),
             Some(100.0),
         ),
         chart(
-            "Backlog at period end",
+            phrase("Backlog at period end"),
             "",
             &series(&|r| Some(r.backlog as f64)),
             None,

@@ -30,6 +30,12 @@ pub fn supported(tag: &str) -> Option<&'static str> {
 /// The first supported language of an `Accept-Language` header, by
 /// quality (`q`), then order.
 pub fn from_accept_language(header: &str) -> Option<&'static str> {
+    ranked_tags(header).into_iter().find_map(supported)
+}
+
+/// The language tags of an `Accept-Language` header, best first (by
+/// quality, then order); tags with `q=0` are left out.
+pub fn ranked_tags(header: &str) -> Vec<&str> {
     let mut tags: Vec<(f32, usize, &str)> = header
         .split(',')
         .enumerate()
@@ -43,7 +49,7 @@ pub fn from_accept_language(header: &str) -> Option<&'static str> {
         })
         .collect();
     tags.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    tags.iter().find_map(|(_, _, tag)| supported(tag))
+    tags.into_iter().map(|(_, _, tag)| tag).collect()
 }
 
 /// The language of a public page: what the link or form asks for
