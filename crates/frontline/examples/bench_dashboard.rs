@@ -5,10 +5,10 @@
 //! then every dashboard page requested by a signed-in admin over loopback.
 //!
 //!   FRONTLINE_BENCH_KEEP=/tmp/big cargo run --release -p frontline --example bench_scorecard
-//!   FRONTLINE_BENCH_DATA_DIR=/tmp/big cargo run --release -p frontline --example bench_dashboard -- [runs]
+//!   FRONTLINE_BENCH_KEEP=/tmp/big cargo run --release -p frontline --example bench_dashboard -- [runs]
 //!
-//! On PostgreSQL, give both the same FRONTLINE_BENCH_DATABASE_URL (the
-//! schema `bench_scorecard` kept, named in FRONTLINE_BENCH_SCHEMA).
+//! On PostgreSQL, give both the same FRONTLINE_BENCH_DATABASE_URL, and as
+//! FRONTLINE_BENCH_KEEP the schema name `bench_scorecard` kept.
 //! Prints p50/p95 of the time to the whole response per page (server time
 //! plus a loopback round trip), 30 runs per page by default.
 
@@ -36,14 +36,23 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(30)
         .max(1);
-    let dir = std::env::var("FRONTLINE_BENCH_DATA_DIR").map_err(|_| {
+    let keep = std::env::var("FRONTLINE_BENCH_KEEP").map_err(|_| {
         anyhow::anyhow!(
-            "set FRONTLINE_BENCH_DATA_DIR to a directory bench_scorecard filled \
-             (FRONTLINE_BENCH_KEEP=DIR cargo run --release -p frontline --example bench_scorecard)"
+            "set FRONTLINE_BENCH_KEEP to what bench_scorecard kept (SQLite: its directory; \
+             PostgreSQL: its schema): FRONTLINE_BENCH_KEEP=/tmp/big cargo run --release -p frontline --example bench_scorecard"
         )
     })?;
+    let pg_base = std::env::var("FRONTLINE_BENCH_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let scratch = tempfile::tempdir()?;
     let mut env = BTreeMap::new();
-    env.insert("FRONTLINE_DATA_DIR".to_owned(), dir.clone());
+    let dir = if pg_base.is_some() {
+        scratch.path().display().to_string()
+    } else {
+        keep.clone()
+    };
+    env.insert("FRONTLINE_DATA_DIR".to_owned(), dir);
     env.insert("FRONTLINE_HTTP_ADDR".to_owned(), "127.0.0.1:0".to_owned());
     env.insert("FRONTLINE_LOG_LEVEL".to_owned(), "warn".to_owned());
     // The loaded tickets were solved long ago: closing them all is not
