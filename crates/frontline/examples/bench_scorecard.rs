@@ -9,6 +9,11 @@
 //! query. SQLite in a temporary directory by default; set
 //! FRONTLINE_BENCH_DATABASE_URL=postgres://... to run on PostgreSQL (a
 //! fresh schema is created and dropped). Prints p50/p95 per query.
+//!
+//! To load once and query many times (while changing the query code):
+//! FRONTLINE_BENCH_KEEP=name keeps the database (SQLite: the directory
+//! `name`; PostgreSQL: the schema `name`) and, when it already holds
+//! feedback, skips loading and counting (migrations still run).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -240,19 +245,29 @@ async fn main() -> anyhow::Result<()> {
     let feedback = args.first().copied().unwrap_or(10_000_000);
     let tickets = args.get(1).copied().unwrap_or(1_000_000);
     let iterations = args.get(2).copied().unwrap_or(30).max(1) as usize;
+    let keep = std::env::var("FRONTLINE_BENCH_KEEP")
+        .ok()
+        .filter(|k| !k.is_empty());
     let dir = tempfile::tempdir()?;
     let pg_base = std::env::var("FRONTLINE_BENCH_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty());
-    let schema = format!("bench_{}", ulid::Ulid::new().to_string().to_lowercase());
+    let schema = match (&keep, &pg_base) {
+        (Some(k), Some(_)) => k.clone(),
+        _ => format!("bench_{}", ulid::Ulid::new().to_string().to_lowercase()),
+    };
     let mut env = BTreeMap::new();
+    let data_dir = match (&keep, &pg_base) {
+        (Some(k), None) => k.into(),
+        _ => dir.path().to_path_buf(),
+    };
     env.insert(
         "FRONTLINE_DATA_DIR".to_owned(),
-        dir.path().display().to_string(),
+        data_dir.display().to_string(),
     );
     if let Some(base) = &pg_base {
         let pool = sqlx::PgPool::connect(base).await?;
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
             .execute(&pool)
             .await?;
         pool.close().await;
@@ -266,10 +281,35 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::connect(&config).await?;
     store.migrate().await?;
     let pg = pg_base.is_some();
+    let loaded = store
+        .fetch_optional("SELECT id FROM feedback LIMIT 1", vec![])
+        .await?
+        .is_some();
     println!(
-        "backend: {}, {feedback} feedback items, {tickets} tickets",
-        store.backend()
+        "backend: {}, {feedback} feedback items, {tickets} tickets{}",
+        store.backend(),
+        if loaded { " (loaded before)" } else { "" }
     );
+    if !loaded {
+        load(&store, pg, feedback, tickets).await?;
+    }
+    if pg {
+        store.execute("ANALYZE", vec![]).await?;
+    }
+    query(&store, iterations).await?;
+    store.close().await;
+    if let (Some(base), None) = (&pg_base, &keep) {
+        let pool = sqlx::PgPool::connect(base).await?;
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+    }
+    Ok(())
+}
+
+/// Loads the feedback and tickets and counts the rollups.
+async fn load(store: &Store, pg: bool, feedback: i64, tickets: i64) -> anyhow::Result<()> {
     if !pg {
         // Loading only: the trigram index of text is not what is measured
         // (the generated items have no text).
@@ -279,12 +319,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let now = frontline::storage::now_ms();
     let t = Instant::now();
-    let indexes = secondary_indexes(&store, pg).await?;
+    let indexes = secondary_indexes(store, pg).await?;
     for (name, _) in &indexes {
         store.execute(&format!("DROP INDEX {name}"), vec![]).await?;
     }
-    load_feedback(&store, pg, feedback, now).await?;
-    load_tickets(&store, pg, tickets, now).await?;
+    load_feedback(store, pg, feedback, now).await?;
+    load_tickets(store, pg, tickets, now).await?;
     for (_, sql) in &indexes {
         let mut tx = store.begin().await?;
         big_cache(&mut tx, pg).await?;
@@ -299,9 +339,12 @@ async fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     store.rebuild_rollups().await?;
     println!("rollups counted in {:.1} s", t.elapsed().as_secs_f64());
-    if pg {
-        store.execute("ANALYZE", vec![]).await?;
-    }
+    Ok(())
+}
+
+/// Runs each scorecard query `iterations` times (after two warm-ups) and
+/// prints p50/p95/max.
+async fn query(store: &Store, iterations: usize) -> anyhow::Result<()> {
     let today = chrono::Utc::now().date_naive();
     let scenarios: Vec<(&str, i64, Grain, &'static str)> = vec![
         ("30 days by day, all", 30, Grain::Day, "all"),
@@ -331,7 +374,7 @@ async fn main() -> anyhow::Result<()> {
         let mut rows = 0;
         for i in 0..iterations + 2 {
             let t = Instant::now();
-            let card = build(&store, from, today, *grain, dim).await?;
+            let card = build(store, from, today, *grain, dim).await?;
             let ms = t.elapsed().as_secs_f64() * 1e3;
             rows = card.periods.len();
             if i >= 2 {
@@ -351,7 +394,7 @@ async fn main() -> anyhow::Result<()> {
     let mut times = Vec::with_capacity(iterations);
     for i in 0..iterations + 2 {
         let t = Instant::now();
-        frontline::journey::build(&store, today - Duration::days(89), today).await?;
+        frontline::journey::build(store, today - Duration::days(89), today).await?;
         if i >= 2 {
             times.push(t.elapsed().as_secs_f64() * 1e3);
         }
@@ -371,13 +414,5 @@ async fn main() -> anyhow::Result<()> {
         quantile(&all, 0.5),
         quantile(&all, 0.95)
     );
-    store.close().await;
-    if let Some(base) = &pg_base {
-        let pool = sqlx::PgPool::connect(base).await?;
-        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-            .execute(&pool)
-            .await?;
-        pool.close().await;
-    }
     Ok(())
 }

@@ -176,23 +176,65 @@ const METRICS: [&str; 4] = ["frt_cal", "frt_bus", "res_cal", "res_bus"];
 /// higher ones count in the last.
 const BUCKETS: usize = 300;
 
-/// A histogram over the log buckets, dense: adding a stored one is a
-/// parse and an index per bucket.
+/// A histogram over the log buckets, dense up to the highest bucket seen:
+/// adding a stored one is a parse and an index per bucket.
 #[derive(Default, Clone)]
 struct Hist(Vec<i64>);
 
-impl Hist {
-    fn add_stored(&mut self, s: &str) {
-        if self.0.is_empty() {
-            self.0 = vec![0; BUCKETS];
+/// A stored histogram (`bucket:count,...`) read once into (bucket, count)
+/// pairs; malformed parts are skipped. By hand rather than with `split`
+/// and `parse`: a year by day reads thousands of these per query.
+fn parse_stored(s: &str, out: &mut Vec<(usize, i64)>) {
+    out.clear();
+    let mut bytes = s.as_bytes().iter().peekable();
+    loop {
+        // One part: [-]digits ':' digits, up to the next ',' or the end.
+        let mut neg = false;
+        let (mut b, mut n, mut seen_colon) = (0i64, 0i64, false);
+        let (mut b_digits, mut n_digits, mut ok) = (0, 0, true);
+        if bytes.peek() == Some(&&b'-') {
+            neg = true;
+            bytes.next();
         }
-        for part in s.split(',') {
-            if let Some((b, n)) = part.split_once(':') {
-                if let (Ok(b), Ok(n)) = (b.parse::<i64>(), n.parse::<i64>()) {
-                    let i = usize::try_from(b.max(0)).unwrap_or(0).min(BUCKETS - 1);
-                    self.0[i] += n;
+        let mut end = true;
+        for &c in bytes.by_ref() {
+            match c {
+                b',' => {
+                    end = false;
+                    break;
                 }
+                b':' if !seen_colon => seen_colon = true,
+                b'0'..=b'9' if ok => {
+                    let d = i64::from(c - b'0');
+                    if seen_colon {
+                        n = n.saturating_mul(10).saturating_add(d);
+                        n_digits += 1;
+                    } else {
+                        b = b.saturating_mul(10).saturating_add(d);
+                        b_digits += 1;
+                    }
+                }
+                _ => ok = false,
             }
+        }
+        if ok && seen_colon && b_digits > 0 && n_digits > 0 {
+            let b = if neg { 0 } else { b };
+            out.push((usize::try_from(b).unwrap_or(0).min(BUCKETS - 1), n));
+        }
+        if end {
+            break;
+        }
+    }
+}
+
+impl Hist {
+    fn add(&mut self, parts: &[(usize, i64)]) {
+        let top = parts.iter().map(|(b, _)| b + 1).max().unwrap_or(0);
+        if top > self.0.len() {
+            self.0.resize(top, 0);
+        }
+        for &(b, n) in parts {
+            self.0[b] += n;
         }
     }
     fn count(&self) -> i64 {
@@ -200,18 +242,23 @@ impl Hist {
     }
 }
 
+/// The feedback kinds the scorecard reads, in the order of `Acc::fb`.
+const KINDS: [&str; 3] = ["nps", "csat", "ces"];
+
 #[derive(Default, Clone)]
 struct Acc {
-    fb: BTreeMap<String, [i64; 5]>,
+    /// Per kind of [`KINDS`]: n, score_n, score_sum, top, bottom.
+    fb: [[i64; 5]; 3],
     t: [i64; 8],
     hist: [Hist; 4],
 }
 
 impl Acc {
     fn add_fb(&mut self, kind: &str, v: &[i64; 5]) {
-        let e = self.fb.entry(kind.to_owned()).or_default();
-        for (a, b) in e.iter_mut().zip(v) {
-            *a += b;
+        if let Some(i) = KINDS.iter().position(|k| *k == kind) {
+            for (a, b) in self.fb[i].iter_mut().zip(v) {
+                *a += b;
+            }
         }
     }
     fn add_t(&mut self, v: &[i64; 8]) {
@@ -219,9 +266,12 @@ impl Acc {
             *a += b;
         }
     }
+    #[cfg(test)]
     fn add_h(&mut self, metric: &str, counts: &str) {
+        let mut parts = Vec::new();
+        parse_stored(counts, &mut parts);
         if let Some(i) = METRICS.iter().position(|m| *m == metric) {
-            self.hist[i].add_stored(counts);
+            self.hist[i].add(&parts);
         }
     }
     fn hist(&self, metric: &str) -> &Hist {
@@ -271,10 +321,9 @@ fn times(acc: &Acc, cal: &str, bus: &str) -> Times {
 }
 
 fn row(period: String, value: String, acc: &Acc, backlog: i64) -> Row {
-    let get = |k: &str| acc.fb.get(k).copied().unwrap_or_default();
-    let [_, nps_n, _, promoters, detractors] = get("nps");
-    let [_, csat_n, _, csat_top, _] = get("csat");
-    let [_, ces_n, ces_sum, ces_top, _] = get("ces");
+    let [_, nps_n, _, promoters, detractors] = acc.fb[0];
+    let [_, csat_n, _, csat_top, _] = acc.fb[1];
+    let [_, ces_n, ces_sum, ces_top, _] = acc.fb[2];
     let [created, solved, fcr, reopened, frt_met, frt_missed, res_met, res_missed] = acc.t;
     let first_solves = res_met + res_missed;
     Row {
@@ -335,28 +384,32 @@ pub async fn build(
     let r = store
         .rollups(dim, from_day, to_day, grain == Grain::Month)
         .await?;
-    let mut per: BTreeMap<(i64, String), Acc> = BTreeMap::new();
-    let mut tot: BTreeMap<String, Acc> = BTreeMap::new();
+    // Keyed by borrowed values: no string is copied per rollup row.
+    let mut per: BTreeMap<(i64, &str), Acc> = BTreeMap::new();
+    let mut tot: BTreeMap<&str, Acc> = BTreeMap::new();
     let feedback_dim = FEEDBACK_DIMS.contains(&dim);
     if feedback_dim {
         for (value, kind, day, v) in &r.feedback {
             let p = period_of(grain, *day).0;
-            per.entry((p, value.clone())).or_default().add_fb(kind, v);
-            tot.entry(value.clone()).or_default().add_fb(kind, v);
+            per.entry((p, value)).or_default().add_fb(kind, v);
+            tot.entry(value).or_default().add_fb(kind, v);
         }
     }
     if TICKET_DIMS.contains(&dim) {
         for (value, day, v) in &r.tickets {
             let p = period_of(grain, *day).0;
-            per.entry((p, value.clone())).or_default().add_t(v);
-            tot.entry(value.clone()).or_default().add_t(v);
+            per.entry((p, value)).or_default().add_t(v);
+            tot.entry(value).or_default().add_t(v);
         }
+        let mut parts = Vec::with_capacity(BUCKETS);
         for (value, day, metric, counts) in &r.hist {
+            let Some(i) = METRICS.iter().position(|m| m == metric) else {
+                continue;
+            };
+            parse_stored(counts, &mut parts);
             let p = period_of(grain, *day).0;
-            per.entry((p, value.clone()))
-                .or_default()
-                .add_h(metric, counts);
-            tot.entry(value.clone()).or_default().add_h(metric, counts);
+            per.entry((p, value)).or_default().hist[i].add(&parts);
+            tot.entry(value).or_default().hist[i].add(&parts);
         }
     }
     let periods = per
@@ -365,7 +418,7 @@ pub async fn build(
             let end = period_of(grain, *p).1.min(to_day);
             row(
                 day_to_date(*p).to_string(),
-                value.clone(),
+                (*value).to_owned(),
                 acc,
                 backlog_at(&r, value, end),
             )
@@ -376,7 +429,7 @@ pub async fn build(
         .map(|(value, acc)| {
             row(
                 "total".into(),
-                value.clone(),
+                (*value).to_owned(),
                 acc,
                 backlog_at(&r, value, to_day),
             )
@@ -526,6 +579,17 @@ mod tests {
             (d("2028-02-01"), d("2028-02-29"))
         );
         assert_eq!(period_of(Grain::Day, 5), (5, 5));
+    }
+
+    #[test]
+    fn stored_histograms_parse_and_skip_malformed_parts() {
+        let mut parts = Vec::new();
+        parse_stored("3:2,10:1", &mut parts);
+        assert_eq!(parts, vec![(3, 2), (10, 1)]);
+        parse_stored("bad,4:,:5,7:x,-2:3,9999:1,6:4", &mut parts);
+        assert_eq!(parts, vec![(0, 3), (BUCKETS - 1, 1), (6, 4)]);
+        parse_stored("", &mut parts);
+        assert!(parts.is_empty());
     }
 
     #[test]

@@ -548,6 +548,24 @@ impl Store {
         .collect()
     }
 
+    /// Tickets opened per value of a dimension over a range of days.
+    pub async fn tickets_created(
+        &self,
+        dim: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<BTreeMap<String, i64>> {
+        self.fetch_all(
+            "SELECT value, CAST(SUM(created) AS BIGINT) AS n FROM ticket_daily
+             WHERE dim = $1 AND day >= $2 AND day <= $3 GROUP BY value",
+            args![dim, from_day, to_day],
+        )
+        .await?
+        .iter()
+        .map(|row| Ok((row.get("value")?, row.get("n")?)))
+        .collect()
+    }
+
     /// Per journey stage: (kind, n, score_n, score_sum, top, bottom) over a range.
     pub async fn stage_scores(
         &self,
