@@ -1,15 +1,16 @@
 //! The delivery worker: claims due messages, sends them side by side,
-//! records the outcomes, and backs off failures exponentially with jitter
+//! records each outcome as soon as it is known, and backs off failures exponentially with jitter
 //! (or as Retry-After says) until `notify.max_attempts`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use lettre::message::Mailbox;
 use rand::Rng;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::email::{self, Transport, Unsubscribe};
 use super::hooks::{self, Http};
@@ -164,27 +165,61 @@ impl Deliverer {
         }
         let notices = &*notices;
         let recipients = &recipients;
-        let done: Vec<(Claimed, Outcome, Option<RouteAttempt>)> =
+        let count = claimed.len();
+        // Each outcome is committed as soon as it is known (a recorder
+        // commits whatever has arrived in one transaction), and a sending
+        // slot takes its next message only once its last outcome is
+        // committed: a crash can repeat at most one message per slot
+        // (`notify.concurrency`), never the whole claimed batch.
+        type Done = (Claimed, Outcome, Option<RouteAttempt>, oneshot::Sender<()>);
+        let (tx, mut rx) = mpsc::unbounded_channel::<Done>();
+        let stopped = AtomicBool::new(false);
+        let stopped = &stopped;
+        let send_all = async move {
             futures_util::stream::iter(claimed)
-                .map(|c| async move {
-                    let started = std::time::Instant::now();
-                    let at = now_ms();
-                    let (o, status) = self.deliver(&c, recipients, notices).await;
-                    let attempt = (c.purpose == "route")
-                        .then(|| route_attempt(&c, &o, status, at, started.elapsed()));
-                    (c, o, attempt)
+                .for_each_concurrent(n.concurrency.max(1) as usize, |c| {
+                    let tx = tx.clone();
+                    async move {
+                        if stopped.load(Ordering::Relaxed) {
+                            // Recording failed: leave the rest to their lease.
+                            return;
+                        }
+                        let started = std::time::Instant::now();
+                        let at = now_ms();
+                        let (o, status) = self.deliver(&c, recipients, notices).await;
+                        let attempt = (c.purpose == "route")
+                            .then(|| route_attempt(&c, &o, status, at, started.elapsed()));
+                        let (ack, committed) = oneshot::channel();
+                        if tx.send((c, o, attempt, ack)).is_ok() {
+                            let _ = committed.await;
+                        }
+                    }
                 })
-                .buffer_unordered(n.concurrency.max(1) as usize)
-                .collect()
                 .await;
-        let count = done.len();
-        let mut outcomes = Vec::with_capacity(count);
-        let mut attempts = Vec::new();
-        for (c, o, a) in done {
-            outcomes.push((c, o));
-            attempts.extend(a);
-        }
-        self.store.record_outcomes(&outcomes, &attempts).await?;
+        };
+        let record_all = async {
+            let mut arrived: Vec<Done> = Vec::new();
+            while rx.recv_many(&mut arrived, 1024).await > 0 {
+                let mut outcomes = Vec::with_capacity(arrived.len());
+                let mut attempts = Vec::new();
+                let mut acks = Vec::with_capacity(arrived.len());
+                for (c, o, a, ack) in arrived.drain(..) {
+                    outcomes.push((c, o));
+                    attempts.extend(a);
+                    acks.push(ack);
+                }
+                if let Err(e) = self.store.record_outcomes(&outcomes, &attempts).await {
+                    stopped.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+                for ack in acks {
+                    let _ = ack.send(());
+                }
+            }
+            Ok(())
+        };
+        let ((), recorded) = tokio::join!(send_all, record_all);
+        recorded?;
         Ok(count)
     }
 
