@@ -25,6 +25,7 @@ pub mod render;
 pub mod routes;
 pub mod subscribers;
 pub mod survey;
+pub mod ticket_mail;
 pub mod tokens;
 pub mod worker;
 

@@ -285,6 +285,28 @@ impl Store {
                 },
             );
         }
+        // Customers about their tickets: the address is opened at sending
+        // (with the tracking token), so only the ticket's existence here.
+        let tickets: Vec<&str> = claimed
+            .iter()
+            .filter(|c| c.recipient_kind == "ticket")
+            .map(|c| c.recipient_id.as_str())
+            .collect();
+        for id in tickets {
+            if self.ticket_row(id).await?.is_some() {
+                out.insert(
+                    id.to_owned(),
+                    Recipient {
+                        contact: SealedContact {
+                            address: String::new(),
+                            secret: None,
+                            name: None,
+                        },
+                        state: "active".into(),
+                    },
+                );
+            }
+        }
         // Staff: their sign-in address; a disabled account gets nothing.
         let users: Vec<&str> = claimed
             .iter()

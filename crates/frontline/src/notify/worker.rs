@@ -18,6 +18,7 @@ use super::outbox::{Claimed, Outcome, Recipient, StaffEmail};
 use super::render::{render_confirmation, render_with, Links, Notice, Rendered};
 use super::routes::{self, RouteAttempt, RouteKind, RouteMessage};
 use super::survey::{render_invite, SurveyInvite};
+use super::ticket_mail::{self, TicketFacts, TicketMail};
 use super::tokens::{self, Purpose};
 use super::Channel;
 use crate::config::Config;
@@ -279,6 +280,7 @@ impl Deliverer {
                 }
                 self.send_staff(c, r, retry_at).await
             }
+            "ticket" => self.send_ticket(c, retry_at).await,
             "survey" => {
                 if r.state != "active" {
                     return (
@@ -426,6 +428,50 @@ impl Deliverer {
             &rendered,
             None,
             &mail.attachments,
+        ) {
+            Ok(m) => email::send(smtp, m, retry_at).await,
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    /// Mail to a customer about their ticket, with their tracking link.
+    async fn send_ticket(&self, c: &Claimed, retry_at: i64) -> Outcome {
+        let Some(smtp) = &self.smtp else {
+            return Outcome::Retry(retry_at, "notify.smtp_url is not set".into());
+        };
+        let Ok(mail) = serde_json::from_str::<TicketMail>(&c.payload) else {
+            return Outcome::Failed("the message cannot be read".into());
+        };
+        let parts = match self
+            .store
+            .ticket_mail_parts(&self.ring, &c.recipient_id, mail.event_id.as_deref())
+            .await
+        {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                return Outcome::Cancelled("the ticket has no customer address any more".into())
+            }
+            Err(e) => return Outcome::Retry(retry_at, format!("cannot read the ticket: {e}")),
+        };
+        let link = crate::tickets::tracking_url(&self.config, &parts.token);
+        let facts = TicketFacts {
+            ticket_id: &c.recipient_id,
+            title: &parts.title,
+            link: &link,
+            reply: parts.reply.as_deref(),
+            csat: parts.csat,
+        };
+        let Some(rendered) = ticket_mail::render(&c.language, &mail.event, &facts) else {
+            return Outcome::Failed("unknown ticket event".into());
+        };
+        match email::build(
+            &self.from,
+            &parts.email,
+            &c.id,
+            &self.host,
+            &rendered,
+            None,
+            &[],
         ) {
             Ok(m) => email::send(smtp, m, retry_at).await,
             Err(e) => Outcome::Failed(e),

@@ -398,6 +398,45 @@ impl Tx {
         .transpose()
     }
 
+    /// Queues mail to the customer about their ticket (only tickets with a
+    /// sealed contact and tracking token; one per event and `key`).
+    async fn queue_customer_mail(
+        &mut self,
+        t: &TicketRow,
+        event: &str,
+        key: Option<&str>,
+    ) -> Result<()> {
+        if t.contact_sealed.is_none() {
+            return Ok(());
+        }
+        let mail = crate::notify::ticket_mail::TicketMail {
+            event: event.to_owned(),
+            event_id: (event == "reply").then(|| key.unwrap_or_default().to_owned()),
+        };
+        let payload =
+            serde_json::to_string(&mail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let id = match key {
+            Some(k) => format!("ticket.{}.{event}.{k}", t.id),
+            None => format!("ticket.{}.{event}", t.id),
+        };
+        let now = now_ms();
+        self.execute(
+            "INSERT INTO outbox (id, purpose, incident_id, update_id, recipient_kind, recipient_id, channel, language, payload, state, attempts, next_attempt_at, created_at, updated_at)
+             VALUES ($1, 'ticket', NULL, NULL, 'ticket', $2, 'email', $3, $4, 'queued', 0, $5, $5, $5)
+             ON CONFLICT (id) DO NOTHING",
+            args![
+                id,
+                &t.id,
+                crate::notify::ticket_mail::language_of(t.language.as_deref()),
+                payload,
+                now
+            ],
+        )
+        .await?;
+        crate::notify::worker::wake();
+        Ok(())
+    }
+
     pub(crate) async fn ticket_event(
         &mut self,
         ticket: &str,
@@ -522,6 +561,7 @@ impl Tx {
         let now = now_ms();
         let token = super::tokens::new_secret("");
         let (mut subject, mut sealed, mut blind) = (None, None, None);
+        let mut tracking_sealed = None;
         if let Some(c) = &new.contact {
             let mut blinds = Vec::new();
             if let Some(e) = &c.email {
@@ -535,6 +575,7 @@ impl Tx {
             let key = self.subject_key(ring, &s, &mut cache).await?;
             let json = serde_json::to_vec(c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             sealed = Some(key.seal(&json, &id, "contact"));
+            tracking_sealed = Some(key.seal(token.as_bytes(), &id, "tracking"));
             subject = Some(s);
             blind = blinds.first().cloned();
         }
@@ -641,6 +682,14 @@ impl Tx {
         .await?;
         self.ticket_event(&id, "created", true, &new.description, &by.actor)
             .await?;
+        if let Some(t) = tracking_sealed {
+            self.execute(
+                "UPDATE tickets SET tracking_sealed = $1 WHERE id = $2",
+                vec![Value::Bytes(t), Value::from(&id)],
+            )
+            .await?;
+            self.queue_customer_mail(&row, "created", None).await?;
+        }
         if let Some(r) = &repeat_of {
             self.ticket_event(&id, "repeat", false, &format!("Repeat of {r}"), "system")
                 .await?;
@@ -822,6 +871,8 @@ impl Tx {
             TicketStatus::Solved => {
                 // Only a ticket that was never reopened is solved for the first time.
                 let first = t.reopen_count == 0;
+                let nth = t.reopen_count.to_string();
+                self.queue_customer_mail(t, "solved", Some(&nth)).await?;
                 t.solved_at = Some(now);
                 t.solve_ms = Some(now - t.created_at);
                 t.solve_bms = Some(t.clock_bms);
@@ -903,6 +954,9 @@ impl Tx {
             Author::Customer => ("customer_reply", true),
         };
         let ev = self.ticket_event(id, kind, public, body, &by.actor).await?;
+        if author == Author::Agent {
+            self.queue_customer_mail(&t, "reply", Some(&ev.id)).await?;
+        }
         match author {
             Author::Agent => {
                 t.agent_replies += 1;
@@ -1200,4 +1254,81 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(serde_json::from_slice(&bytes).ok())
     }
+
+    /// What the mail about a ticket needs, opened: the customer's email
+    /// address, the tracking token, and the reply's text for `event_id`.
+    /// `None` when the ticket, its customer's key or the address is gone.
+    pub(crate) async fn ticket_mail_parts(
+        &self,
+        ring: &KeyRing,
+        ticket: &str,
+        event_id: Option<&str>,
+    ) -> Result<Option<TicketMailParts>> {
+        let Some(t) = self.ticket_row(ticket).await? else {
+            return Ok(None);
+        };
+        let Some(email) = self.ticket_contact(ring, &t).await?.and_then(|c| c.email) else {
+            return Ok(None);
+        };
+        let (Some(subject), Some(r)) = (
+            &t.subject_id,
+            self.fetch_optional(
+                "SELECT tracking_sealed FROM tickets WHERE id = $1",
+                args![ticket],
+            )
+            .await?,
+        ) else {
+            return Ok(None);
+        };
+        let Some(sealed) = r.get::<Option<Vec<u8>>>("tracking_sealed")? else {
+            return Ok(None);
+        };
+        let Some(k) = self
+            .fetch_optional(
+                "SELECT key_version, wrapped_key FROM subjects WHERE id = $1",
+                args![subject],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let key = ring
+            .unwrap_subject_key(
+                subject,
+                &k.get::<Vec<u8>>("wrapped_key")?,
+                k.get::<i64>("key_version")? as u32,
+            )
+            .map_err(|e| StoreError::Corrupt(format!("subject key: {e}")))?;
+        let token = key
+            .open(&sealed, &t.id, "tracking")
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let token = String::from_utf8(token).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let reply = match event_id {
+            Some(ev) => self
+                .fetch_optional(
+                    "SELECT body FROM ticket_events WHERE id = $1 AND ticket_id = $2 AND public = TRUE",
+                    args![ev, ticket],
+                )
+                .await?
+                .map(|r| r.get::<String>("body"))
+                .transpose()?,
+            None => None,
+        };
+        Ok(Some(TicketMailParts {
+            email,
+            token,
+            title: t.title.clone(),
+            reply,
+            csat: t.csat_offered,
+        }))
+    }
+}
+
+/// See [`Store::ticket_mail_parts`].
+pub(crate) struct TicketMailParts {
+    pub email: String,
+    pub token: String,
+    pub title: String,
+    pub reply: Option<String>,
+    pub csat: bool,
 }

@@ -1665,3 +1665,98 @@ async fn solved_tickets_close_by_themselves_after_the_quiet_period_without_askin
     );
     app.stop().await;
 }
+
+fn mail_text(m: &frontline::notify::catcher::Caught) -> (String, String) {
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&m.raw)
+        .expect("a message");
+    (
+        parsed.subject().unwrap_or_default().to_owned(),
+        parsed.body_text(0).unwrap_or_default().into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_customer_is_mailed_the_link_each_public_reply_and_the_solve_in_their_language() {
+    let mail = frontline::notify::catcher::MailCatcher::start("127.0.0.1:0", true)
+        .await
+        .unwrap();
+    let smtp = mail.url();
+    let app = spawn_app_with(|c| c.notify.smtp_url = Secret::new(smtp)).await;
+    let agent = create_token(&app.store, "cx_agent").await;
+    let t = open(
+        &app,
+        &agent,
+        json!({"subject": "无法登录", "description": "我的账户登录不了", "language": "zh",
+               "contact": {"email": "Li@Example.org"}}),
+    )
+    .await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let link = t["tracking_url"].as_str().unwrap().to_owned();
+    // A ticket without a contact gets no mail at all.
+    open(
+        &app,
+        &agent,
+        json!({"subject": "Anonymous", "description": "No address given"}),
+    )
+    .await;
+
+    assert_eq!(mail.wait_for(1, Duration::from_secs(20)).await, 1);
+    let first = mail.messages().remove(0);
+    assert_eq!(first.to, vec!["li@example.org".to_owned()]);
+    let (subject, text) = mail_text(&first);
+    assert!(
+        subject.contains("我们已收到您的请求") && subject.contains(&id),
+        "{subject}"
+    );
+    assert!(
+        text.contains(&link),
+        "the tracking link is in the mail: {text}"
+    );
+    // The link in the mail opens the ticket for the customer.
+    let (s, page_html) = track(&app, &link).await;
+    assert_eq!(s, 200);
+    assert!(page_html.contains("无法登录"));
+
+    // An internal note is not mailed; a public reply is, quoted.
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/tickets/{id}/notes"),
+            &agent,
+            &json!({"body": "Internal: check the auth logs"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/tickets/{id}/replies"),
+            &agent,
+            &json!({"body": "请重新设置密码后再试。"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201);
+    assert_eq!(mail.wait_for(2, Duration::from_secs(20)).await, 2);
+    let (subject, text) = mail_text(&mail.messages()[1]);
+    assert!(subject.contains("您的请求有新的回复"), "{subject}");
+    assert!(text.contains("> 请重新设置密码后再试。"), "{text}");
+    assert!(!text.contains("auth logs"));
+    assert!(text.contains(&link));
+
+    // Solved by an agent: the customer hears, and is asked to rate.
+    let (s, v) = patch(&app, &id, &agent, json!({"status": "solved"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(mail.wait_for(3, Duration::from_secs(20)).await, 3);
+    let (subject, text) = mail_text(&mail.messages()[2]);
+    assert!(subject.contains("您的请求已解决"), "{subject}");
+    assert!(text.contains("评分"), "the rating invitation: {text}");
+    assert!(text.contains(&link));
+
+    // Each mail once, each under its own Message-ID.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(mail.total(), 3);
+    assert_eq!(mail.by_message_id().len(), 3);
+}

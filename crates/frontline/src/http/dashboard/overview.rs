@@ -166,7 +166,10 @@ fn points(values: &[f64], top: f64) -> String {
 async fn topics(state: &AppState, lang: &str) -> Result<Vec<TopicChart>, ApiError> {
     let now_min = now_ms().div_euclid(60_000);
     let from = now_min - CHART_MINUTES + 1;
-    let counts = state.store.topic_minutes(from * 60_000).await?;
+    let counts = state
+        .store
+        .topic_minutes(from * 60_000, (now_min + 1) * 60_000)
+        .await?;
     let mut out = Vec::new();
     for (topic, per_minute) in counts {
         let band = state
