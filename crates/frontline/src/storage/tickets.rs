@@ -699,6 +699,21 @@ impl Tx {
             d.backlog_delta = 1;
         })
         .await?;
+        if let Some(incident) = &row.incident_id {
+            // Named by id, channel and priority only: the subject may be
+            // the customer's own words.
+            self.timeline(
+                incident,
+                "ticket",
+                &format!(
+                    "Ticket {id} opened ({}, {})",
+                    row.channel,
+                    row.priority.as_str()
+                ),
+                &by.actor,
+            )
+            .await?;
+        }
         self.audit(AuditRecord {
             action: "ticket.create".into(),
             class: DataClass::Tickets,
@@ -1149,6 +1164,22 @@ impl Store {
                 }
             }
             changed.push(id);
+        }
+        if !changed.is_empty() {
+            let mut what = Vec::new();
+            if let Some(to) = status {
+                what.push(format!("status {to}"));
+            }
+            if reply.is_some() {
+                what.push("a public reply".to_owned());
+            }
+            tx.timeline(
+                incident,
+                "ticket",
+                &format!("{} tickets updated: {}", changed.len(), what.join(", ")),
+                &by.actor,
+            )
+            .await?;
         }
         tx.audit(AuditRecord {
             action: "incident.tickets.update".into(),

@@ -476,6 +476,31 @@ async fn tickets_come_from_feedback_and_incidents_and_an_incident_updates_all_of
         assert!(html.contains("Payments work again"));
         assert!(!html.contains("How satisfied"));
     }
+    // The incident's timeline tells of its tickets: each opened, and the
+    // bulk update, without the customers' words.
+    let (_, timeline) = json(
+        app.get(&format!("/api/v1/incidents/{iid}/timeline"), &agent)
+            .await,
+    )
+    .await;
+    let lines: Vec<&str> = timeline
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|e| e["kind"] == "ticket")
+        .map(|e| e["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    for t in made {
+        let tid = t["id"].as_str().unwrap();
+        assert!(lines.iter().any(|l| l.contains(tid)), "{tid} in {lines:?}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("3 tickets updated: status solved, a public reply")),
+        "{lines:?}"
+    );
     let (s, _) = json(
         app.post_json(
             "/api/v1/incidents/inc_01J00000000000000000000000/tickets/update",
