@@ -7,8 +7,14 @@
 //!   FRONTLINE_BENCH_KEEP=/tmp/big cargo run --release -p frontline --example bench_scorecard
 //!   FRONTLINE_BENCH_KEEP=/tmp/big cargo run --release -p frontline --example bench_dashboard -- [runs]
 //!
-//! On PostgreSQL, give both the same FRONTLINE_BENCH_DATABASE_URL, and as
-//! FRONTLINE_BENCH_KEEP the schema name `bench_scorecard` kept.
+//! On PostgreSQL, give both the same FRONTLINE_BENCH_DATABASE_URL, and
+//! this one the schema `bench_scorecard` kept (the name it was given as
+//! FRONTLINE_BENCH_KEEP) as FRONTLINE_BENCH_SCHEMA. FRONTLINE_BENCH_KEEP
+//! must still be set here, but on PostgreSQL its value is not used:
+//!
+//!   FRONTLINE_BENCH_DATABASE_URL=postgres://... FRONTLINE_BENCH_KEEP=big cargo run --release -p frontline --example bench_scorecard
+//!   FRONTLINE_BENCH_DATABASE_URL=postgres://... FRONTLINE_BENCH_KEEP=big FRONTLINE_BENCH_SCHEMA=big cargo run --release -p frontline --example bench_dashboard -- [runs]
+//!
 //! Prints p50/p95 of the time to the whole response per page (server time
 //! plus a loopback round trip), 30 runs per page by default.
 
@@ -39,7 +45,8 @@ async fn main() -> anyhow::Result<()> {
     let keep = std::env::var("FRONTLINE_BENCH_KEEP").map_err(|_| {
         anyhow::anyhow!(
             "set FRONTLINE_BENCH_KEEP to what bench_scorecard kept (SQLite: its directory; \
-             PostgreSQL: its schema): FRONTLINE_BENCH_KEEP=/tmp/big cargo run --release -p frontline --example bench_scorecard"
+             PostgreSQL: any value, and FRONTLINE_BENCH_SCHEMA to its schema): \
+             FRONTLINE_BENCH_KEEP=/tmp/big cargo run --release -p frontline --example bench_scorecard"
         )
     })?;
     let pg_base = std::env::var("FRONTLINE_BENCH_DATABASE_URL")

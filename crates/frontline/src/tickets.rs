@@ -124,8 +124,8 @@ pub fn tracking_url(config: &Config, token: &str) -> String {
     format!("{}/t/{token}", config.http.public_url.trim_end_matches('/'))
 }
 
-/// An email Frontline would send. No outbox on this branch: see
-/// [`email_hook`].
+/// An email the ticket code sends; [`email_hook`] queues it in the
+/// notification outbox.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EmailIntent {

@@ -523,14 +523,11 @@ impl Store {
             )
             .await?;
         let mut messages = Vec::with_capacity(rows.len());
-        let mut claimed = Vec::with_capacity(rows.len());
         for r in &rows {
-            let channel = Channel::from_db(&r.get::<String>("channel")?)
-                .ok_or_else(|| StoreError::Corrupt("outbox channel".into()))?;
-            let d = Delivery {
+            messages.push(Delivery {
                 id: r.get("id")?,
                 update_id: r.get("update_id")?,
-                channel,
+                channel: channel_of(r)?,
                 recipient_kind: r.get("recipient_kind")?,
                 recipient_id: r.get("recipient_id")?,
                 recipient: String::new(),
@@ -540,24 +537,23 @@ impl Store {
                 last_error: r.get("last_error")?,
                 sent_at: r.get::<Option<i64>>("sent_at")?.map(Time),
                 next_attempt_at: Time(r.get("next_attempt_at")?),
-            };
-            claimed.push(Claimed {
-                id: d.id.clone(),
-                purpose: String::new(),
-                update_id: None,
-                recipient_kind: d.recipient_kind.clone(),
-                recipient_id: d.recipient_id.clone(),
-                channel,
-                language: String::new(),
-                payload: String::new(),
-                attempts: 0,
             });
-            messages.push(d);
         }
-        let recipients = self.message_recipients(ring, &claimed).await?;
+        let masked = self
+            .masked_recipients(
+                ring,
+                messages.iter().map(|m| {
+                    (
+                        m.recipient_kind.as_str(),
+                        m.recipient_id.as_str(),
+                        m.channel,
+                    )
+                }),
+            )
+            .await?;
         for m in &mut messages {
-            if let Some(r) = recipients.get(&m.recipient_id) {
-                m.recipient = mask(m.channel, &r.contact.address);
+            if let Some(r) = masked.get(&m.recipient_id) {
+                m.recipient = r.clone();
             }
         }
         Ok(IncidentDeliveries {
@@ -568,5 +564,145 @@ impl Store {
                 .collect(),
             messages,
         })
+    }
+}
+
+/// How many messages a filter matches, and the newest of them.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxPage {
+    pub total: i64,
+    pub messages: Vec<OutboxMessage>,
+}
+
+/// A message of any purpose as staff see it in a list: the recipient
+/// masked, the reason of a failure (free of personal data), no payload.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxMessage {
+    pub id: String,
+    /// notice, confirm, survey, staff or route.
+    pub purpose: String,
+    pub incident_id: Option<String>,
+    pub channel: Channel,
+    /// Masked; empty when the recipient no longer exists.
+    pub recipient: String,
+    pub language: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub sent_at: Option<Time>,
+    /// When it last changed state (what the overview's counts go by).
+    pub updated_at: Time,
+}
+
+fn channel_of(r: &crate::storage::Row) -> Result<Channel> {
+    Channel::from_db(&r.get::<String>("channel")?)
+        .ok_or_else(|| StoreError::Corrupt("outbox channel".into()))
+}
+
+impl Store {
+    /// Messages in any of `states` that changed state at or after `since`
+    /// (ms; 0 for any time), newest first, at most `limit`, with how many
+    /// match in all.
+    pub async fn list_outbox(
+        &self,
+        ring: &KeyRing,
+        states: &[&str],
+        since: i64,
+        limit: i64,
+    ) -> Result<OutboxPage> {
+        let marks: Vec<String> = (2..states.len() + 2).map(|i| format!("${i}")).collect();
+        let filter = format!("updated_at >= $1 AND state IN ({})", marks.join(", "));
+        let mut args: Vec<Value> = args![since];
+        args.extend(states.iter().map(|s| Value::from(*s)));
+        let total: i64 = self
+            .fetch_optional(
+                &format!("SELECT COUNT(*) AS n FROM outbox WHERE {filter}"),
+                args.clone(),
+            )
+            .await?
+            .map(|r| r.get("n"))
+            .transpose()?
+            .unwrap_or(0);
+        args.push(limit.into());
+        let rows = self
+            .fetch_all(
+                &format!(
+                    "SELECT id, purpose, incident_id, recipient_kind, recipient_id, channel, language, state, attempts, last_error, sent_at, updated_at
+                     FROM outbox WHERE {filter} ORDER BY updated_at DESC, id DESC LIMIT ${}",
+                    args.len()
+                ),
+                args,
+            )
+            .await?;
+        let mut kinds = Vec::with_capacity(rows.len());
+        let mut messages = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let channel = channel_of(r)?;
+            kinds.push((
+                r.get::<String>("recipient_kind")?,
+                r.get::<String>("recipient_id")?,
+                channel,
+            ));
+            messages.push(OutboxMessage {
+                id: r.get("id")?,
+                purpose: r.get("purpose")?,
+                incident_id: r.get("incident_id")?,
+                channel,
+                recipient: String::new(),
+                language: r.get("language")?,
+                state: r.get("state")?,
+                attempts: r.get("attempts")?,
+                last_error: r.get("last_error")?,
+                sent_at: r.get::<Option<i64>>("sent_at")?.map(Time),
+                updated_at: Time(r.get("updated_at")?),
+            });
+        }
+        let masked = self
+            .masked_recipients(
+                ring,
+                kinds.iter().map(|(k, id, c)| (k.as_str(), id.as_str(), *c)),
+            )
+            .await?;
+        for (m, (_, id, _)) in messages.iter_mut().zip(&kinds) {
+            if let Some(r) = masked.get(id) {
+                m.recipient = r.clone();
+            }
+        }
+        Ok(OutboxPage { total, messages })
+    }
+
+    /// Recipients (kind, id, channel) by id, masked as staff may see them;
+    /// one no longer there is absent.
+    async fn masked_recipients<'a>(
+        &self,
+        ring: &KeyRing,
+        recipients: impl Iterator<Item = (&'a str, &'a str, Channel)>,
+    ) -> Result<HashMap<String, String>> {
+        let mut channels = HashMap::new();
+        let claimed: Vec<Claimed> = recipients
+            .map(|(kind, id, channel)| {
+                channels.insert(id.to_owned(), channel);
+                Claimed {
+                    id: String::new(),
+                    purpose: String::new(),
+                    update_id: None,
+                    recipient_kind: kind.to_owned(),
+                    recipient_id: id.to_owned(),
+                    channel,
+                    language: String::new(),
+                    payload: String::new(),
+                    attempts: 0,
+                }
+            })
+            .collect();
+        Ok(self
+            .message_recipients(ring, &claimed)
+            .await?
+            .into_iter()
+            .filter_map(|(id, r)| {
+                let channel = *channels.get(&id)?;
+                Some((id, mask(channel, &r.contact.address)))
+            })
+            .collect())
     }
 }

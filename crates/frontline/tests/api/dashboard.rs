@@ -498,3 +498,150 @@ async fn the_dashboard_speaks_the_users_language_then_the_browsers_then_english(
     let html = page_in(&admin, &app, "/", None).await;
     assert!(html.contains("<html lang=\"en\""));
 }
+
+#[tokio::test]
+async fn the_overviews_delivery_numbers_link_to_the_messages_they_count() {
+    use frontline::config::Secret;
+    use frontline::notify::catcher::MailCatcher;
+    // A mail server that refuses `bounce...` for good; no SMS provider, so
+    // a text message waits in the outbox.
+    let mail = MailCatcher::start("127.0.0.1:0", true).await.unwrap();
+    let url = mail.url();
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.notify.smtp_url = Secret::new(url);
+        c.notify.retry_base_secs = 1;
+    })
+    .await;
+    create_user(
+        &app.store,
+        "cora@example.com",
+        "Cora Comms",
+        "communications",
+    )
+    .await;
+    create_user(&app.store, "ana@example.com", "Ana Analyst", "analyst").await;
+    let (_, inc) = json(
+        app.post_json(
+            "/api/v1/incidents",
+            &app.admin_token,
+            &json!({"title": "Card payments failing", "severity": "SEV3"}),
+        )
+        .await,
+    )
+    .await;
+    let incident = inc["id"].as_str().unwrap().to_owned();
+    let (s, u) = json(
+        app.post_json(
+            &format!("/api/v1/incidents/{incident}/updates"),
+            &app.admin_token,
+            &json!({"status": "investigating", "body": "Card payments fail for some customers."}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s.as_u16(), u["state"].as_str()), (201, Some("published")));
+    let update = u["id"].as_str().unwrap().to_owned();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/incidents/{incident}/affected")))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", "text/csv")
+        .body("email,phone,language\nsam.ok@example.com,,en\nbounce.bo@example.com,,en\n,+14155550123,en\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/incidents/{incident}/affected/notify"),
+            &app.admin_token,
+            &json!({"update": update}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 202);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, d) = json(
+            app.get(
+                &format!("/api/v1/incidents/{incident}/deliveries"),
+                &app.admin_token,
+            )
+            .await,
+        )
+        .await;
+        let c = &d["counts"];
+        if (
+            c["sent"].as_i64(),
+            c["bounced"].as_i64(),
+            c["queued"].as_i64(),
+        ) == (Some(1), Some(1), Some(1))
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "deliveries: {d}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Communications (notices:view) sees each number as a link.
+    let (cora, _) = app.browser_session("cora@example.com", PASSWORD).await;
+    let overview = page_as(&cora, &app, "/").await;
+    for (href, n) in [
+        ("/deliveries?state=sent&amp;hours=24", 1),
+        ("/deliveries?state=waiting", 1),
+        ("/deliveries?state=failed&amp;hours=24", 0),
+        ("/deliveries?state=bounced&amp;hours=24", 1),
+    ] {
+        assert!(
+            overview.contains(&format!("<a href=\"{href}\">{n}</a>")),
+            "{href} -> {n} in {overview}"
+        );
+    }
+
+    // Following them: each lists its messages, recipients masked.
+    let bounced = page_as(&cora, &app, "/deliveries?state=bounced&hours=24").await;
+    assert!(bounced.contains("<h1>Deliveries</h1>") && bounced.contains("1 message."));
+    assert!(bounced.contains("b***@example.com") && bounced.contains("smtp 550"));
+    assert!(bounced.contains(&format!("href=\"/incidents/{incident}\"")));
+    assert!(!bounced.contains("bounce.bo@example.com"), "masked");
+    assert!(
+        !bounced.contains("s***@example.com"),
+        "not the sent message"
+    );
+    let sent = page_as(&cora, &app, "/deliveries?state=sent&hours=24").await;
+    assert!(sent.contains("s***@example.com") && !sent.contains("b***@example.com"));
+    assert!(!sent.contains("sam.ok@example.com"));
+    let waiting = page_as(&cora, &app, "/deliveries?state=waiting").await;
+    assert!(waiting.contains("+14***23") && !waiting.contains("+14155550123"));
+    assert!(waiting.contains(">queued<") && !waiting.contains("@example.com"));
+    let failed = page_as(&cora, &app, "/deliveries?state=failed&hours=24").await;
+    assert!(failed.contains("0 messages.") && failed.contains("No messages."));
+    let all = page_as(&cora, &app, "/deliveries").await;
+    assert!(all.contains("3 messages."), "{all}");
+    assert!(
+        all.find("+14***23") > all.find("b***@example.com"),
+        "the latest change first"
+    );
+    let r = cora
+        .get(app.url("/deliveries?state=lost"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("state"));
+
+    // The analyst (no notices:view) has neither the numbers nor the list.
+    let (ana, _) = app.browser_session("ana@example.com", PASSWORD).await;
+    let overview = page_as(&ana, &app, "/").await;
+    assert!(!overview.contains("/deliveries"));
+    assert_eq!(
+        ana.get(app.url("/deliveries"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    app.stop().await;
+}

@@ -1,4 +1,4 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
@@ -472,6 +472,85 @@ async fn components_are_managed_with_notice_grants_and_bad_input_names_the_field
     app.stop().await;
 }
 
+/// Reads an RSS 2.0 document with a strict XML parser (well-formed, end
+/// tags matching) and checks what RSS 2.0 requires: `<rss version="2.0">`
+/// around one `<channel>` with `title`, `link` and `description`, and
+/// items with a `title` or `description`; a `pubDate` must be an RFC 822
+/// date and a `guid` unique. Returns the channel's and each item's
+/// elements, text unescaped.
+fn read_rss(doc: &str) -> (BTreeMap<String, String>, Vec<BTreeMap<String, String>>) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(doc);
+    let (mut path, mut text) = (Vec::<String>::new(), String::new());
+    let (mut channel, mut items) = (BTreeMap::new(), Vec::new());
+    let mut item: Option<BTreeMap<String, String>> = None;
+    let mut channels = 0;
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) => {
+                let name = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+                match (path.as_slice(), name.as_str()) {
+                    ([], "rss") => {
+                        let version = e.try_get_attribute("version").unwrap().unwrap();
+                        assert_eq!(&*version.value, b"2.0");
+                    }
+                    ([], other) => panic!("the root is <{other}>, not <rss>"),
+                    ([r], "channel") if r == "rss" => channels += 1,
+                    ([r, c], "item") if r == "rss" && c == "channel" => {
+                        item = Some(BTreeMap::new());
+                    }
+                    _ => {}
+                }
+                path.push(name);
+                text.clear();
+            }
+            Event::Text(t) => text.push_str(&t.decode().unwrap()),
+            Event::GeneralRef(r) => text.push_str(
+                &quick_xml::escape::unescape(&format!("&{};", r.decode().unwrap())).unwrap(),
+            ),
+            Event::End(_) => {
+                let name = path.pop().unwrap();
+                match (path.as_slice(), name.as_str()) {
+                    ([r, c], "item") if r == "rss" && c == "channel" => {
+                        items.push(item.take().unwrap());
+                    }
+                    ([r, c], _) if r == "rss" && c == "channel" => {
+                        channel.insert(name, std::mem::take(&mut text));
+                    }
+                    ([.., i], _) if i == "item" => {
+                        item.as_mut()
+                            .unwrap()
+                            .insert(name, std::mem::take(&mut text));
+                    }
+                    _ => {}
+                }
+                text.clear();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert!(path.is_empty(), "unclosed elements: {path:?}");
+    assert_eq!(channels, 1, "one <channel>");
+    for required in ["title", "link", "description"] {
+        assert!(
+            channel.get(required).is_some_and(|v| !v.is_empty()),
+            "the channel's <{required}>: {channel:?}"
+        );
+    }
+    let mut guids = BTreeSet::new();
+    for i in &items {
+        assert!(i.contains_key("title") || i.contains_key("description"));
+        if let Some(d) = i.get("pubDate") {
+            assert!(chrono::DateTime::parse_from_rfc2822(d).is_ok(), "{d}");
+        }
+        if let Some(g) = i.get("guid") {
+            assert!(guids.insert(g.clone()), "guid {g} twice");
+        }
+    }
+    (channel, items)
+}
+
 async fn page(app: &TestApp, path: &str) -> String {
     let resp = app.client.get(app.url(path)).send().await.unwrap();
     assert_eq!(resp.status(), 200, "{path}");
@@ -570,22 +649,68 @@ async fn the_status_page_is_plain_html_localised_with_90_days_per_component() {
     let rss = resp.text().await.unwrap();
     assert!(rss.contains("<rss version=\"2.0\">") && rss.contains("<item>"));
     assert!(rss.contains("Sign-in failures: Identified"));
+    let (_, all) = read_rss(&rss);
+    assert!(all
+        .iter()
+        .any(|i| i["title"].starts_with("Database upgrade: ")));
     let login = page(&app, &format!("/status/components/{}/feed.atom", f.login)).await;
     assert!(login.contains("Sign-in failures") && !login.contains("Database upgrade"));
     let web = page(&app, &format!("/status/components/{}/feed.atom", f.web)).await;
     assert!(web.contains("Database upgrade") && !web.contains("Sign-in failures"));
+
+    // Each component's feed as RSS 2.0 too, linked under it on the page.
+    let login_rss = format!("/status/components/{}/feed.rss", f.login);
+    assert!(html.contains(&format!(
+        "href=\"{login_rss}\" type=\"application/rss+xml\""
+    )));
+    let resp = app.client.get(app.url(&login_rss)).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/rss+xml"));
+    let (channel, items) = read_rss(&resp.text().await.unwrap());
+    assert!(channel["title"].ends_with(" status: Login"), "{channel:?}");
+    assert!(channel["link"].ends_with("/status"), "{channel:?}");
+    let titles: Vec<&str> = items.iter().map(|i| i["title"].as_str()).collect();
+    assert!(
+        titles.contains(&"Sign-in failures: Identified"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.iter().all(|t| t.starts_with("Sign-in failures: ")),
+        "only the component's incidents: {titles:?}"
+    );
+    let identified = items
+        .iter()
+        .find(|i| i["title"] == "Sign-in failures: Identified")
+        .unwrap();
+    assert_eq!(
+        identified["description"],
+        "Some customers cannot sign in. Use <b>the app</b> & retry."
+    );
+    let web_rss = page(&app, &format!("/status/components/{}/feed.rss", f.web)).await;
+    let (_, items) = read_rss(&web_rss);
+    assert!(items
+        .iter()
+        .any(|i| i["title"].starts_with("Database upgrade: ")));
+    assert!(!items
+        .iter()
+        .any(|i| i["title"].starts_with("Sign-in failures")));
     for id in [f.secret.as_str(), "cmp_01J00000000000000000000000"] {
-        let resp = app
-            .client
-            .get(app.url(&format!("/status/components/{id}/feed.atom")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            resp.status(),
-            404,
-            "no feed for a private or missing component"
-        );
+        for feed in ["feed.atom", "feed.rss"] {
+            let resp = app
+                .client
+                .get(app.url(&format!("/status/components/{id}/{feed}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                resp.status(),
+                404,
+                "no {feed} for a private or missing component"
+            );
+        }
     }
     app.stop().await;
 }
@@ -926,6 +1051,12 @@ async fn a_segment_sees_its_own_page_with_its_private_components_at_a_secret_lin
     }
     let feed = page(&app, &format!("{path}/components/{}/feed.atom", f.secret)).await;
     assert!(feed.contains("Internal only."), "{feed}");
+    let (_, items) =
+        read_rss(&page(&app, &format!("{path}/components/{}/feed.rss", f.secret)).await);
+    assert!(
+        items.iter().any(|i| i["description"] == "Internal only."),
+        "{items:?}"
+    );
 
     // The public page still hides the private component and its incident.
     let public_html = page(&app, "/status").await;

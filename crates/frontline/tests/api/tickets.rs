@@ -1066,7 +1066,8 @@ async fn agents_work_the_queue_and_ticket_page_and_read_the_scorecard_in_the_das
     let t = open(
         &app,
         &agent,
-        json!({"subject": "Refund please", "description": "Charged twice", "priority": "urgent"}),
+        json!({"subject": "Refund please", "description": "Charged twice", "priority": "urgent",
+               "contact": {"name": "Rita", "email": "rita.refund@example.com"}}),
     )
     .await;
     let id = t["id"].as_str().unwrap();
@@ -1089,9 +1090,86 @@ async fn agents_work_the_queue_and_ticket_page_and_read_the_scorecard_in_the_das
     let (_, none) = get("/tickets?priority=low".into()).await;
     assert!(!none.contains("Refund please"));
 
+    // The page shows the customer masked; opening the contact is a
+    // deliberate click, and only that click is audited.
+    let last_audit = || async { app.store.audit_page(None, 1).await.unwrap().entries[0].seq };
+    let before = last_audit().await;
     let (s, page) = get(format!("/tickets/{id}")).await;
     assert_eq!(s, 200);
+    assert!(
+        !page.contains("rita.refund@example.com") && !page.contains("Rita"),
+        "no contact on page load"
+    );
+    assert!(page.contains("r***@example.com") && page.contains("Show contact details"));
+    assert_eq!(
+        last_audit().await,
+        before,
+        "looking at the ticket is not a look at personal data"
+    );
     let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+    let revealed = browser
+        .post(app.url(&format!("/tickets/{id}/reveal")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revealed.status(), 200);
+    let revealed = revealed.text().await.unwrap();
+    assert!(revealed.contains("rita.refund@example.com") && revealed.contains("Rita"));
+    assert!(!revealed.contains("Show contact details"));
+    let entry = &app.store.audit_page(None, 1).await.unwrap().entries[0];
+    assert_eq!(
+        (entry.action.as_str(), entry.record.as_deref()),
+        ("contact.view", Some(id))
+    );
+    // Without the CSRF token the click does nothing.
+    let forged = browser
+        .post(app.url(&format!("/tickets/{id}/reveal")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(!forged
+        .text()
+        .await
+        .unwrap()
+        .contains("rita.refund@example.com"));
+
+    // A security analyst reads tickets but not contacts: masked, no
+    // button, and the reveal is refused and not audited.
+    create_user(&app.store, "sec@example.com", "Sec", "security_analyst").await;
+    let (sec, _) = app
+        .browser_session("sec@example.com", crate::helpers::PASSWORD)
+        .await;
+    let sec_page = sec
+        .get(app.url(&format!("/tickets/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sec_page.contains("r***@example.com") && sec_page.contains("Refund please"));
+    assert!(
+        !sec_page.contains("Show contact details") && !sec_page.contains("/reveal"),
+        "no button without contact:view"
+    );
+    let before = last_audit().await;
+    let sec_csrf = crate::helpers::hidden_field(&sec_page, "csrf").unwrap();
+    let refused = sec
+        .post(app.url(&format!("/tickets/{id}/reveal")))
+        .form(&[("csrf", sec_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(!refused
+        .text()
+        .await
+        .unwrap()
+        .contains("rita.refund@example.com"));
+    assert_eq!(last_audit().await, before);
+
     let post = |path: String, form: Vec<(&'static str, String)>| {
         let b = browser.clone();
         let url = app.url(&path);

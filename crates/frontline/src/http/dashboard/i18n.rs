@@ -860,6 +860,22 @@ const PHRASES: &[(&str, &str)] = &[
     ("mail|notice", "通知"),
     ("mail|survey", "调查邀请"),
     ("mail|other", "其他"),
+    // Deliveries: the outbox by state.
+    ("Deliveries", "投递记录"),
+    ("Messages in the outbox (notices, sign-up confirmations, surveys, staff email, routes), the latest change first. Recipients are masked.", "发件箱中的消息（通知、订阅确认、调查、员工邮件、通知路由），最近变化的在前。收件人已做遮蔽。"),
+    ("Deliveries, latest change first", "投递记录，最近变化的在前"),
+    ("Changed in the last {n} hours", "最近 {n} 小时内有变化"),
+    ("any time", "不限时间"),
+    ("Any time", "不限时间"),
+    ("last 24 hours", "最近 24 小时"),
+    ("{total} messages, the latest {shown} shown.", "共 {total} 条消息，显示最近的 {shown} 条。"),
+    ("{n} messages.", "{n} 条消息。"),
+    ("1 message.", "1 条消息。"),
+    ("No messages.", "没有消息。"),
+    ("All messages", "全部消息"),
+    ("waiting", "等待中"),
+    ("delivery|staff email", "员工邮件"),
+    ("delivery|route", "通知路由"),
 ];
 
 #[cfg(test)]
@@ -981,6 +997,7 @@ mod tests {
         values.extend(TicketStatus::ALL.iter().map(|v| v.as_str()));
         values.extend(Priority::ALL.iter().map(|v| v.as_str()));
         values.extend(VALUES);
+        values.extend(crate::notify::outbox::STATES);
         values.extend(crate::domain::Action::ALL.iter().map(|a| a.as_str()));
         values.extend(crate::domain::DataClass::ALL.iter().map(|c| c.describe()));
         values.extend(frontline_detect::Topic::ALL.iter().map(|t| t.as_str()));
@@ -995,7 +1012,8 @@ mod tests {
     }
 
     /// Values of other kinds that pages show with `label`: topics, the
-    /// states of signals, alerts and suggestions, alert severities.
+    /// states of signals, alerts and suggestions, alert severities, the
+    /// deliveries page's `waiting`.
     const VALUES: &[&str] = &[
         "open",
         "acknowledged",
@@ -1009,5 +1027,6 @@ mod tests {
         "medium",
         "low",
         "info",
+        "waiting",
     ];
 }

@@ -2,6 +2,7 @@
 //! live channel (server-sent events). No front-end build step.
 
 mod admin;
+mod deliveries;
 mod feedback;
 pub mod i18n;
 mod incidents;
@@ -166,6 +167,10 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
         ),
         ("mail.html", include_str!("../../../templates/mail.html")),
         (
+            "deliveries.html",
+            include_str!("../../../templates/deliveries.html"),
+        ),
+        (
             "mail_message.html",
             include_str!("../../../templates/mail_message.html"),
         ),
@@ -217,6 +222,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(tickets::routes());
     routes.extend(admin::routes());
     routes.extend(mail::routes());
+    routes.extend(deliveries::routes());
     routes
 }
 

@@ -1,5 +1,6 @@
 //! Ticket pages (the queue, one ticket with its history and forms to reply,
-//! note, change state and assignment), the scorecard with server-rendered
+//! note, change state and assignment; its contact masked until a deliberate,
+//! audited click), the scorecard with server-rendered
 //! SVG charts, and the journey view.
 
 use std::collections::BTreeMap;
@@ -16,7 +17,7 @@ use super::{error_page, page};
 use crate::domain::ticket::{Priority, TicketStatus};
 use crate::domain::{Action, DataClass, Grant};
 use crate::http::api::tickets::{
-    parse_change, parse_filter, parse_range, post_message, publish_events, refusal, view,
+    parse_change, parse_filter, parse_range, post_message, publish_events, refusal, view_contact,
     ChangeTicketBody, ListQuery, ScorecardQuery,
 };
 use crate::http::error::{ApiError, ApiQuery};
@@ -34,6 +35,14 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::GET, "/tickets", need(t, Action::View), queue),
         Route::new(Method::GET, "/tickets/{id}", need(t, Action::View), show),
+        // The handler also asks for contact:view: the ticket is the page's
+        // data class, the contact the one opened.
+        Route::new(
+            Method::POST,
+            "/tickets/{id}/reveal",
+            need(t, Action::View),
+            reveal,
+        ),
         Route::new(
             Method::POST,
             "/tickets/{id}/reply",
@@ -167,10 +176,34 @@ async fn show(
     Path(id): Path<String>,
     ApiQuery(n): ApiQuery<Notice>,
 ) -> Response {
+    ticket_page(&state, &p, &id, n.notice, false).await
+}
+
+/// The same page with the contact opened in full, for `contact:view` only;
+/// the look is audited (`contact.view`, as on the feedback item page).
+async fn reveal(State(state): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> Response {
+    if !p.can(DataClass::Contact, Action::View) {
+        return error_page(
+            &state,
+            ApiError::Forbidden(Grant::new(DataClass::Contact, Action::View)),
+        );
+    }
+    ticket_page(&state, &p, &id, None, true).await
+}
+
+/// Without a deliberate click the contact is shown masked, and nothing is
+/// audited.
+async fn ticket_page(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    id: &str,
+    notice: Option<String>,
+    reveal: bool,
+) -> Response {
     let result = async {
-        let v = view(&state, &p, &id).await?;
-        let events = state.store.ticket_events(&id, false).await?;
-        let names = staff(&state).await?;
+        let v = view_contact(state, p, id, reveal).await?;
+        let events = state.store.ticket_events(id, false).await?;
+        let names = staff(state).await?;
         let who = |a: &str| match a {
             "public" | "customer" => super::i18n::t(p.language, phrase("Customer")).to_owned(),
             "system" => "Frontline".to_owned(),
@@ -192,19 +225,20 @@ async fn show(
             .collect();
         let next = words(&v.ticket.status.next(), TicketStatus::as_str);
         Ok::<_, ApiError>(page(
-            &state,
-            &p,
+            state,
+            p,
             "/tickets",
             "ticket.html",
             context! {
-                t => v.ticket, contact => v.contact, events, users, next, notice => n.notice,
+                t => v.ticket, contact => v.contact, events, users, next, notice,
                 priorities => words(Priority::ALL, Priority::as_str),
                 can_modify => p.can(DataClass::Tickets, Action::Modify),
+                can_reveal => p.can(DataClass::Contact, Action::View),
             },
         ))
     }
     .await;
-    result.unwrap_or_else(|e| error_page(&state, e))
+    result.unwrap_or_else(|e| error_page(state, e))
 }
 
 fn back(id: &str, notice: &str) -> Response {

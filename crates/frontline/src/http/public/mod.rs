@@ -33,6 +33,10 @@ pub fn routes() -> Router<AppState> {
             "/status/components/{id}/feed.atom",
             get(status::component_feed_atom),
         )
+        .route(
+            "/status/components/{id}/feed.rss",
+            get(status::component_feed_rss),
+        )
         .route("/api/v2/summary.json", get(status::v2_public))
         .route("/api/v2/status.json", get(status::v2_public))
         .route("/api/v2/components.json", get(status::v2_public))
@@ -56,6 +60,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/status/a/{key}/components/{id}/feed.atom",
             get(status::audience_component_feed_atom),
+        )
+        .route(
+            "/status/a/{key}/components/{id}/feed.rss",
+            get(status::audience_component_feed_rss),
         )
         .route("/status/a/{key}/api/v2/{*path}", get(status::v2_audience))
         .route("/status/subscribe", post(subscribe::submit_form))

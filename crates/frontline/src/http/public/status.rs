@@ -1006,11 +1006,13 @@ fn rss(s: &Snapshot, title: &str, list: &[FeedEntry]) -> String {
     out
 }
 
-/// The status feeds: the whole page's, or one component's.
+/// The status feeds: the whole page's, or one component's, each as Atom
+/// and RSS 2.0.
 enum Feed {
     Atom,
     Rss,
     ComponentAtom(String),
+    ComponentRss(String),
 }
 
 async fn feed(state: &AppState, who: &Viewers, which: Feed, headers: &HeaderMap) -> Response {
@@ -1018,6 +1020,7 @@ async fn feed(state: &AppState, who: &Viewers, which: Feed, headers: &HeaderMap)
         Feed::Atom => "feed.atom".to_owned(),
         Feed::Rss => "feed.rss".to_owned(),
         Feed::ComponentAtom(id) => format!("components/{id}/feed.atom"),
+        Feed::ComponentRss(id) => format!("components/{id}/feed.rss"),
     };
     state
         .public_cache
@@ -1040,7 +1043,7 @@ async fn feed(state: &AppState, who: &Viewers, which: Feed, headers: &HeaderMap)
                         ("application/rss+xml; charset=utf-8", rss(&s, &title, &list))
                     }
                 }
-                Feed::ComponentAtom(id) => {
+                Feed::ComponentAtom(id) | Feed::ComponentRss(id) => {
                     // Components the page does not show have no feed here:
                     // the same 404 as a missing one.
                     let c = s
@@ -1048,12 +1051,16 @@ async fn feed(state: &AppState, who: &Viewers, which: Feed, headers: &HeaderMap)
                         .filter(|c| !c.is_group)
                         .ok_or(ApiError::NotFound("component"))?;
                     let title = format!("{} status: {}", s.name, c.name);
-                    let path = format!("{}/components/{}/feed.atom", s.page_path, c.id);
                     let list = entries(&s, Some(&c.id));
-                    (
-                        "application/atom+xml; charset=utf-8",
-                        atom(&s, &title, &path, &list),
-                    )
+                    if matches!(which, Feed::ComponentAtom(_)) {
+                        let path = format!("{}/components/{}/feed.atom", s.page_path, c.id);
+                        (
+                            "application/atom+xml; charset=utf-8",
+                            atom(&s, &title, &path, &list),
+                        )
+                    } else {
+                        ("application/rss+xml; charset=utf-8", rss(&s, &title, &list))
+                    }
                 }
             };
             Ok(Rendered {
@@ -1080,6 +1087,14 @@ pub async fn component_feed_atom(
     headers: HeaderMap,
 ) -> Response {
     feed(&state, &Viewers::Public, Feed::ComponentAtom(id), &headers).await
+}
+
+pub async fn component_feed_rss(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    feed(&state, &Viewers::Public, Feed::ComponentRss(id), &headers).await
 }
 
 pub async fn audience_feed_atom(
@@ -1111,6 +1126,17 @@ pub async fn audience_component_feed_atom(
 ) -> Response {
     match Viewers::audience(&state, &key).await {
         Ok(who) => feed(&state, &who, Feed::ComponentAtom(id), &headers).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn audience_component_feed_rss(
+    State(state): State<AppState>,
+    Path((key, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    match Viewers::audience(&state, &key).await {
+        Ok(who) => feed(&state, &who, Feed::ComponentRss(id), &headers).await,
         Err(e) => e.into_response(),
     }
 }
