@@ -701,7 +701,14 @@ impl Store {
             .into_iter()
             .filter_map(|(id, r)| {
                 let channel = *channels.get(&id)?;
-                Some((id, mask(channel, &r.contact.address)))
+                // A ticket's customer: their address is opened only to
+                // send, so the ticket stands for them.
+                let shown = if r.contact.address.is_empty() {
+                    id.clone()
+                } else {
+                    mask(channel, &r.contact.address)
+                };
+                Some((id, shown))
             })
             .collect())
     }

@@ -304,6 +304,8 @@ async fn the_demo_story_plays_in_a_browser_with_no_third_party_assets_and_no_acc
         "/scorecard",
         "/journey",
         "/mail",
+        "/deliveries",
+        "/deliveries?state=sent",
         "/admin/users",
         "/admin/roles",
         "/admin/tokens",

@@ -78,6 +78,7 @@ fn kind(purpose: &str) -> &'static str {
         "survey" => phrase("mail|survey"),
         "staff" => phrase("delivery|staff email"),
         "route" => phrase("delivery|route"),
+        "ticket" => phrase("delivery|ticket mail"),
         _ => phrase("mail|other"),
     }
 }

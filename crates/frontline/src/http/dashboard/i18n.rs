@@ -862,7 +862,7 @@ const PHRASES: &[(&str, &str)] = &[
     ("mail|other", "其他"),
     // Deliveries: the outbox by state.
     ("Deliveries", "投递记录"),
-    ("Messages in the outbox (notices, sign-up confirmations, surveys, staff email, routes), the latest change first. Recipients are masked.", "发件箱中的消息（通知、订阅确认、调查、员工邮件、通知路由），最近变化的在前。收件人已做遮蔽。"),
+    ("Messages in the outbox (notices, sign-up confirmations, surveys, ticket mail, staff email, routes), the latest change first. Recipients are masked.", "发件箱中的消息（通知、订阅确认、调查、工单邮件、员工邮件、通知路由），最近变化的在前。收件人已做遮蔽。"),
     ("Deliveries, latest change first", "投递记录，最近变化的在前"),
     ("Changed in the last {n} hours", "最近 {n} 小时内有变化"),
     ("any time", "不限时间"),
@@ -876,6 +876,7 @@ const PHRASES: &[(&str, &str)] = &[
     ("waiting", "等待中"),
     ("delivery|staff email", "员工邮件"),
     ("delivery|route", "通知路由"),
+    ("delivery|ticket mail", "工单邮件"),
 ];
 
 #[cfg(test)]

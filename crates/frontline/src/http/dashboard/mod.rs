@@ -281,6 +281,7 @@ fn nav(p: &Principal, current: &str, mailbox: bool) -> Vec<NavItem> {
         ("/tickets", phrase("Tickets"), Some(tickets)),
         ("/incidents", phrase("Incidents"), Some(incidents)),
         ("/components", phrase("Status page"), Some(notices)),
+        ("/deliveries", phrase("Deliveries"), Some(notices)),
         ("/scorecard", phrase("Scorecard"), Some(reports)),
         ("/journey", phrase("Journey"), Some(reports)),
         ("/mail", phrase("Mail sent"), Some(subscribers)),
