@@ -56,20 +56,35 @@ function tickDue() {
 }
 setInterval(tickDue, 30000);
 
-// On an incident's page, say when it changes (a note, a checklist step, an
-// update, an overdue mark) instead of leaving stale text on screen.
-document.addEventListener("frontline:event", (ev) => {
+// On an incident's page, keep its facts and timeline current: when an
+// event concerns it, the page is read again and those two parts replaced
+// (forms being typed in are left alone); the banner says the rest changed.
+(function liveIncident() {
   const banner = document.getElementById("incident-changed");
-  const data = ev.detail && ev.detail.data;
-  if (!banner || !data) return;
+  if (!banner) return;
   const id = banner.dataset.incident;
-  if (data.id !== id && data.incident !== id) return;
-  banner.hidden = false;
-  if (ev.detail.kind === "incident.overdue") {
-    const due = document.getElementById("next-update");
-    if (due) due.classList.add("overdue");
-  }
-});
+  let timer = null;
+  const refresh = async () => {
+    timer = null;
+    try {
+      const resp = await fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!resp.ok) return;
+      const fresh = new DOMParser().parseFromString(await resp.text(), "text/html");
+      for (const part of ["incident-facts", "incident-timeline"]) {
+        const now = document.getElementById(part);
+        const next = fresh.getElementById(part);
+        if (now && next) now.innerHTML = next.innerHTML;
+      }
+      tickDue();
+    } catch (_) { /* the next event tries again */ }
+  };
+  document.addEventListener("frontline:event", (ev) => {
+    const data = ev.detail && ev.detail.data;
+    if (!data || (data.id !== id && data.incident !== id)) return;
+    banner.hidden = false;
+    if (!timer) timer = setTimeout(refresh, 500);
+  });
+})();
 
 // The overview re-reads its body (server-rendered HTML) when an event says
 // something it shows may have changed, at most every two seconds.

@@ -356,6 +356,29 @@ async fn the_demo_story_plays_in_a_browser_with_no_third_party_assets_and_no_acc
         text(&client).await.contains("已发送邮件"),
         "the navigation is in Chinese"
     );
+    // The incident's page (the last one open) stays current: a note
+    // written elsewhere appears in its timeline without a reload.
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/incidents/{incident}/notes"),
+            &app.admin_token,
+            &serde_json::json!({"body": "Written while the page was open"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201);
+    let timeline = client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath(
+            "//ol[@id='incident-timeline']/li[contains(., 'Written while the page was open')]",
+        ))
+        .await;
+    assert!(
+        timeline.is_ok(),
+        "the note appears in the open page's timeline"
+    );
 
     // The public side, signed out.
     client.delete_all_cookies().await.unwrap();

@@ -374,8 +374,8 @@ const PHRASES: &[(&str, &str)] = &[
     ("Token revoked.", "令牌已吊销。"),
     ("Survey created.", "调查已创建。"),
     // One incident.
-    ("This incident changed:", "此事件已有变化:"),
-    ("reload to see it", "重新加载以查看"),
+    ("This incident changed (its facts and timeline are up to date):", "此事件有更新（概况和时间线已是最新）："),
+    ("reload to see the rest", "重新加载以查看其余部分"),
     ("Components", "组件"),
     ("Customer segments", "客户群体"),
     ("Next public update", "下次公开更新"),
