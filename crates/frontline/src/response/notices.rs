@@ -353,6 +353,14 @@ pub struct Preview {
     pub status_page_html: String,
     pub email: EmailPreview,
     pub sms: SmsPreview,
+    /// The bodies Slack, Teams and webhook subscribers receive (JSON),
+    /// rendered by the function delivery renders them with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slack: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teams: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<serde_json::Value>,
 }
 
 fn escape(s: &str) -> String {
@@ -420,7 +428,30 @@ pub fn preview(v: &UpdateVariant, title: &str, status_url: &str) -> Preview {
             limit: enc.single_limit(),
             segments: enc.segments(&v.sms),
         },
+        slack: None,
+        teams: None,
+        webhook: None,
     }
+}
+
+/// [`preview`], with the Slack, Teams and webhook bodies of `notice` (the
+/// update as delivery will tell it) in the variant's language.
+pub fn preview_all(
+    v: &UpdateVariant,
+    status_url: &str,
+    notice: &crate::notify::render::Notice,
+) -> Preview {
+    use crate::notify::render::render;
+    let mut p = preview(v, &notice.incident_title, status_url);
+    let mut notice = notice.clone();
+    notice.body = v.body.clone();
+    notice.variants = BTreeMap::from([(v.language.clone(), v.body.clone())]);
+    let lang = v.language.as_str();
+    use crate::notify::Channel as To;
+    p.slack = render(&notice, lang, To::Slack).json;
+    p.teams = render(&notice, lang, To::Teams).json;
+    p.webhook = render(&notice, lang, To::Webhook).json;
+    p
 }
 
 #[cfg(test)]

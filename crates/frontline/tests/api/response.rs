@@ -518,6 +518,23 @@ async fn a_notice_from_a_template_is_written_in_four_languages_and_shown_per_lan
         .as_str()
         .unwrap()
         .contains("What you should do"));
+    // Slack, Teams and webhook subscribers: the bodies delivery sends,
+    // each in the variant's language.
+    let slack = p_fa["slack"]["blocks"][0]["text"]["text"].as_str().unwrap();
+    assert!(
+        slack.contains("/status"),
+        "a link to the status page: {slack}"
+    );
+    let teams = &p_fa["teams"]["attachments"][0]["content"];
+    assert_eq!(teams["type"], "AdaptiveCard");
+    assert_eq!(teams["rtl"], true, "Persian reads right to left in Teams");
+    assert_eq!(p_en["webhook"]["data"]["update"]["id"], uid);
+    assert_eq!(p_en["webhook"]["data"]["update"]["language"], "en");
+    assert_eq!(p_fa["webhook"]["data"]["update"]["language"], "fa");
+    assert_ne!(
+        p_en["webhook"]["data"]["update"]["body"],
+        p_fa["webhook"]["data"]["update"]["body"]
+    );
 
     // Not on the status page until published; then each language shows its own.
     let page = app

@@ -504,14 +504,51 @@ async fn preview_unsaved(
     ApiJson(body): ApiJson<FromTemplateBody>,
 ) -> Result<Json<Vec<Preview>>, ApiError> {
     let incident = find(&state, &id).await?;
-    let (_, variants) = render_from_template(&state, &incident, &body).await?;
+    let (status, variants) = render_from_template(&state, &incident, &body).await?;
     let ctx = notice_context(&state, &incident);
+    let notice = preview_notice(&state, &incident, status, "preview", "").await?;
     Ok(Json(
         variants
             .iter()
-            .map(|v| notices::preview(v, &incident.title, &ctx.status_url))
+            .map(|v| notices::preview_all(v, &ctx.status_url, &notice))
             .collect(),
     ))
+}
+
+/// The update as delivery would tell it, for previews: the incident's
+/// public components by name, the status page address.
+async fn preview_notice(
+    state: &AppState,
+    incident: &Incident,
+    status: IncidentStatus,
+    update_id: &str,
+    published_at: &str,
+) -> Result<crate::notify::render::Notice, ApiError> {
+    let mut components = Vec::new();
+    for id in &incident.components {
+        if let Some(c) = state.store.component(id).await? {
+            if !c.private {
+                components.push(c.name);
+            }
+        }
+    }
+    Ok(crate::notify::render::Notice {
+        incident_id: incident.id.clone(),
+        incident_title: incident.title.clone(),
+        impact: incident.impact.as_str().to_owned(),
+        update_id: update_id.to_owned(),
+        status: status.as_str().to_owned(),
+        body: String::new(),
+        variants: BTreeMap::new(),
+        components,
+        published_at: published_at.to_owned(),
+        base_url: state
+            .config
+            .http
+            .public_url
+            .trim_end_matches('/')
+            .to_owned(),
+    })
 }
 
 async fn find_update(
@@ -553,9 +590,15 @@ pub(crate) async fn previews_of(
             sms: update.body.split_whitespace().collect::<Vec<_>>().join(" "),
         });
     }
+    let published = update
+        .published_at
+        .as_ref()
+        .map(|t| crate::storage::users::rfc3339(t.0))
+        .unwrap_or_default();
+    let notice = preview_notice(state, incident, update.status, &update.id, &published).await?;
     Ok(variants
         .iter()
-        .map(|v| notices::preview(v, &incident.title, &ctx.status_url))
+        .map(|v| notices::preview_all(v, &ctx.status_url, &notice))
         .collect())
 }
 
