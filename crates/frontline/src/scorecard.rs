@@ -142,6 +142,10 @@ pub struct IncidentComms {
     /// Mean and longest minutes between published updates.
     pub mean_update_interval_mins: Option<f64>,
     pub max_update_interval_mins: Option<f64>,
+    /// Public updates that fell due (by the incident's cadence), and how
+    /// many of them came in time.
+    pub updates_due: i64,
+    pub updates_kept: i64,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -151,6 +155,11 @@ pub struct IncidentSummary {
     pub median_first_notice_mins: Option<f64>,
     pub p90_first_notice_mins: Option<f64>,
     pub mean_update_interval_mins: Option<f64>,
+    /// Updates due over the range's incidents, kept in time, and the
+    /// share kept (%; none when nothing fell due).
+    pub updates_due: i64,
+    pub updates_kept: i64,
+    pub cadence_kept_pct: Option<f64>,
     /// The most recent incidents of the range, at most 100.
     pub list: Vec<IncidentComms>,
 }
@@ -454,6 +463,10 @@ async fn incident_summary(
     to_ms: i64,
 ) -> Result<IncidentSummary, StoreError> {
     let rows = store.incident_notices(from_ms, to_ms).await?;
+    let cadence = store
+        .incident_cadence(from_ms, to_ms, crate::storage::now_ms())
+        .await?;
+    let (mut due_all, mut kept_all) = (0, 0);
     let mut notices: Vec<f64> = Vec::new();
     let mut gaps: Vec<f64> = Vec::new();
     let mut list = Vec::new();
@@ -469,6 +482,9 @@ async fn incident_summary(
             .map(|w| (w[1] - w[0]) as f64 / 60_000.0)
             .collect();
         gaps.extend(&g);
+        let (due, kept) = cadence.get(id).copied().unwrap_or((0, 0));
+        due_all += due;
+        kept_all += kept;
         list.push(IncidentComms {
             incident_id: id.clone(),
             declared_at: crate::storage::users::rfc3339(*declared),
@@ -477,6 +493,8 @@ async fn incident_summary(
             mean_update_interval_mins: (!g.is_empty())
                 .then(|| round1(g.iter().sum::<f64>() / g.len() as f64)),
             max_update_interval_mins: g.iter().copied().reduce(f64::max).map(round1),
+            updates_due: due,
+            updates_kept: kept,
         });
     }
     notices.sort_by(|a, b| a.total_cmp(b));
@@ -489,6 +507,9 @@ async fn incident_summary(
         p90_first_notice_mins: quantile(&notices, 0.9),
         mean_update_interval_mins: (!gaps.is_empty())
             .then(|| round1(gaps.iter().sum::<f64>() / gaps.len() as f64)),
+        updates_due: due_all,
+        updates_kept: kept_all,
+        cadence_kept_pct: (due_all > 0).then(|| round1(100.0 * kept_all as f64 / due_all as f64)),
         list,
     })
 }

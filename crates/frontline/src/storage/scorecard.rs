@@ -624,6 +624,34 @@ impl Store {
         Ok(out)
     }
 
+    /// Update deadlines of the incidents declared in a range, per incident:
+    /// (id, due, kept). A deadline counts as due once it closed with an
+    /// update or without one (`kept` true or false), or is open and past
+    /// `now`; closed by the resolution with none due, it does not count.
+    pub async fn incident_cadence(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        now: i64,
+    ) -> Result<HashMap<String, (i64, i64)>> {
+        let rows = self
+            .fetch_all(
+                "SELECT d.incident_id AS id,
+                   CAST(SUM(CASE WHEN d.kept IS NOT NULL OR (d.closed_at IS NULL AND d.due_at < $3) THEN 1 ELSE 0 END) AS BIGINT) AS due,
+                   CAST(SUM(CASE WHEN d.kept = TRUE THEN 1 ELSE 0 END) AS BIGINT) AS kept
+                 FROM incident_deadlines d JOIN incidents i ON i.id = d.incident_id
+                 WHERE i.created_at >= $1 AND i.created_at < $2
+                 GROUP BY d.incident_id",
+                args![from_ms, to_ms, now],
+            )
+            .await?;
+        let mut out = HashMap::new();
+        for r in rows {
+            out.insert(r.get("id")?, (r.get("due")?, r.get("kept")?));
+        }
+        Ok(out)
+    }
+
     /// Active tickets at the end of a day: its and every earlier day's
     /// backlog change (what the scorecard's `backlog` of a range ending
     /// that day says).

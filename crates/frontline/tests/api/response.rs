@@ -902,6 +902,23 @@ async fn an_overdue_update_is_marked_once_alerts_the_lead_and_counts_as_missed()
     assert_eq!(sum["incidents"], 1);
     assert_eq!(sum["updates_missed"], 1);
     assert_eq!(sum["cadence_kept"], 0.0);
+    // The scorecard counts the same: one update due, none in time.
+    let (s, card) = json(app.get("/api/v1/scorecard", &app.admin_token).await).await;
+    assert_eq!(s, 200, "{card}");
+    let inc = &card["incidents"];
+    assert_eq!(inc["updates_due"], 1, "{inc}");
+    assert_eq!(inc["updates_kept"], 0);
+    assert_eq!(inc["cadence_kept_pct"], 0.0);
+    let row = inc["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["incident_id"] == id.as_str())
+        .expect("the incident is listed");
+    assert_eq!(
+        (row["updates_due"].as_i64(), row["updates_kept"].as_i64()),
+        (Some(1), Some(0))
+    );
 }
 
 #[tokio::test]

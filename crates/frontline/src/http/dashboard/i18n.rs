@@ -877,6 +877,8 @@ const PHRASES: &[(&str, &str)] = &[
     ("delivery|staff email", "员工邮件"),
     ("delivery|route", "通知路由"),
     ("delivery|ticket mail", "工单邮件"),
+    ("Update cadence kept: {kept} of {due} updates due ({pct} %).", "按时更新：应更新 {due} 次，按时 {kept} 次（{pct} %）。"),
+    ("Updates kept / due", "按时 / 应更新"),
     ("Webhook", "Webhook"),
     ("Slack, Teams and webhook bodies (JSON)", "Slack、Teams 和 Webhook 消息体（JSON）"),
 ];
