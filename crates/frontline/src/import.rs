@@ -165,6 +165,7 @@ fn map_generic(r: &Record, consent_default: Option<&str>) -> Result<Mapped, Stri
             channel: text(&["channel"]).map(|c| c.to_ascii_lowercase()),
             component: text(&["component"]),
             region: text(&["region"]),
+            segment: text(&["segment"]),
             journey_stage: text(&["journey_stage", "journey", "stage"]),
             touchpoint: text(&["touchpoint"]),
             contact,

@@ -39,6 +39,10 @@ pub struct FeedbackInput {
     pub component: Option<String>,
     #[serde(default)]
     pub region: Option<String>,
+    /// The customer segment (e.g. enterprise, consumer), for the
+    /// scorecard by segment.
+    #[serde(default)]
+    pub segment: Option<String>,
     #[serde(default)]
     pub journey_stage: Option<String>,
     #[serde(default)]
@@ -182,6 +186,7 @@ impl Preparer {
         };
         let component = label("component", &input.component)?;
         let region = label("region", &input.region)?;
+        let segment = label("segment", &input.segment)?;
         let journey_stage = label("journey_stage", &input.journey_stage)?;
         let touchpoint = label("touchpoint", &input.touchpoint)?;
         let now = Utc::now();
@@ -287,6 +292,7 @@ impl Preparer {
             channel: channel.as_str().to_owned(),
             component,
             region,
+            segment,
             journey_stage,
             touchpoint,
             survey_id: policy.survey_id.clone(),

@@ -22,6 +22,7 @@ pub struct PreparedFeedback {
     pub channel: String,
     pub component: Option<String>,
     pub region: Option<String>,
+    pub segment: Option<String>,
     pub journey_stage: Option<String>,
     pub touchpoint: Option<String>,
     pub survey_id: Option<String>,
@@ -96,12 +97,13 @@ pub struct FeedbackRow {
     pub user_agent: Option<String>,
     pub occurred_at: i64,
     pub received_at: i64,
+    pub segment: Option<String>,
 }
 
 pub(crate) const COLUMNS: &str = "id, kind, score, text, language, channel, component, region, \
      journey_stage, touchpoint, survey_id, question_id, submission_id, subject_id, contact_sealed, \
      raw_text_sealed, consent_text, consent_at, pii, client_ip, user_agent, occurred_at, received_at, \
-     topic, sentiment";
+     topic, sentiment, segment";
 
 impl FeedbackRow {
     pub(crate) fn from_row(r: &Row) -> Result<Self> {
@@ -131,6 +133,7 @@ impl FeedbackRow {
             user_agent: r.get("user_agent")?,
             occurred_at: r.get("occurred_at")?,
             received_at: r.get("received_at")?,
+            segment: r.get("segment")?,
         })
     }
 }
@@ -142,6 +145,7 @@ pub struct FeedbackFilter {
     pub channel: Option<String>,
     pub component: Option<String>,
     pub region: Option<String>,
+    pub segment: Option<String>,
     pub language: Option<String>,
     pub journey_stage: Option<String>,
     pub topic: Option<String>,
@@ -397,6 +401,7 @@ impl Tx {
                 item.received_at.into(),
                 item.topic.clone().into(),
                 item.sentiment.map_or(Value::NullF64, Value::F64),
+                item.segment.clone().into(),
                 item.search_text.clone().into(),
                 item.idempotency_key.clone().into(),
             ]);
@@ -451,6 +456,7 @@ impl Store {
         eq("channel", &f.channel, &mut sql, &mut args);
         eq("component", &f.component, &mut sql, &mut args);
         eq("region", &f.region, &mut sql, &mut args);
+        eq("segment", &f.segment, &mut sql, &mut args);
         eq("language", &f.language, &mut sql, &mut args);
         eq("journey_stage", &f.journey_stage, &mut sql, &mut args);
         eq("topic", &f.topic, &mut sql, &mut args);

@@ -124,6 +124,7 @@ pub const FEEDBACK_DIMS: &[&str] = &[
     "language",
     "journey_stage",
     "region",
+    "segment",
 ];
 pub const TICKET_DIMS: &[&str] = &[
     "all",
@@ -181,6 +182,7 @@ impl Tx {
                 ("language", v(&item.language)),
                 ("journey_stage", v(&item.journey_stage)),
                 ("region", v(&item.region)),
+                ("segment", v(&item.segment)),
             ];
             if let Some(stage) = &item.journey_stage {
                 if let Some(topic) = &item.topic {
@@ -818,13 +820,14 @@ impl Store {
         tx.execute("DELETE FROM feedback_daily", vec![]).await?;
         tx.execute("DELETE FROM ticket_daily", vec![]).await?;
         tx.execute("DELETE FROM ticket_hist", vec![]).await?;
-        let dims: [(&str, &str, &str); 8] = [
+        let dims: [(&str, &str, &str); 9] = [
             ("all", "'all'", "1=1"),
             ("channel", "channel", "1=1"),
             ("component", "COALESCE(component, '')", "1=1"),
             ("language", "COALESCE(language, '')", "1=1"),
             ("journey_stage", "COALESCE(journey_stage, '')", "1=1"),
             ("region", "COALESCE(region, '')", "1=1"),
+            ("segment", "COALESCE(segment, '')", "1=1"),
             (
                 "stage_topic",
                 "journey_stage || '|' || topic",

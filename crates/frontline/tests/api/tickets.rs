@@ -855,7 +855,14 @@ async fn the_scorecard_counts_by_its_definitions_by_dimension_and_as_csv() {
         ("ces", 2, "app"),
     ]
     .iter()
-    .map(|(k, s, c)| json!({"kind": k, "score": s, "channel": c}))
+    .map(|(k, s, c)| {
+        let segment = if *c == "web" {
+            "enterprise"
+        } else {
+            "consumer"
+        };
+        json!({"kind": k, "score": s, "channel": c, "segment": segment})
+    })
     .collect();
     let (s, _) = json(
         app.post_json(
@@ -952,6 +959,40 @@ async fn the_scorecard_counts_by_its_definitions_by_dimension_and_as_csv() {
         .unwrap();
     assert_eq!(chat["tickets_created"], 2);
     assert_eq!(chat["backlog"], 1);
+
+    // Feedback carries its segment: NPS, CSAT and CES by segment.
+    let (_, by_segment) = json(
+        app.get("/api/v1/scorecard?dimension=segment", &analyst)
+            .await,
+    )
+    .await;
+    let seg = |v: &str| {
+        by_segment["totals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["value"] == v)
+            .unwrap_or_else(|| panic!("{v} in {by_segment}"))
+            .clone()
+    };
+    assert_eq!(seg("enterprise")["nps"], 100.0);
+    assert_eq!(seg("enterprise")["nps_responses"], 2);
+    assert_eq!(seg("consumer")["nps_responses"], 3);
+    assert_eq!(seg("consumer")["nps"], -66.7);
+    assert_eq!(seg("consumer")["csat"], 0.0);
+    let (_, listed) = json(
+        app.get(
+            "/api/v1/feedback?segment=enterprise&limit=100",
+            &app.admin_token,
+        )
+        .await,
+    )
+    .await;
+    let listed = listed["items"]
+        .as_array()
+        .unwrap_or_else(|| listed.as_array().unwrap());
+    assert_eq!(listed.len(), 5, "the explorer filters by segment");
+    assert!(listed.iter().all(|i| i["segment"] == "enterprise"));
 
     let resp = app.get("/api/v1/scorecard.csv?by=month", &analyst).await;
     assert_eq!(resp.status(), 200);

@@ -70,6 +70,7 @@ async fn list(
         &mut q.language,
         &mut q.component,
         &mut q.region,
+        &mut q.segment,
         &mut q.q,
     ] {
         if f.as_deref().is_some_and(|v| v.trim().is_empty()) {
@@ -100,6 +101,10 @@ async fn list(
             ("language", &q.language),
             ("component", &q.component),
             ("region", &q.region),
+            ("segment", &q.segment),
+            ("topic", &q.topic),
+            ("journey_stage", &q.journey_stage),
+            ("survey", &q.survey),
         ] {
             if let Some(v) = v {
                 qs.append_pair(k, v);
@@ -110,7 +115,8 @@ async fn list(
     });
     let shown = context! {
         q => q.q, kind => q.kind, channel => q.channel, language => q.language,
-        component => q.component, region => q.region,
+        component => q.component, region => q.region, segment => q.segment,
+        topic => q.topic, journey_stage => q.journey_stage,
     };
     page(
         &state,
