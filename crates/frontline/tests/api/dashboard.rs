@@ -308,6 +308,10 @@ async fn the_overview_shows_each_role_what_it_may_see_and_lets_them_act_from_it(
         signal["id"].as_str().unwrap()
     )));
     assert!(html.contains("Parcel-fee phishing SMS"));
+    assert!(
+        !html.contains("#declare-h"),
+        "a CX agent does not declare incidents"
+    );
     assert!(!html.contains("/publish\""));
     assert!(!html.contains("id=\"security-h\""));
 
@@ -346,6 +350,13 @@ async fn the_overview_shows_each_role_what_it_may_see_and_lets_them_act_from_it(
     let body = page_as(&ada, &app, "/overview/body").await;
     assert!(body.contains("id=\"security-h\""));
     assert!(body.contains(&title));
+    assert!(
+        body.contains(&format!(
+            "href=\"/signals/{}#declare-h\"",
+            signal["id"].as_str().unwrap()
+        )),
+        "the admin can declare an incident from the signal"
+    );
     assert!(
         !body.contains("<nav"),
         "the body, without the page around it"

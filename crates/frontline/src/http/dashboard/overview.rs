@@ -323,6 +323,7 @@ async fn body(state: &AppState, p: &Principal) -> Result<Value, ApiError> {
         now => now_ms(),
         chart_w => CHART_W, chart_h => CHART_H,
         can_ack => p.can(DataClass::Feedback, Action::Modify),
+        can_declare => p.can(DataClass::Incidents, Action::Store),
         can_accept => p.can(DataClass::SecurityAlerts, Action::Modify) && p.can(DataClass::Incidents, Action::Store),
         csrf => p.csrf.clone().unwrap_or_default(),
     })
