@@ -289,6 +289,10 @@ async fn the_overview_shows_each_role_what_it_may_see_and_lets_them_act_from_it(
     let (ana, _) = app.browser_session("ana@example.com", PASSWORD).await;
     let html = page_as(&ana, &app, "/").await;
     assert!(html.contains("The last 7 days"));
+    assert!(
+        !html.contains("kind=nps&amp;since="),
+        "no feedback for the analyst: the scores lead to the scorecard"
+    );
     assert!(!html.contains(&title), "no signals for the analyst");
     assert!(!html.contains("Parcel-fee phishing SMS"));
     assert!(!html.contains("id=\"security-h\""));
@@ -298,6 +302,20 @@ async fn the_overview_shows_each_role_what_it_may_see_and_lets_them_act_from_it(
     let (cai, _) = app.browser_session("cai@example.com", PASSWORD).await;
     let html = page_as(&cai, &app, "/").await;
     assert!(html.contains("Feedback by topic"));
+    // The scores lead to the answers behind them, this week's.
+    let at = html
+        .find("kind=nps&amp;since=")
+        .unwrap_or_else(|| panic!("NPS links to its answers: {html}"));
+    let start = html[..at].rfind("href=\"").unwrap() + 6;
+    let href = html[start..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&");
+    let answers = page_as(&cai, &app, &href).await;
+    assert!(answers.contains("<table class=\"feedback\""), "{href}");
+
     assert!(
         html.contains("phishing scam</a> <strong>6</strong>"),
         "{html}"

@@ -39,7 +39,7 @@ struct Kpi {
     trend: &'static str,
     /// Whether the move is for the better.
     better: bool,
-    href: &'static str,
+    href: String,
 }
 
 #[derive(Serialize)]
@@ -74,7 +74,7 @@ fn kpi(
     before: Option<f64>,
     unit: &str,
     higher_is_better: bool,
-    href: &'static str,
+    href: String,
 ) -> Kpi {
     let (trend, better) = match (now, before) {
         (Some(a), Some(b)) if (a - b).abs() >= 0.05 => {
@@ -104,7 +104,7 @@ type Figure = (
 );
 
 /// The last seven days against the seven before.
-async fn kpis(state: &AppState) -> Result<Vec<Kpi>, ApiError> {
+async fn kpis(state: &AppState, answers: bool) -> Result<Vec<Kpi>, ApiError> {
     let today = chrono::Utc::now().date_naive();
     let week = chrono::Days::new(6);
     let this_from = today.checked_sub_days(week).unwrap_or(today);
@@ -115,9 +115,15 @@ async fn kpis(state: &AppState) -> Result<Vec<Kpi>, ApiError> {
     let (a, b) = (now.totals.first(), before.totals.first());
     let both = |f: fn(&scorecard::Row) -> Option<f64>| (a.and_then(f), b.and_then(f));
     let figures: [Figure; 6] = [
-        (phrase("NPS"), |r| r.nps, "", true, "/scorecard"),
-        (phrase("CSAT"), |r| r.csat, "%", true, "/scorecard"),
-        (phrase("CES (mean)"), |r| r.ces_mean, "", true, "/scorecard"),
+        (phrase("NPS"), |r| r.nps, "", true, "/feedback?kind=nps"),
+        (phrase("CSAT"), |r| r.csat, "%", true, "/feedback?kind=csat"),
+        (
+            phrase("CES (mean)"),
+            |r| r.ces_mean,
+            "",
+            true,
+            "/feedback?kind=ces",
+        ),
         (
             phrase("First response (median)"),
             |r| r.first_response.median_hours,
@@ -144,6 +150,15 @@ async fn kpis(state: &AppState) -> Result<Vec<Kpi>, ApiError> {
         .into_iter()
         .map(|(label, f, unit, higher, href)| {
             let (now, before) = both(f);
+            // The survey answers behind a score: that kind, this week.
+            // (Those who may not read feedback get the scorecard.)
+            let href = if !href.starts_with("/feedback") {
+                href.to_owned()
+            } else if answers {
+                format!("{href}&since={this_from}T00:00:00Z")
+            } else {
+                "/scorecard".to_owned()
+            };
             kpi(label, now, before, unit, higher, href)
         })
         .collect())
@@ -255,7 +270,7 @@ async fn topics(state: &AppState, lang: &str) -> Result<Vec<TopicChart>, ApiErro
 /// Everything the overview shows this principal.
 async fn body(state: &AppState, p: &Principal) -> Result<Value, ApiError> {
     let kpis = if p.can(DataClass::Reports, Action::View) {
-        Some(kpis(state).await?)
+        Some(kpis(state, p.can(DataClass::Feedback, Action::View)).await?)
     } else {
         None
     };
