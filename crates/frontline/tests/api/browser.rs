@@ -123,6 +123,20 @@ pub async fn submit_login(client: &fantoccini::Client, email: &str) {
         .click()
         .await
         .unwrap();
+    // The sign-in page has a heading too: wait until the browser has left
+    // it, or a heading found at once could belong to the page going away.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let url = client.current_url().await.unwrap();
+        if url.path() != "/login" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still on the sign-in page"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     client
         .wait()
         .for_element(Locator::Css("main h1"))
