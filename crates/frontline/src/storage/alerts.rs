@@ -1181,6 +1181,11 @@ impl Store {
         reason: &str,
         by: AuditRecord,
     ) -> Result<Suggestion, SuggestionRefusal> {
+        // Refused without taking the writer when it is already decided.
+        let current = self.suggestion(id).await?.ok_or(StoreError::NotFound)?;
+        if current.status != "open" {
+            return Err(SuggestionRefusal::Decided(current.status));
+        }
         let now = now_ms();
         let mut tx = self.begin().await?;
         let n = tx
