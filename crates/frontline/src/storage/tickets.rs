@@ -1257,15 +1257,16 @@ impl Store {
             .collect()
     }
 
-    /// Opens a ticket's sealed contact.
-    pub(crate) async fn ticket_contact(
+    /// Opens `sealed` (the `field` of `record`) under the subject's data
+    /// key; `None` when the subject, and so its key, is gone.
+    async fn open_subject_field(
         &self,
         ring: &KeyRing,
-        t: &TicketRow,
-    ) -> Result<Option<Contact>> {
-        let (Some(subject), Some(sealed)) = (&t.subject_id, &t.contact_sealed) else {
-            return Ok(None);
-        };
+        subject: &str,
+        sealed: &[u8],
+        record: &str,
+        field: &str,
+    ) -> Result<Option<Vec<u8>>> {
         let Some(r) = self
             .fetch_optional(
                 "SELECT key_version, wrapped_key FROM subjects WHERE id = $1",
@@ -1280,10 +1281,24 @@ impl Store {
         let key = ring
             .unwrap_subject_key(subject, &wrapped, version as u32)
             .map_err(|e| StoreError::Corrupt(format!("subject key: {e}")))?;
-        let bytes = key
-            .open(sealed, &t.id, "contact")
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(serde_json::from_slice(&bytes).ok())
+        key.open(sealed, record, field)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Opens a ticket's sealed contact.
+    pub(crate) async fn ticket_contact(
+        &self,
+        ring: &KeyRing,
+        t: &TicketRow,
+    ) -> Result<Option<Contact>> {
+        let (Some(subject), Some(sealed)) = (&t.subject_id, &t.contact_sealed) else {
+            return Ok(None);
+        };
+        Ok(self
+            .open_subject_field(ring, subject, sealed, &t.id, "contact")
+            .await?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
     }
 
     /// What the mail about a ticket needs, opened: the customer's email
@@ -1314,25 +1329,12 @@ impl Store {
         let Some(sealed) = r.get::<Option<Vec<u8>>>("tracking_sealed")? else {
             return Ok(None);
         };
-        let Some(k) = self
-            .fetch_optional(
-                "SELECT key_version, wrapped_key FROM subjects WHERE id = $1",
-                args![subject],
-            )
+        let Some(token) = self
+            .open_subject_field(ring, subject, &sealed, &t.id, "tracking")
             .await?
         else {
             return Ok(None);
         };
-        let key = ring
-            .unwrap_subject_key(
-                subject,
-                &k.get::<Vec<u8>>("wrapped_key")?,
-                k.get::<i64>("key_version")? as u32,
-            )
-            .map_err(|e| StoreError::Corrupt(format!("subject key: {e}")))?;
-        let token = key
-            .open(&sealed, &t.id, "tracking")
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let token = String::from_utf8(token).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let reply = match event_id {
             Some(ev) => self
