@@ -1,6 +1,12 @@
 //! Runs the streaming detector over the NAB corpus and scores it.
 //!
-//! `cargo run --release -p frontline-detect --example nab -- [path] [--check]`
+//! `cargo run --release -p frontline-detect --example nab -- [path] [--check]
+//! [--files] [--set=field=json] [--dump=file] [--onsets]`
+//!
+//! `--dump=name` prints every row of the first file whose name contains
+//! `name` (row, value, statistic score, onset score, inside a window);
+//! `--onsets` prints every scored onset after the probationary period with
+//! what it is worth (window or false positive) under the standard profile.
 //!
 //! Every file is read as one stream, in order, with no look-ahead; each row's
 //! anomaly score is the detector's `onset_score` for that row. One threshold
@@ -31,6 +37,8 @@ fn nab_config() -> DetectorConfig {
         onset_value_weight: 0.2,
         onset_rank_weight: 1.0,
         onset_record_weight: 2.0,
+        season_weight: 3.0,
+        season_min_acf: 0.8,
         ..DetectorConfig::windowed()
     }
 }
@@ -44,6 +52,27 @@ fn run_file(series: &nab_data::NabSeries, config: &DetectorConfig) -> Vec<f64> {
         .zip(&series.values)
         .map(|(&ts, &v)| det.observe_id(id, ts.div_euclid(60), v).onset_score)
         .collect()
+}
+
+/// Prints every row of one file: index, value, statistic, onset score and
+/// whether the row is inside a label window (for looking into a file).
+fn dump(corpus: &[nab_data::NabSeries], config: &DetectorConfig, name: &str) {
+    let Some(series) = corpus.iter().find(|s| s.file.name.contains(name)) else {
+        eprintln!("no file matches {name}");
+        std::process::exit(2);
+    };
+    let mut det = Detector::new(config.clone());
+    let id = det.series_id(&series.file.name);
+    for (i, (&ts, &v)) in series.timestamps.iter().zip(&series.values).enumerate() {
+        let step = det.observe_id(id, ts.div_euclid(60), v);
+        let inside = series.file.windows.iter().any(|w| i >= w.0 && i <= w.1);
+        println!(
+            "{i}\t{v:.3}\t{:.3}\t{:.3}\t{}",
+            step.score,
+            step.onset_score,
+            u8::from(inside)
+        );
+    }
 }
 
 fn check_published(root: &std::path::Path) -> Result<(), String> {
@@ -122,6 +151,10 @@ fn main() {
             }
         };
     }
+    if let Some(name) = args.iter().find_map(|a| a.strip_prefix("--dump=")) {
+        dump(&corpus, &config, name);
+        return;
+    }
     let started = std::time::Instant::now();
     let scored: Vec<(LabelledFile, Vec<f64>)> = corpus
         .iter()
@@ -129,7 +162,7 @@ fn main() {
         .collect();
     let rows: usize = corpus.iter().map(|s| s.values.len()).sum();
     println!(
-        "{} files, {rows} rows scored in {:.2?}; config: model={:?} two_sided={} threshold={} calm_steps={} short_window={} long_window={} diff_weight={} rebaseline_sd={} escalate_ratio={} onset_value_weight={} onset_rank_weight={} onset_record_weight={} extra_windows={:?} rank_surprise={}",
+        "{} files, {rows} rows scored in {:.2?}; config: model={:?} two_sided={} threshold={} calm_steps={} short_window={} long_window={} diff_weight={} rebaseline_sd={} escalate_ratio={} onset_value_weight={} onset_rank_weight={} onset_record_weight={} season_weight={} season_min_acf={} extra_windows={:?} rank_surprise={}",
         scored.len(),
         started.elapsed(),
         config.model,
@@ -144,9 +177,26 @@ fn main() {
         config.onset_value_weight,
         config.onset_rank_weight,
         config.onset_record_weight,
+        config.season_weight,
+        config.season_min_acf,
         config.extra_windows,
         config.rank_surprise
     );
+    if args.iter().any(|a| a == "--onsets") {
+        for (f, scores) in &scored {
+            for (i, &s) in scores.iter().enumerate().skip(f.probation()) {
+                if s > 0.0 {
+                    let (kind, w, v) =
+                        match frontline_detect::nab::row_worth(f, i, &Profile::standard_set()[0]) {
+                            frontline_detect::nab::Worth::Window(w, v) => ("W", w as i64, v),
+                            frontline_detect::nab::Worth::FalsePositive(v) => ("F", -1, v),
+                        };
+                    println!("O\t{}\t{i}\t{s:.4}\t{kind}\t{w}\t{v:.4}", f.name);
+                }
+            }
+        }
+        return;
+    }
     let verbose = args.iter().any(|a| a == "--files");
     let windows = |pred: &dyn Fn(&LabelledFile) -> bool| -> usize {
         scored

@@ -150,6 +150,17 @@ pub struct DetectorConfig {
     /// All three 0: the onset score is the statistic's.
     #[serde(default)]
     pub onset_record_weight: f64,
+    /// Windowed model: weight of the seasonal surprise (0: off). When the
+    /// history shows a daily or weekly period (autocorrelation at the
+    /// period at least `season_min_acf`, and at least that much above the
+    /// autocorrelation at half the period), a value is also compared with
+    /// the values one to three periods before it.
+    #[serde(default)]
+    pub season_weight: f64,
+    /// Windowed model: the autocorrelation a period needs (see
+    /// `season_weight`).
+    #[serde(default)]
+    pub season_min_acf: f64,
 }
 
 fn one() -> f64 {
@@ -184,6 +195,8 @@ impl Default for DetectorConfig {
             onset_value_weight: 0.0,
             onset_rank_weight: 0.0,
             onset_record_weight: 0.0,
+            season_weight: 0.0,
+            season_min_acf: 0.0,
         }
     }
 }
@@ -224,6 +237,8 @@ impl DetectorConfig {
             onset_value_weight: 0.0,
             onset_rank_weight: 0.0,
             onset_record_weight: 0.0,
+            season_weight: 0.0,
+            season_min_acf: 0.0,
             ..Self::continuous()
         }
     }
@@ -257,6 +272,8 @@ impl DetectorConfig {
             onset_value_weight: 0.0,
             onset_rank_weight: 0.0,
             onset_record_weight: 0.0,
+            season_weight: 0.0,
+            season_min_acf: 0.0,
         }
     }
 }

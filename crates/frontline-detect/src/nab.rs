@@ -82,14 +82,16 @@ pub fn windows_to_rows(timestamps: &[i64], windows: &[(i64, i64)]) -> Vec<(usize
 
 /// What a row is worth if it detects.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Worth {
+pub enum Worth {
     /// In window `w`, worth `v` (the window takes the best of its detections).
     Window(usize, f64),
     /// Outside every window: adds `v` (negative).
     FalsePositive(f64),
 }
 
-fn row_worth(file: &LabelledFile, i: usize, p: &Profile) -> Worth {
+/// What a detection at row `i` of `file` is worth under profile `p`: its
+/// window's share of the true-positive weight, or the false-positive cost.
+pub fn row_worth(file: &LabelledFile, i: usize, p: &Profile) -> Worth {
     let mut prev: Option<(usize, usize)> = None;
     for (w, &(l, r)) in file.windows.iter().enumerate() {
         if i >= l && i <= r {

@@ -120,6 +120,9 @@ pub(crate) struct WindowState {
     /// Largest statistic since the last detection (for escalations).
     #[serde(default)]
     episode_max: f64,
+    /// The seasonal comparison (`DetectorConfig::season_weight`).
+    #[serde(default)]
+    season: Season,
     /// Steps left in the silence after a detection.
     silent: u32,
     /// Steps since the last detection.
@@ -175,6 +178,102 @@ impl MeanTrack {
     }
 }
 
+/// Steps between checks of the period.
+const SEASON_CHECK: u32 = 96;
+/// Periods compared: the values one to this many periods back.
+const SEASON_LAGS: usize = 3;
+
+/// The seasonal comparison: the raw history, the period found in it (in
+/// steps, 0 while none), and the residuals against earlier periods.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Season {
+    hist: VecDeque<f64>,
+    resid: SortedWindow,
+    period: usize,
+    /// Minutes per step, from the first two timestamps.
+    minutes: i64,
+    last_ts: Option<i64>,
+    since_check: u32,
+}
+
+impl Season {
+    /// The value expected from earlier periods: the median of the values
+    /// one to three periods back (those the history holds).
+    fn expected(&self, back: usize) -> Option<f64> {
+        let n = self.hist.len();
+        let p = self.period;
+        if p == 0 {
+            return None;
+        }
+        let mut v: Vec<f64> = (1..=SEASON_LAGS)
+            .filter_map(|k| {
+                let lag = k * p + back;
+                (lag <= n).then(|| self.hist[n - lag])
+            })
+            .collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        Some(if v.len() == 2 {
+            0.5 * (v[0] + v[1])
+        } else {
+            v[v.len() / 2]
+        })
+    }
+
+    /// Autocorrelation of the history at `lag`.
+    fn acf(&self, lag: usize) -> f64 {
+        let n = self.hist.len();
+        if lag == 0 || n < 2 * lag + 2 {
+            return 0.0;
+        }
+        let mean = self.hist.iter().sum::<f64>() / n as f64;
+        let var: f64 = self.hist.iter().map(|x| (x - mean) * (x - mean)).sum();
+        if var <= 0.0 {
+            return 0.0;
+        }
+        let cov: f64 = (lag..n)
+            .map(|i| (self.hist[i] - mean) * (self.hist[i - lag] - mean))
+            .sum();
+        cov / var
+    }
+
+    /// Looks for a daily or weekly period; on a change, rebuilds the
+    /// residuals from the history.
+    fn check(&mut self, min_acf: f64, long: usize) {
+        if self.minutes <= 0 {
+            return;
+        }
+        let mut best = (0usize, 0.0f64);
+        for minutes in [1440i64, 10080] {
+            if minutes % self.minutes != 0 {
+                continue;
+            }
+            let lag = (minutes / self.minutes) as usize;
+            let a = self.acf(lag);
+            let half = self.acf(lag / 2);
+            if a >= min_acf && a - half >= min_acf && a > best.1 {
+                best = (lag, a);
+            }
+        }
+        if best.0 != self.period {
+            self.period = best.0;
+            self.resid = SortedWindow::default();
+            if self.period > 0 {
+                let n = self.hist.len();
+                let start = n.saturating_sub(long);
+                for back in (0..n - start).rev() {
+                    if let Some(e) = self.expected(back + 1) {
+                        let x = self.hist[n - 1 - back];
+                        self.resid.push(x - e, long);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Upper z-score of `avg` against `n` values with this sum and sum of squares.
 fn z_of(avg: f64, n: usize, sum: f64, sq: f64) -> f64 {
     if n < MIN_HISTORY {
@@ -212,6 +311,26 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
                     ((x - p - dm).abs() / ds).min(RAW_CAP)
                 };
                 raw = raw.max(d * c.diff_weight);
+            }
+        }
+    }
+    let mut season_resid = None;
+    if c.season_weight > 0.0 {
+        let s = &mut w.season;
+        if let Some(last) = s.last_ts {
+            if s.minutes == 0 && ts > last {
+                s.minutes = ts - last;
+            }
+        }
+        s.last_ts = Some(ts);
+        if let Some(e) = s.expected(0) {
+            let r = x - e;
+            season_resid = Some(r);
+            if s.resid.len() >= MIN_HISTORY {
+                let (rm, rs) = s.resid.centre_spread();
+                let rs = spread_floor(rm, rs).max(spread * 1e-3);
+                let z = ((r - rm).abs() / rs).min(RAW_CAP) * c.season_weight;
+                raw = raw.max(z);
             }
         }
     }
@@ -284,6 +403,24 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
     }
     w.values.push(x, long);
     w.prev = Some(x);
+    if c.season_weight > 0.0 {
+        let s = &mut w.season;
+        if let Some(r) = season_resid {
+            s.resid.push(r, long);
+        }
+        s.hist.push_back(x);
+        let cap = (long * 2)
+            .max(3 * 10080 / s.minutes.max(1) as usize + 1)
+            .min(long * 4);
+        while s.hist.len() > cap {
+            s.hist.pop_front();
+        }
+        s.since_check += 1;
+        if s.since_check >= SEASON_CHECK {
+            s.since_check = 0;
+            s.check(c.season_min_acf, long);
+        }
+    }
     w.record = (w.record * (1.0 - 1.0 / long as f64)).max(avg);
     w.means.push_back(avg);
     w.means_sum += avg;
@@ -538,5 +675,86 @@ mod tests {
         }
         let back: DetectorConfig = serde_json::from_value(cj).expect("old config loads");
         assert_eq!(back, c);
+    }
+
+    /// Ten days of a daily square wave in 5-minute steps (low 20 at night,
+    /// high 80 by day, noise +-2); on day 8 the day's rise does not come.
+    fn square_days(skip_day: Option<usize>) -> Vec<f64> {
+        let mut rng = 23;
+        (0..288 * 10)
+            .map(|t| {
+                let (day, slot) = (t / 288, t % 288);
+                let high = (108..216).contains(&slot) && Some(day) != skip_day;
+                (if high { 80.0 } else { 20.0 }) + 4.0 * noise(&mut rng)
+            })
+            .collect()
+    }
+
+    fn alarms_in(c: &DetectorConfig, values: &[f64], from: usize, to: usize) -> usize {
+        let mut w = WindowState::default();
+        values
+            .iter()
+            .enumerate()
+            .filter(|&(t, &x)| {
+                step(c, &mut w, "s", 5 * t as i64, x).alarm.is_some() && (from..to).contains(&t)
+            })
+            .count()
+    }
+
+    fn seasonal(weight: f64) -> DetectorConfig {
+        DetectorConfig {
+            threshold: 2.5,
+            season_weight: weight,
+            season_min_acf: 0.8,
+            ..DetectorConfig::windowed()
+        }
+    }
+
+    #[test]
+    fn a_missing_daily_rise_is_found_only_by_the_seasonal_comparison() {
+        let missing = square_days(Some(8));
+        // The missed rise: day 8, from its usual start to its end.
+        let (from, to) = (8 * 288 + 108, 8 * 288 + 216);
+        assert_eq!(
+            alarms_in(&seasonal(0.0), &missing, from, to),
+            0,
+            "the value alone looks normal"
+        );
+        assert_eq!(
+            alarms_in(&seasonal(3.0), &missing, from, to),
+            1,
+            "one detection of the change"
+        );
+        // The same wave without the change raises nothing after its first days.
+        let normal = square_days(None);
+        assert_eq!(alarms_in(&seasonal(3.0), &normal, 3 * 288, 10 * 288), 0);
+    }
+
+    #[test]
+    fn the_period_is_found_in_a_cycle_and_not_in_a_level_shift() {
+        let period = |values: &[f64]| {
+            let mut s = Season {
+                minutes: 5,
+                ..Season::default()
+            };
+            s.hist.extend(values.iter().copied());
+            s.check(0.8, 3000);
+            s.period
+        };
+        assert_eq!(
+            period(&square_days(None)),
+            288,
+            "a daily cycle in 5-minute steps"
+        );
+        // A step from 20 to 80 halfway: every lag is correlated, the half
+        // period as much as the period, so no cycle is claimed.
+        let mut rng = 29;
+        let shift: Vec<f64> = (0..2880)
+            .map(|t| if t < 1440 { 20.0 } else { 80.0 } + 4.0 * noise(&mut rng))
+            .collect();
+        assert_eq!(period(&shift), 0);
+        // Noise alone has none either.
+        let flat: Vec<f64> = (0..2880).map(|_| 50.0 + 4.0 * noise(&mut rng)).collect();
+        assert_eq!(period(&flat), 0);
     }
 }
