@@ -352,6 +352,8 @@ pub struct Source {
     pub kind: SourceKind,
     pub auth: SourceAuth,
     pub signature_header: String,
+    /// Empty: the signature covers the body alone.
+    pub timestamp_header: String,
     pub secret: Secret,
     pub components: Vec<ComponentRule>,
     pub field_map: FieldMap,
@@ -427,6 +429,7 @@ impl Sources {
                         kind: s.kind,
                         auth: s.auth,
                         signature_header: s.signature_header,
+                        timestamp_header: s.timestamp_header,
                         secret,
                         components: s.components,
                         field_map: s.field_map.unwrap_or_default(),

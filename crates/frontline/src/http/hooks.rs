@@ -1,7 +1,9 @@
 //! Alerts in: `/hooks/{alertmanager,grafana,wazuh,generic}`. No session or
 //! API token: each source proves itself with its own secret, as a bearer
-//! token or as an HMAC-SHA256 signature of the body. The answer comes
-//! after the alerts are committed.
+//! token or as an HMAC-SHA256 signature of the body (or, for a source with
+//! a timestamp header, of `<unix seconds>:<body>`, as Grafana signs when its
+//! "Timestamp header" is set; then at most five minutes old). The answer
+//! comes after the alerts are committed.
 
 use std::sync::Arc;
 
@@ -142,11 +144,20 @@ fn signature_bytes(v: &str) -> Option<Vec<u8>> {
     hex::decode(v).ok()
 }
 
-fn signed_by(source: &Source, body: &[u8], signature: &[u8]) -> bool {
+/// How far a signed timestamp may be from now, either way.
+const TIMESTAMP_TOLERANCE_SECS: i64 = 300;
+
+/// Whether `signature` is the HMAC of the body (or, for a source with a
+/// timestamp header, of `<timestamp>:<body>`, as Grafana signs).
+fn signed_by(source: &Source, timestamp: Option<&str>, body: &[u8], signature: &[u8]) -> bool {
     let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(source.secret.expose().as_bytes())
     else {
         return false;
     };
+    if let Some(ts) = timestamp {
+        mac.update(ts.as_bytes());
+        mac.update(b":");
+    }
     mac.update(body);
     // Constant-time comparison.
     mac.verify_slice(signature).is_ok()
@@ -192,7 +203,7 @@ async fn authenticate(
             .collect(),
         None => state.alert_sources.hmac_sources(kind).await?,
     };
-    let mut signed = false;
+    let mut failure = NO_PROOF;
     for c in candidates {
         let Some(sig) = headers
             .get(c.signature_header.as_str())
@@ -200,15 +211,37 @@ async fn authenticate(
         else {
             continue;
         };
-        signed = true;
-        if signature_bytes(sig).is_some_and(|s| signed_by(&c, body, &s)) {
+        if failure == NO_PROOF {
+            failure = "the signature does not match the body";
+        }
+        let timestamp = if c.timestamp_header.is_empty() {
+            None
+        } else {
+            match headers
+                .get(c.timestamp_header.as_str())
+                .and_then(|v| v.to_str().ok())
+            {
+                Some(ts) => Some(ts.trim()),
+                None => {
+                    failure = "this source signs with a timestamp: send the signing time (Unix seconds) in its timestamp header";
+                    continue;
+                }
+            }
+        };
+        if signature_bytes(sig).is_some_and(|s| signed_by(&c, timestamp, body, &s)) {
+            if let Some(ts) = timestamp {
+                let fresh = ts.parse::<i64>().is_ok_and(|t| {
+                    (chrono::Utc::now().timestamp() - t).abs() <= TIMESTAMP_TOLERANCE_SECS
+                });
+                if !fresh {
+                    return Err(HookError::Unauthorized(
+                        "the signed timestamp is more than five minutes from now: check the sender's clock, or this is a replay",
+                    ));
+                }
+            }
             usable(&c, kind)?;
             return Ok(c);
         }
     }
-    Err(HookError::Unauthorized(if signed {
-        "the signature does not match the body"
-    } else {
-        NO_PROOF
-    }))
+    Err(HookError::Unauthorized(failure))
 }

@@ -24,6 +24,10 @@ pub struct AlertSource {
     pub auth: SourceAuth,
     /// The header that carries the HMAC-SHA256 signature (hmac sources).
     pub signature_header: String,
+    /// The header that carries the signing time in Unix seconds (hmac
+    /// sources; empty: none). When set, the signature covers
+    /// `<timestamp>:<body>` and must be at most five minutes old.
+    pub timestamp_header: String,
     pub components: Vec<ComponentRule>,
     pub field_map: Option<FieldMap>,
     pub enabled: bool,
@@ -41,6 +45,7 @@ pub struct NewSource {
     pub kind: SourceKind,
     pub auth: SourceAuth,
     pub signature_header: String,
+    pub timestamp_header: String,
     pub components: Vec<ComponentRule>,
     pub field_map: Option<FieldMap>,
 }
@@ -50,12 +55,13 @@ pub struct NewSource {
 pub struct SourceChange {
     pub name: Option<String>,
     pub signature_header: Option<String>,
+    pub timestamp_header: Option<String>,
     pub components: Option<Vec<ComponentRule>>,
     pub field_map: Option<FieldMap>,
     pub enabled: Option<bool>,
 }
 
-const SOURCE_COLUMNS: &str = "id, name, kind, auth, signature_header, secret_nonce, components, field_map, enabled, created_at, updated_at, rotated_at";
+const SOURCE_COLUMNS: &str = "id, name, kind, auth, signature_header, secret_nonce, components, field_map, enabled, created_at, updated_at, rotated_at, timestamp_header";
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("alert {what}"))
@@ -78,6 +84,7 @@ impl AlertSource {
                 auth: SourceAuth::from_db(&r.get::<String>("auth")?)
                     .ok_or_else(|| corrupt("source auth"))?,
                 signature_header: r.get("signature_header")?,
+                timestamp_header: r.get("timestamp_header")?,
                 components: serde_json::from_str(&r.get::<String>("components")?)
                     .map_err(|_| corrupt("source components"))?,
                 field_map: if field_map == "null" {
@@ -452,9 +459,9 @@ impl Store {
         let now = now_ms();
         let mut tx = self.begin().await?;
         tx.execute(
-            &format!("INSERT INTO alert_sources ({SOURCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9, $9)"),
+            &format!("INSERT INTO alert_sources ({SOURCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9, $9, $10)"),
             args![&id, &new.name, new.kind.as_str(), new.auth.as_str(), &new.signature_header, nonce,
-                  to_json(&new.components)?, to_json(&new.field_map)?, now],
+                  to_json(&new.components)?, to_json(&new.field_map)?, now, &new.timestamp_header],
         )
         .await
         .map_err(|e| match e {
@@ -490,7 +497,7 @@ impl Store {
         let (old, _) = AlertSource::from_row(&row)?;
         tx.execute(
             "UPDATE alert_sources SET name = $1, signature_header = $2, components = $3, field_map = $4,
-               enabled = $5, updated_at = $6 WHERE id = $7",
+               enabled = $5, updated_at = $6, timestamp_header = $7 WHERE id = $8",
             args![
                 change.name.clone().unwrap_or(old.name),
                 change.signature_header.clone().unwrap_or(old.signature_header),
@@ -498,6 +505,7 @@ impl Store {
                 to_json(&change.field_map.clone().or(old.field_map))?,
                 change.enabled.unwrap_or(old.enabled),
                 now_ms(),
+                change.timestamp_header.clone().unwrap_or(old.timestamp_header),
                 id
             ],
         )

@@ -418,6 +418,175 @@ async fn grafana_alerts_signed_with_hmac_are_taken_and_unsigned_ones_refused() {
     app.stop().await;
 }
 
+fn sign_at(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}:").as_bytes());
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+#[tokio::test]
+async fn grafana_signatures_with_a_timestamp_header_are_checked_for_time_and_replay() {
+    let app = spawn_app().await;
+    // A timestamp header only makes sense for a source that signs, and
+    // must not be the signature's own header.
+    for (bad, why) in [
+        (
+            json!({"name": "G0", "kind": "grafana", "timestamp_header": "X-Ts"}),
+            "bearer",
+        ),
+        (
+            json!({"name": "G0", "kind": "grafana", "auth": "hmac", "signature_header": "X-Sig", "timestamp_header": "x-sig"}),
+            "another header",
+        ),
+        (
+            json!({"name": "G0", "kind": "grafana", "auth": "hmac", "timestamp_header": "bad header"}),
+            "header name",
+        ),
+    ] {
+        let (s, v) = json(
+            app.post_json("/api/v1/alert-sources", &app.admin_token, &bad)
+                .await,
+        )
+        .await;
+        assert_eq!(s, 400, "{v}");
+        let detail = v["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("timestamp_header") && detail.contains(why),
+            "{v}"
+        );
+    }
+    let (s, v) = json(app.get("/api/v1/alert-sources", &app.admin_token).await).await;
+    assert_eq!(
+        (s.as_u16(), v.as_array().unwrap().len()),
+        (200, 0),
+        "nothing half-written"
+    );
+
+    // Grafana's webhook contact point with "HMAC signature" and its
+    // "Timestamp header" set: it signs "<unix seconds>:<body>".
+    let (id, secret) = add_source(
+        &app,
+        json!({"name": "Grafana", "kind": "grafana", "auth": "hmac",
+               "signature_header": "X-Grafana-Alerting-Signature",
+               "timestamp_header": "X-Grafana-Alerting-Timestamp"}),
+    )
+    .await;
+    let (_, v) = json(
+        app.get(&format!("/api/v1/alert-sources/{id}"), &app.admin_token)
+            .await,
+    )
+    .await;
+    assert_eq!(v["timestamp_header"], "x-grafana-alerting-timestamp");
+    let payload = json!({
+        "receiver": "frontline", "status": "firing", "orgId": 1,
+        "alerts": [{"status": "firing",
+            "labels": {"alertname": "Login errors", "component": "Login", "severity": "critical"},
+            "annotations": {"summary": "Login 5xx above 10%"},
+            "startsAt": chrono::Utc::now().to_rfc3339(), "endsAt": "0001-01-01T00:00:00Z",
+            "fingerprint": "a1b2c3d4e5f60718"}],
+        "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
+        "externalURL": "https://grafana.example.org/", "version": "1", "groupKey": "{}",
+        "truncatedAlerts": 0, "title": "[FIRING:1] Login errors", "state": "alerting", "message": ""
+    });
+    let body = serde_json::to_vec(&payload).unwrap();
+    let sig = "X-Grafana-Alerting-Signature";
+    let ts = "X-Grafana-Alerting-Timestamp";
+    let now = chrono::Utc::now().timestamp();
+
+    // The body alone signed, without the time: refused, saying what is missing.
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/grafana",
+        None,
+        &[(sig, sign(&secret, &body))],
+        &body,
+    )
+    .await;
+    assert_eq!(s, 401);
+    assert!(
+        v["detail"].as_str().unwrap().contains("timestamp header"),
+        "{v}"
+    );
+    // The time sent but not signed: the signature does not match.
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/grafana",
+        None,
+        &[(sig, sign(&secret, &body)), (ts, now.to_string())],
+        &body,
+    )
+    .await;
+    assert_eq!(s, 401);
+    assert!(
+        v["detail"].as_str().unwrap().contains("does not match"),
+        "{v}"
+    );
+    // A signature made ten minutes ago, replayed: refused.
+    let old = now - 600;
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/grafana",
+        None,
+        &[(sig, sign_at(&secret, old, &body)), (ts, old.to_string())],
+        &body,
+    )
+    .await;
+    assert_eq!(s, 401);
+    assert!(
+        v["detail"].as_str().unwrap().contains("five minutes"),
+        "{v}"
+    );
+    // The time changed after signing: refused.
+    let (s, _) = post_hook(
+        &app,
+        "/hooks/grafana",
+        None,
+        &[(sig, sign_at(&secret, old, &body)), (ts, now.to_string())],
+        &body,
+    )
+    .await;
+    assert_eq!(s, 401);
+    assert!(alerts(&app).await.is_empty());
+
+    // As Grafana sends it: taken.
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/grafana",
+        None,
+        &[(sig, sign_at(&secret, now, &body)), (ts, now.to_string())],
+        &body,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["new"], 1);
+
+    // Removing the timestamp header: the body alone is signed again.
+    let (s, v) = json(
+        app.send_json(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/alert-sources/{id}"),
+            &app.admin_token,
+            &json!({"timestamp_header": ""}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["timestamp_header"], "");
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/grafana",
+        None,
+        &[(sig, sign(&secret, &body))],
+        &body,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["new"], 0, "the same alert again");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn wazuh_levels_map_to_severity_and_generic_sources_read_their_field_map() {
     let app = spawn_app().await;
@@ -1105,6 +1274,61 @@ async fn the_sources_page_adds_a_source_shows_its_secret_once_and_rotates_it() {
             .await
             .0,
         200
+    );
+    // A Grafana source signing with a timestamp, from the same form: the
+    // secret page says how it is signed, the list shows both headers.
+    let resp = browser
+        .post(app.url("/security/sources"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Grafana"),
+            ("kind", "grafana"),
+            ("auth", "hmac"),
+            ("signature_header", "X-Grafana-Alert-Signature"),
+            ("timestamp_header", "X-Grafana-Alert-Timestamp"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let shown = resp.text().await.unwrap();
+    assert!(
+        shown.contains("x-grafana-alert-timestamp") && shown.contains("Unix seconds"),
+        "{shown}"
+    );
+    let grafana_secret = secret_of(&shown);
+    let now = chrono::Utc::now().timestamp();
+    let body = serde_json::to_vec(&json!({"status": "firing", "alerts": [{
+        "status": "firing", "labels": {"alertname": "Disk full", "component": "Storage"},
+        "annotations": {}, "startsAt": chrono::Utc::now().to_rfc3339(),
+        "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "0f0e0d0c0b0a0908"}]}))
+    .unwrap();
+    let (s, v) = post_hook(
+        &app,
+        "/hooks/grafana",
+        None,
+        &[
+            (
+                "X-Grafana-Alert-Signature",
+                sign_at(&grafana_secret, now, &body),
+            ),
+            ("X-Grafana-Alert-Timestamp", now.to_string()),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let page = browser
+        .get(app.url("/security/sources"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<code>x-grafana-alert-timestamp</code>"),
+        "{page}"
     );
     let timeline = browser
         .get(app.url("/security"))

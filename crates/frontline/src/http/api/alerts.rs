@@ -78,6 +78,12 @@ pub struct NewSourceBody {
     /// For hmac: the header with the hex signature (default X-Frontline-Signature).
     #[serde(default)]
     pub signature_header: Option<String>,
+    /// For hmac: the header with the signing time in Unix seconds, as
+    /// Grafana's "Timestamp header" sends it. When set, the signature
+    /// covers `<timestamp>:<body>` and is refused more than five minutes
+    /// from now. Default: none (the signature covers the body).
+    #[serde(default)]
+    pub timestamp_header: Option<String>,
     /// Label -> component mapping, first match wins.
     #[serde(default)]
     pub components: Vec<ComponentRule>,
@@ -93,6 +99,9 @@ pub struct SourceChangeBody {
     pub name: Option<String>,
     #[serde(default)]
     pub signature_header: Option<String>,
+    /// An empty string removes it.
+    #[serde(default)]
+    pub timestamp_header: Option<String>,
     #[serde(default)]
     pub components: Option<Vec<ComponentRule>>,
     #[serde(default)]
@@ -111,6 +120,10 @@ pub struct SourceSecret {
 pub const DEFAULT_SIGNATURE_HEADER: &str = "x-frontline-signature";
 
 fn parse_header(v: &str) -> Result<String, DomainError> {
+    header_name("signature_header", v)
+}
+
+fn header_name(field: &'static str, v: &str) -> Result<String, DomainError> {
     let h = v.trim().to_ascii_lowercase();
     let ok = axum::http::HeaderName::from_bytes(h.as_bytes()).is_ok()
         && !["authorization", "content-type", "content-length", "host"].contains(&h.as_str());
@@ -118,10 +131,36 @@ fn parse_header(v: &str) -> Result<String, DomainError> {
         Ok(h)
     } else {
         Err(DomainError::invalid(
-            "signature_header",
+            field,
             "must be an HTTP header name of the source's own",
         ))
     }
+}
+
+/// The timestamp header of an hmac source: empty for none; another header
+/// than the signature's.
+fn parse_timestamp_header(
+    v: &str,
+    auth: SourceAuth,
+    signature_header: &str,
+) -> Result<String, DomainError> {
+    if v.trim().is_empty() {
+        return Ok(String::new());
+    }
+    if auth != SourceAuth::Hmac {
+        return Err(DomainError::invalid(
+            "timestamp_header",
+            "only hmac sources sign; a bearer source has no timestamp header",
+        ));
+    }
+    let h = header_name("timestamp_header", v)?;
+    if h == signature_header {
+        return Err(DomainError::invalid(
+            "timestamp_header",
+            "must be another header than signature_header",
+        ));
+    }
+    Ok(h)
 }
 
 fn parse_rules(rules: &[ComponentRule]) -> Result<Vec<ComponentRule>, ApiError> {
@@ -213,11 +252,17 @@ pub(crate) async fn add_source(
         Some(h) => parse_header(h)?,
         None => DEFAULT_SIGNATURE_HEADER.into(),
     };
+    let timestamp_header = parse_timestamp_header(
+        body.timestamp_header.as_deref().unwrap_or(""),
+        auth,
+        &signature_header,
+    )?;
     let new = NewSource {
         name,
         kind,
         auth,
         signature_header,
+        timestamp_header,
         components: parse_rules(&body.components)?,
         field_map: parse_field_map(kind, &body.field_map)?,
     };
@@ -269,16 +314,28 @@ async fn change_source(
         .alert_source(&id)
         .await?
         .ok_or(ApiError::NotFound("alert source"))?;
+    let signature_header = body
+        .signature_header
+        .as_deref()
+        .map(parse_header)
+        .transpose()?;
     let change = SourceChange {
         name: body
             .name
             .as_deref()
             .map(|n| parse_line("name", n, 100))
             .transpose()?,
-        signature_header: body
-            .signature_header
+        signature_header: signature_header.clone(),
+        timestamp_header: body
+            .timestamp_header
             .as_deref()
-            .map(parse_header)
+            .map(|h| {
+                parse_timestamp_header(
+                    h,
+                    old.auth,
+                    signature_header.as_deref().unwrap_or(&old.signature_header),
+                )
+            })
             .transpose()?,
         components: body.components.as_deref().map(parse_rules).transpose()?,
         field_map: parse_field_map(old.kind, &body.field_map)?,

@@ -742,6 +742,12 @@ const PHRASES: &[(&str, &str)] = &[
     ("Bearer token", "Bearer 令牌"),
     ("HMAC-SHA256 signature", "HMAC-SHA256 签名"),
     ("Signature header", "签名头"),
+    ("Timestamp header (optional)", "时间戳头（可选）"),
+    ("signed time in", "签名时间在"),
+    (
+        "the hex HMAC-SHA256 of the signing time in Unix seconds, a colon and the request body, with this secret as the key, in the {header} header, and the signing time in the {ts} header (at most five minutes from now); add ?source={id} to the URL to name the source",
+        "以此密钥对“签名时间（Unix 秒）、冒号和请求正文”计算的十六进制 HMAC-SHA256，放在 {header} 头中，签名时间放在 {ts} 头中（与当前时间相差不超过五分钟）；在 URL 后加 ?source={id} 以指明来源",
+    ),
     ("Map label", "映射标签"),
     ("equal to", "等于"),
     ("to component", "到组件"),

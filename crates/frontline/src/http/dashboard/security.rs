@@ -210,6 +210,8 @@ struct SourceForm {
     #[serde(default)]
     signature_header: String,
     #[serde(default)]
+    timestamp_header: String,
+    #[serde(default)]
     label: String,
     #[serde(default)]
     equals: String,
@@ -256,6 +258,7 @@ async fn create_source(
         kind: f.kind,
         auth: Some(f.auth),
         signature_header: Some(f.signature_header).filter(|h| !h.trim().is_empty()),
+        timestamp_header: Some(f.timestamp_header).filter(|h| !h.trim().is_empty()),
         components,
         field_map: None,
     };
