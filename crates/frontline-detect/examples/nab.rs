@@ -27,18 +27,20 @@ use frontline_detect::{Detector, DetectorConfig, ValueModel};
 /// detectors' parameters are; the README lists them next to the scores.
 fn nab_config() -> DetectorConfig {
     DetectorConfig {
-        threshold: 2.5,
-        calm_steps: 200,
-        short_window: 25,
+        threshold: 3.0,
+        calm_steps: 300,
+        short_window: 30,
         long_window: 3000,
-        diff_weight: 0.3,
-        rebaseline_sd: 5.0,
-        escalate_ratio: 2.0,
-        onset_value_weight: 0.2,
-        onset_rank_weight: 1.0,
-        onset_record_weight: 2.0,
-        season_weight: 3.0,
+        diff_weight: 0.0,
+        rebaseline_sd: 3.0,
+        escalate_ratio: 0.0,
+        onset_value_weight: 0.5,
+        onset_rank_weight: 1.5,
+        onset_record_weight: 0.0,
+        season_weight: 2.0,
         season_min_acf: 0.8,
+        spatial_tolerance: 0.01,
+        spatial_score: 0.8,
         ..DetectorConfig::windowed()
     }
 }
@@ -162,7 +164,7 @@ fn main() {
         .collect();
     let rows: usize = corpus.iter().map(|s| s.values.len()).sum();
     println!(
-        "{} files, {rows} rows scored in {:.2?}; config: model={:?} two_sided={} threshold={} calm_steps={} short_window={} long_window={} diff_weight={} rebaseline_sd={} escalate_ratio={} onset_value_weight={} onset_rank_weight={} onset_record_weight={} season_weight={} season_min_acf={} extra_windows={:?} rank_surprise={}",
+        "{} files, {rows} rows scored in {:.2?}; config: model={:?} two_sided={} threshold={} calm_steps={} short_window={} long_window={} diff_weight={} rebaseline_sd={} escalate_ratio={} onset_value_weight={} onset_rank_weight={} onset_record_weight={} season_weight={} season_min_acf={} spatial_tolerance={} spatial_score={} extra_windows={:?} rank_surprise={}",
         scored.len(),
         started.elapsed(),
         config.model,
@@ -179,6 +181,8 @@ fn main() {
         config.onset_record_weight,
         config.season_weight,
         config.season_min_acf,
+        config.spatial_tolerance,
+        config.spatial_score,
         config.extra_windows,
         config.rank_surprise
     );

@@ -161,6 +161,13 @@ pub struct DetectorConfig {
     /// `season_weight`).
     #[serde(default)]
     pub season_min_acf: f64,
+    /// Windowed model: a value beyond the range of every value so far by
+    /// this share of the range is an onset of its own (0: off).
+    #[serde(default)]
+    pub spatial_tolerance: f64,
+    /// Windowed model: the onset score of such a value.
+    #[serde(default)]
+    pub spatial_score: f64,
 }
 
 fn one() -> f64 {
@@ -197,6 +204,8 @@ impl Default for DetectorConfig {
             onset_record_weight: 0.0,
             season_weight: 0.0,
             season_min_acf: 0.0,
+            spatial_tolerance: 0.0,
+            spatial_score: 0.0,
         }
     }
 }
@@ -239,6 +248,8 @@ impl DetectorConfig {
             onset_record_weight: 0.0,
             season_weight: 0.0,
             season_min_acf: 0.0,
+            spatial_tolerance: 0.0,
+            spatial_score: 0.0,
             ..Self::continuous()
         }
     }
@@ -274,6 +285,8 @@ impl DetectorConfig {
             onset_record_weight: 0.0,
             season_weight: 0.0,
             season_min_acf: 0.0,
+            spatial_tolerance: 0.0,
+            spatial_score: 0.0,
         }
     }
 }

@@ -123,6 +123,9 @@ pub(crate) struct WindowState {
     /// The seasonal comparison (`DetectorConfig::season_weight`).
     #[serde(default)]
     season: Season,
+    /// The lowest and highest values so far.
+    #[serde(default)]
+    range: Option<(f64, f64)>,
     /// Steps left in the silence after a detection.
     silent: u32,
     /// Steps since the last detection.
@@ -396,6 +399,19 @@ pub(crate) fn step(c: &DetectorConfig, w: &mut WindowState, key: &str, ts: i64, 
     } else {
         0.0
     };
+    let mut onset_score = onset_score;
+    if c.spatial_tolerance > 0.0 {
+        if let Some((lo, hi)) = w.range {
+            let tol = (hi - lo) * c.spatial_tolerance;
+            if hi > lo && w.n >= MIN_HISTORY as u64 && (x > hi + tol || x < lo - tol) {
+                onset_score = onset_score.max(c.spatial_score);
+            }
+        }
+        w.range = Some(match w.range {
+            Some((lo, hi)) => (lo.min(x), hi.max(x)),
+            None => (x, x),
+        });
+    }
 
     // Learn.
     if let Some(p) = w.prev {
@@ -756,5 +772,29 @@ mod tests {
         // Noise alone has none either.
         let flat: Vec<f64> = (0..2880).map(|_| 50.0 + 4.0 * noise(&mut rng)).collect();
         assert_eq!(period(&flat), 0);
+    }
+
+    #[test]
+    fn a_value_beyond_the_range_so_far_is_an_onset_of_its_own() {
+        let c = DetectorConfig {
+            spatial_tolerance: 0.03,
+            spatial_score: 0.8,
+            ..DetectorConfig::windowed()
+        };
+        let mut rng = 31;
+        // Values in [0, 1), then one at 1.02 (within the tolerance of 3% of
+        // the range), then 1.2 (beyond it), then 1.21 (beyond the old range
+        // but not beyond the new one).
+        let mut values: Vec<f64> = (0..1000).map(|_| 0.5 + noise(&mut rng)).collect();
+        values.extend([1.02, 0.5, 1.2, 0.5, 1.21]);
+        let steps = run(&c, &values);
+        let last: Vec<f64> = steps[1000..].iter().map(|s| s.onset_score).collect();
+        assert_eq!(last[0], 0.0, "within the tolerance");
+        assert_eq!(last[2], 0.8, "beyond the range");
+        assert_eq!(last[4], 0.0, "the range grew with it");
+        assert!(steps[..1000].iter().skip(100).all(|s| s.onset_score == 0.0));
+        // Off by default: the same values raise no onset at 1.2.
+        let plain = run(&DetectorConfig::windowed(), &values);
+        assert_eq!(plain[1002].onset_score, 0.0);
     }
 }
