@@ -364,10 +364,10 @@ impl Config {
         if !hook.is_empty() {
             let u = url::Url::parse(hook)
                 .map_err(|e| bad("tickets.sla_webhook_url", format!("not a URL ({e})")))?;
-            if u.scheme() != "http" {
+            if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
                 return Err(bad(
                     "tickets.sla_webhook_url",
-                    "must be an http:// URL (https needs the outbox's client; see README)".into(),
+                    "must be an http:// or https:// URL".into(),
                 ));
             }
             if self.tickets.sla_webhook_secret.expose().len() < 16 {
@@ -723,5 +723,41 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("postgres://u:***@db/x"), "{shown}");
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_sla_webhook_takes_http_or_https_and_needs_a_secret() {
+        let secret = ("FRONTLINE_TICKETS_SLA_WEBHOOK_SECRET", "0123456789abcdef");
+        for url in ["https://hooks.example.com/sla", "http://127.0.0.1:9/sla"] {
+            let c = Config::load_from(
+                None,
+                &env(&[("FRONTLINE_TICKETS_SLA_WEBHOOK_URL", url), secret]),
+            )
+            .unwrap();
+            assert_eq!(c.tickets.sla_webhook_url, url);
+        }
+        let e = Config::load_from(
+            None,
+            &env(&[
+                ("FRONTLINE_TICKETS_SLA_WEBHOOK_URL", "ftp://example.com/x"),
+                secret,
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("tickets.sla_webhook_url") && e.contains("https://"),
+            "{e}"
+        );
+        let e = Config::load_from(
+            None,
+            &env(&[(
+                "FRONTLINE_TICKETS_SLA_WEBHOOK_URL",
+                "https://hooks.example.com/sla",
+            )]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("tickets.sla_webhook_secret"), "{e}");
     }
 }
