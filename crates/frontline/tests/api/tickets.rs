@@ -1904,3 +1904,214 @@ async fn the_customer_is_mailed_the_link_each_public_reply_and_the_solve_in_thei
     assert_eq!(mail.total(), 3);
     assert_eq!(mail.by_message_id().len(), 3);
 }
+
+/// Moves a ticket's opening (and its SLA clock's start) back in time, as if
+/// it had been opened `minutes` ago.
+async fn opened_minutes_ago(app: &TestApp, id: &str, minutes: i64) {
+    let at = frontline::storage::now_ms() - minutes * 60_000;
+    app.store
+        .execute(
+            "UPDATE tickets SET created_at = $1, clock_since = $1 WHERE id = $2",
+            vec![at.into(), id.into()],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn business_hours_decide_the_sla_and_the_next_response_is_due_after_each_customer_reply() {
+    const SECRET: &str = "a-webhook-secret-of-some-length";
+    let (hook, mut rx) = receiver().await;
+    let app = spawn_app_with(|c| {
+        c.tickets.sla_webhook_url = hook.clone();
+        c.tickets.sla_webhook_secret = Secret::new(SECRET);
+        c.tickets.sla_check_every_ms = 100;
+    })
+    .await;
+    let agent = create_token(&app.store, "cx_agent").await;
+    let analyst = create_token(&app.store, "analyst").await;
+    let every_day = |start: &str, end: &str| -> Vec<Value> {
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .iter()
+            .map(|d| json!({"day": d, "start": start, "end": end}))
+            .collect()
+    };
+    // A desk closed from yesterday to tomorrow (UTC holidays), and one
+    // that never closes.
+    let today = chrono::Utc::now().date_naive();
+    let holidays: Vec<String> = [
+        today - chrono::Days::new(1),
+        today,
+        today + chrono::Days::new(1),
+    ]
+    .iter()
+    .map(|d| d.to_string())
+    .collect();
+    let (s, closed) = json(
+        app.post_json(
+            "/api/v1/sla/calendars",
+            &app.admin_token,
+            &json!({"name": "closed for the holidays", "timezone": "UTC",
+                    "periods": every_day("00:00", "24:00"), "holidays": holidays}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201, "{closed}");
+    let (_, always) = json(
+        app.post_json(
+            "/api/v1/sla/calendars",
+            &app.admin_token,
+            &json!({"name": "always", "timezone": "UTC", "periods": every_day("00:00", "24:00")}),
+        )
+        .await,
+    )
+    .await;
+    for (priority, cal) in [("high", &closed), ("urgent", &always)] {
+        let (s, v) = json(
+            app.post_json(
+                "/api/v1/sla/policies",
+                &app.admin_token,
+                &json!({"name": format!("{priority} desk"), "priority": priority, "calendar_id": cal["id"],
+                        "first_response_mins": 60, "next_response_mins": 30, "warn_before_mins": 0}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 201, "{v}");
+    }
+
+    // Opened in the holidays: the first response is due an hour into the
+    // first working day after them, and two hours of waiting count nothing.
+    let held = open(
+        &app,
+        &agent,
+        json!({"subject": "Refund", "description": "Where is my refund?", "priority": "high"}),
+    )
+    .await;
+    let held_id = held["id"].as_str().unwrap().to_owned();
+    let reopen_day = today + chrono::Days::new(2);
+    assert_eq!(
+        held["first_response_due_at"],
+        format!("{reopen_day}T01:00:00.000Z"),
+        "{held}"
+    );
+    opened_minutes_ago(&app, &held_id, 120).await;
+    // The same two hours on the desk that never closes: a breach.
+    let late = open(
+        &app,
+        &agent,
+        json!({"subject": "Down", "description": "The app does not load",
+               "priority": "urgent", "contact": {"email": "dana@example.org"}}),
+    )
+    .await;
+    let late_id = late["id"].as_str().unwrap().to_owned();
+    // The customer's tracking link is given once, when the ticket opens.
+    let link = late["tracking_url"].as_str().unwrap().to_owned();
+    opened_minutes_ago(&app, &late_id, 120).await;
+    for id in [&held_id, &late_id] {
+        let (s, v) = json(
+            app.post_json(
+                &format!("/api/v1/tickets/{id}/replies"),
+                &agent,
+                &json!({"body": "We are on it."}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let (_, held) = json(app.get(&format!("/api/v1/tickets/{held_id}"), &agent).await).await;
+    assert!(
+        held["first_response_secs"].as_i64().unwrap() >= 7200,
+        "{held}"
+    );
+    assert_eq!(held["first_response_business_secs"], 0, "{held}");
+    assert_eq!(
+        held["breached"],
+        json!([]),
+        "within the target in business time"
+    );
+    let (_, late) = json(app.get(&format!("/api/v1/tickets/{late_id}"), &agent).await).await;
+    assert!(late["first_response_business_secs"].as_i64().unwrap() >= 7200);
+    assert_eq!(late["breached"], json!(["first_response"]));
+
+    // The scorecard judges each by its own calendar.
+    let (_, card) = json(app.get("/api/v1/scorecard", &analyst).await).await;
+    let total = &card["totals"][0];
+    assert_eq!(total["first_response"]["n"], 2, "{total}");
+    assert_eq!(total["sla_first_response"], 50.0, "{total}");
+    let median = total["first_response"]["median_hours"].as_f64().unwrap();
+    let business = total["first_response"]["business_median_hours"]
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!((1.8..2.3).contains(&median), "calendar median {median}");
+    assert!(business < median, "business {business} < calendar {median}");
+
+    // The next response: none is due until the customer writes back; then
+    // 30 minutes from the reply; the agent's answer clears it.
+    assert_eq!(late["next_response_due_at"], Value::Null);
+    let customer_reply = |text: &'static str| {
+        let url = app.url(&format!("{}/reply", path_of(&link)));
+        async move {
+            let resp = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(url)
+                .form(&[("body", text)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 303);
+        }
+    };
+    let before = chrono::Utc::now();
+    customer_reply("Still down for me").await;
+    let (_, t) = json(app.get(&format!("/api/v1/tickets/{late_id}"), &agent).await).await;
+    let due =
+        chrono::DateTime::parse_from_rfc3339(t["next_response_due_at"].as_str().unwrap()).unwrap();
+    let minutes = (due.with_timezone(&chrono::Utc) - before).num_seconds() as f64 / 60.0;
+    assert!((29.9..30.2).contains(&minutes), "due in {minutes} min");
+    let (s, _) = json(
+        app.post_json(
+            &format!("/api/v1/tickets/{late_id}/replies"),
+            &agent,
+            &json!({"body": "A fix is rolling out."}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (_, t) = json(app.get(&format!("/api/v1/tickets/{late_id}"), &agent).await).await;
+    assert_eq!(t["next_response_due_at"], Value::Null, "answered");
+
+    // Unanswered past its due time: a breach of the next-response target,
+    // over the signed webhook.
+    customer_reply("Now it is slow").await;
+    app.store
+        .execute(
+            "UPDATE tickets SET nrt_due_at = $1 WHERE id = $2",
+            vec![
+                (frontline::storage::now_ms() - 1000).into(),
+                late_id.as_str().into(),
+            ],
+        )
+        .await
+        .unwrap();
+    let breach = loop {
+        let (h, b) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a breach")
+            .unwrap();
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        if v["event"] == "ticket.sla_breach" && v["target"] == "next_response" {
+            assert!(verify(SECRET, &h, &b));
+            break v;
+        }
+    };
+    assert_eq!(breach["ticket_id"], late_id.as_str());
+    let (_, t) = json(app.get(&format!("/api/v1/tickets/{late_id}"), &agent).await).await;
+    assert_eq!(t["breached"], json!(["first_response", "next_response"]));
+    app.stop().await;
+}
