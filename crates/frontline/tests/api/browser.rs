@@ -250,3 +250,178 @@ async fn a_browser_signs_in_and_reaches_the_live_dashboard() {
     client.close().await.unwrap();
     app.stop().await;
 }
+
+/// What the browser runs `script` to, as a string.
+async fn eval(client: &fantoccini::Client, script: &str) -> String {
+    let v = client.execute(script, vec![]).await.unwrap();
+    match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// Presses a key (a WebDriver key code such as TAB) where the focus is.
+async fn press(client: &fantoccini::Client, key: &str) {
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(key)
+        .await
+        .unwrap();
+}
+
+const TAB: &str = "\u{e004}";
+const ENTER: &str = "\u{e007}";
+
+/// Presses Tab until the element with this id has the focus.
+async fn tab_to(client: &fantoccini::Client, id: &str) {
+    for _ in 0..30 {
+        if eval(
+            client,
+            "return document.activeElement ? document.activeElement.id : ''",
+        )
+        .await
+            == id
+        {
+            return;
+        }
+        press(client, TAB).await;
+    }
+    panic!("Tab never reached #{id}");
+}
+
+#[tokio::test]
+async fn the_dashboard_works_by_keyboard_alone_and_fits_a_phone() {
+    let Some((_driver, client)) = headless(390, 844).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    for (path, body) in [
+        (
+            "/api/v1/feedback",
+            json!({"kind": "complaint", "text": "I got a strange SMS asking for my password, link hxxp://acme-login.example"}),
+        ),
+        (
+            "/api/v1/incidents",
+            json!({"title": "Login failures for some customers", "severity": "sev2", "impact": "major"}),
+        ),
+        (
+            "/api/v1/tickets",
+            json!({"subject": "Cannot sign in", "description": "The code never arrives", "priority": "high"}),
+        ),
+    ] {
+        let resp = app.post_json(path, &app.admin_token, &body).await;
+        assert_eq!(resp.status(), 201, "{path}");
+    }
+
+    // Signing in with the keyboard only: Tab to each field, type, Enter.
+    client.goto(&app.url("/login")).await.unwrap();
+    tab_to(&client, "email").await;
+    press(&client, &app.admin_email).await;
+    tab_to(&client, "password").await;
+    press(&client, PASSWORD).await;
+    press(&client, ENTER).await;
+    client
+        .wait()
+        .for_element(Locator::Css("#overview-body"))
+        .await
+        .unwrap();
+    // The first Tab reaches a visible "skip to content" link; Enter on it
+    // puts the focus in the page's main part, past the navigation.
+    press(&client, TAB).await;
+    let focused = eval(&client, "return document.activeElement.textContent.trim()").await;
+    assert_eq!(focused, "Skip to content");
+    let outline = eval(
+        &client,
+        "return getComputedStyle(document.activeElement).outlineStyle",
+    )
+    .await;
+    assert_ne!(outline, "none", "the focus is visible");
+    let on_screen = eval(
+        &client,
+        "const r = document.activeElement.getBoundingClientRect(); return String(r.left >= 0 && r.top >= 0 && r.width > 1)",
+    )
+    .await;
+    assert_eq!(on_screen, "true", "the skip link shows when focused");
+    press(&client, ENTER).await;
+    let inside = eval(
+        &client,
+        "return String(document.getElementById('main').contains(document.activeElement))",
+    )
+    .await;
+    assert_eq!(inside, "true");
+    press(&client, TAB).await;
+    let next = eval(
+        &client,
+        "return String(document.getElementById('main').contains(document.activeElement) && document.activeElement !== document.getElementById('main'))",
+    )
+    .await;
+    assert_eq!(
+        next, "true",
+        "the next Tab stays in the page, not the navigation"
+    );
+
+    // At phone width (390 px) no page scrolls sideways: wide tables scroll
+    // inside their own box.
+    let ticket = app
+        .store
+        .fetch_optional("SELECT id FROM tickets", vec![])
+        .await
+        .unwrap()
+        .unwrap()
+        .get::<String>("id")
+        .unwrap();
+    let incident = app
+        .store
+        .fetch_optional("SELECT id FROM incidents", vec![])
+        .await
+        .unwrap()
+        .unwrap()
+        .get::<String>("id")
+        .unwrap();
+    for path in [
+        "/".to_owned(),
+        "/feedback".into(),
+        "/signals".into(),
+        "/security".into(),
+        "/security/sources".into(),
+        "/surveys".into(),
+        "/tickets".into(),
+        format!("/tickets/{ticket}"),
+        "/incidents".into(),
+        format!("/incidents/{incident}"),
+        "/components".into(),
+        "/deliveries".into(),
+        "/scorecard".into(),
+        "/journey".into(),
+        "/admin/users".into(),
+        "/admin/roles".into(),
+        "/admin/tokens".into(),
+        "/admin/audit".into(),
+    ] {
+        client.goto(&app.url(&path)).await.unwrap();
+        client
+            .wait()
+            .for_element(Locator::Css("main h1"))
+            .await
+            .unwrap();
+        let wider = eval(
+            &client,
+            "const w = document.documentElement.clientWidth; \
+             const out = [...document.querySelectorAll('body *')].filter(e => { \
+               const r = e.getBoundingClientRect(); \
+               if (r.right <= w + 1) return false; \
+               for (let p = e.parentElement; p; p = p.parentElement) { \
+                 const o = getComputedStyle(p).overflowX; \
+                 if (o === 'auto' || o === 'scroll' || o === 'hidden') return false; } \
+               return true; }); \
+             return document.documentElement.scrollWidth > w + 1 \
+               ? out.slice(0, 5).map(e => e.tagName + '.' + e.className).join(' ') || 'page' : ''",
+        )
+        .await;
+        assert!(wider.is_empty(), "{path} is wider than a phone: {wider}");
+    }
+    client.close().await.unwrap();
+    app.stop().await;
+}

@@ -742,6 +742,7 @@ const PHRASES: &[(&str, &str)] = &[
     ("Bearer token", "Bearer 令牌"),
     ("HMAC-SHA256 signature", "HMAC-SHA256 签名"),
     ("Signature header", "签名头"),
+    ("Skip to content", "跳到主要内容"),
     ("Timestamp header (optional)", "时间戳头（可选）"),
     ("signed time in", "签名时间在"),
     (
