@@ -1287,3 +1287,149 @@ async fn after_it_resolves_the_survey_reaches_those_who_were_told_in_their_langu
         "the answer landed in feedback: {fb}"
     );
 }
+
+/// The incident page's "Affected customers" part: the communications lead
+/// pastes the list, sees it masked, and sends a published update to it.
+#[tokio::test]
+async fn the_incident_page_imports_affected_customers_and_sends_them_an_update() {
+    let mail = MailCatcher::start("127.0.0.1:0", true).await.unwrap();
+    let app = app_with_mail(&mail).await;
+    let (incident, update) = publish(
+        &app,
+        &[],
+        "Some accounts were accessed; reset your password.",
+    )
+    .await;
+    crate::helpers::create_user(
+        &app.store,
+        "cora@example.com",
+        "Cora Comms",
+        "communications",
+    )
+    .await;
+    crate::helpers::create_user(
+        &app.store,
+        "sam@example.com",
+        "Sam Analyst",
+        "security_analyst",
+    )
+    .await;
+    let (browser, s) = app
+        .browser_session("cora@example.com", crate::helpers::PASSWORD)
+        .await;
+    assert_eq!(s, 303);
+    let page_of = |b: reqwest::Client| {
+        let url = app.url(&format!("/incidents/{incident}"));
+        async move { b.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let page = page_of(browser.clone()).await;
+    assert!(
+        page.contains("Affected customers") && page.contains("0 on this incident"),
+        "{page}"
+    );
+    let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+
+    // An empty paste is refused, saying what to paste.
+    let r = browser
+        .post(app.url(&format!("/incidents/{incident}/affected")))
+        .form(&[("csrf", csrf.as_str()), ("csv", " ")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("header line"));
+
+    let csv = "email,phone,language\nali@example.com,,fa\nmei@example.com,,zh\n,not-a-phone,en\nALI@example.com,,fa\n";
+    let r = browser
+        .post(app.url(&format!("/incidents/{incident}/affected")))
+        .form(&[("csrf", csrf.as_str()), ("csv", csv)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        !to.contains("example.com") && !to.contains("not-a-phone"),
+        "no personal data in the URL: {to}"
+    );
+    let page = browser
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("2 added, 1 already on the list, 1 refused") && page.contains("Line 4"),
+        "{page}"
+    );
+    assert!(page.contains("2 on this incident"), "{page}");
+    assert!(page.contains("a***@example.com") && page.contains("m***@example.com"));
+    assert!(!page.contains("ali@example.com") && !page.contains("not-a-phone"));
+
+    // Send them the published update: each once, in their language.
+    let r = browser
+        .post(app.url(&format!("/incidents/{incident}/affected/notify")))
+        .form(&[("csrf", csrf.as_str()), ("update", update.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let page = browser
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("on its way to 2 affected customers"),
+        "{page}"
+    );
+    assert_eq!(mail.wait_for(2, Duration::from_secs(20)).await, 2);
+    let mut to: Vec<String> = mail.messages().iter().map(to_of).collect();
+    to.sort();
+    assert_eq!(to, ["ali@example.com", "mei@example.com"]);
+    let r = browser
+        .post(app.url(&format!("/incidents/{incident}/affected/notify")))
+        .form(&[("csrf", csrf.as_str()), ("update", update.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let page = browser
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("on its way to 0 affected customers"),
+        "sent once: {page}"
+    );
+
+    // A security analyst (no subscribers grant) neither sees the list nor
+    // may add to it.
+    let (analyst, _) = app
+        .browser_session("sam@example.com", crate::helpers::PASSWORD)
+        .await;
+    let page = page_of(analyst.clone()).await;
+    assert!(
+        !page.contains("id=\"affected-h\"") && !page.contains("id=\"affected\""),
+        "no list without subscribers:view"
+    );
+    let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+    let r = analyst
+        .post(app.url(&format!("/incidents/{incident}/affected")))
+        .form(&[("csrf", csrf.as_str()), ("csv", "email\nx@example.com\n")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    app.stop().await;
+}

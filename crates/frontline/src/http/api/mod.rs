@@ -16,7 +16,7 @@ mod roles;
 pub(crate) mod routes;
 mod signals;
 mod subjects;
-mod subscribers;
+pub(crate) mod subscribers;
 mod surveys;
 pub(crate) mod tickets;
 mod tokens;

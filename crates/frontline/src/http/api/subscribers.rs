@@ -8,6 +8,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Principal;
 use crate::domain::{Action, DataClass, DomainError, Grant};
 use crate::http::error::{ApiError, ApiJson, ApiQuery};
 use crate::http::guard::{Auth, Need, Route};
@@ -359,6 +360,24 @@ fn parse_rows(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(usize, AffectedIn
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/csv"));
     if csv {
+        return parse_csv(body);
+    }
+    let rows: Vec<AffectedInput> = serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
+        code: "invalid_json",
+        // serde's message may quote a value: give the position only.
+        detail: format!(
+            "send a JSON array of {{email, phone, language, name, region}} or text/csv; the JSON is not that near line {} column {}",
+            e.line(),
+            e.column()
+        ),
+    })?;
+    Ok(rows.into_iter().enumerate().collect())
+}
+
+/// Affected customers as CSV with a header line (`email`, `phone`,
+/// `language`, `name`, `region`; others ignored), each with its line number.
+pub(crate) fn parse_csv(body: &[u8]) -> Result<Vec<(usize, AffectedInput)>, ApiError> {
+    {
         let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(body);
         let names: Vec<String> = r
             .headers()
@@ -384,18 +403,8 @@ fn parse_rows(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(usize, AffectedIn
             }
             out.push((i + 2, input));
         }
-        return Ok(out);
+        Ok(out)
     }
-    let rows: Vec<AffectedInput> = serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
-        code: "invalid_json",
-        // serde's message may quote a value: give the position only.
-        detail: format!(
-            "send a JSON array of {{email, phone, language, name, region}} or text/csv; the JSON is not that near line {} column {}",
-            e.line(),
-            e.column()
-        ),
-    })?;
-    Ok(rows.into_iter().enumerate().collect())
 }
 
 async fn import_affected(
@@ -407,13 +416,24 @@ async fn import_affected(
 ) -> Result<Json<ImportReport>, ApiError> {
     let incident = super::incidents::find(&state, &id).await?;
     let rows = parse_rows(&headers, &body)?;
+    Ok(Json(import_rows(&state, &p, &incident.id, &rows).await?))
+}
+
+/// Imports affected customers into an incident's list (shared with the
+/// dashboard's form): bad rows are reported by position, never by value.
+pub(crate) async fn import_rows(
+    state: &AppState,
+    p: &Principal,
+    incident_id: &str,
+    rows: &[(usize, AffectedInput)],
+) -> Result<ImportReport, ApiError> {
     if rows.len() > MAX_IMPORT {
         return Err(DomainError::invalid("body", "100000 rows at most per import").into());
     }
     let read = rows.len();
     let mut customers = Vec::with_capacity(rows.len());
     let mut rejected = Vec::new();
-    for (row, input) in &rows {
+    for (row, input) in rows {
         match AffectedCustomer::parse(input) {
             Ok(c) => customers.push(c),
             Err(e) => rejected.push(RowError {
@@ -426,17 +446,17 @@ async fn import_affected(
         .store
         .import_affected(
             &state.intake.ring,
-            &incident.id,
+            incident_id,
             &customers,
             p.audit("incident.affected.import", DataClass::Subscribers, None),
         )
         .await?;
-    Ok(Json(ImportReport {
+    Ok(ImportReport {
         read,
         added,
         duplicates,
         rejected,
-    }))
+    })
 }
 
 async fn list_affected(
@@ -471,9 +491,21 @@ async fn notify_affected(
     ApiJson(body): ApiJson<NotifyBody>,
 ) -> Result<(StatusCode, Json<NotifyReport>), ApiError> {
     let incident = super::incidents::find(&state, &id).await?;
+    let queued = notify_update(&state, &p, &incident, body.update.trim()).await?;
+    Ok((StatusCode::ACCEPTED, Json(NotifyReport { queued })))
+}
+
+/// Sends a published update to the incident's affected customers, each
+/// once (shared with the dashboard). Returns the messages queued.
+pub(crate) async fn notify_update(
+    state: &AppState,
+    p: &Principal,
+    incident: &crate::storage::incidents::Incident,
+    update_id: &str,
+) -> Result<u64, ApiError> {
     let update = state
         .store
-        .incident_update(&incident, body.update.trim())
+        .incident_update(incident, update_id)
         .await?
         .ok_or(ApiError::NotFound("update"))?;
     if update.published_at.is_none() {
@@ -489,7 +521,7 @@ async fn notify_affected(
             p.audit("incident.affected.notify", DataClass::Subscribers, None),
         )
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(NotifyReport { queued })))
+    Ok(queued)
 }
 
 #[derive(Deserialize)]

@@ -743,6 +743,30 @@ const PHRASES: &[(&str, &str)] = &[
     ("HMAC-SHA256 signature", "HMAC-SHA256 签名"),
     ("Signature header", "签名头"),
     ("Skip to content", "跳到主要内容"),
+    ("Affected customers", "受影响的客户"),
+    (
+        "{n} on this incident's list. They are told directly, by email or SMS in their language, when you send them an update; they are not subscribers and get no unsubscribe link.",
+        "此事件名单上有 {n} 位。您向他们发送更新时，他们会通过电子邮件或短信以其语言直接收到通知；他们不是订阅者，不会收到退订链接。",
+    ),
+    ("Added", "添加时间"),
+    ("The first {n} are shown.", "仅显示前 {n} 位。"),
+    ("Send them", "发送给他们"),
+    ("Send", "发送"),
+    ("Publish an update to send it to them.", "先发布一条更新，才能发送给他们。"),
+    (
+        "Add customers: CSV with a header line (email, phone, language, name, region); an address already on the list is skipped",
+        "添加客户：带标题行的 CSV（email、phone、language、name、region）；已在名单上的地址会被跳过",
+    ),
+    ("Add to the list", "加入名单"),
+    (
+        "Affected customers: {added} added, {duplicates} already on the list, {rejected} refused.",
+        "受影响的客户：新增 {added} 位，{duplicates} 位已在名单上，{rejected} 行被拒绝。",
+    ),
+    ("Line", "行"),
+    (
+        "The update is on its way to {n} affected customers (those already sent it are skipped).",
+        "更新正在发送给 {n} 位受影响的客户（已收到的会被跳过）。",
+    ),
     ("Timestamp header (optional)", "时间戳头（可选）"),
     ("signed time in", "签名时间在"),
     (

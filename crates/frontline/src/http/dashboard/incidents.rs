@@ -177,6 +177,20 @@ async fn show(
         } else {
             vec![]
         };
+        // Published updates, newest first: what may be sent to the
+        // affected customers.
+        let published: Vec<_> = updates
+            .iter()
+            .rev()
+            .filter(|u| u.published_at.is_some())
+            .map(|u| {
+                let mut body: String = u.body.chars().take(60).collect();
+                if body.len() < u.body.len() {
+                    body.push('…');
+                }
+                context! { id => u.id.clone(), status => u.status.as_str(), body }
+            })
+            .collect();
         let can_approve =
             p.can(DataClass::Notices, Action::Modify) && APPROVING_ROLES.contains(&p.role.as_str());
         let updates: Vec<_> = updates
@@ -250,6 +264,16 @@ async fn show(
             .iter()
             .map(|(code, dir)| context! { code, dir })
             .collect();
+        // The affected customers, masked, for those who may see them.
+        let affected = if p.can(DataClass::Subscribers, Action::View) {
+            let (total, customers) = state
+                .store
+                .list_affected(&state.intake.ring, &incident.id, 20)
+                .await?;
+            Some(context! { total, customers })
+        } else {
+            None
+        };
         let cadence_minutes = crate::http::api::incidents::cadence(&state)
             .minutes(incident.severity, incident.update_every_minutes);
         // Per-recipient state of the notices, recipients masked.
@@ -278,6 +302,9 @@ async fn show(
                 can_store_incident => p.can(DataClass::Incidents, Action::Store),
                 can_survey => p.can(DataClass::Feedback, Action::Store),
                 can_send_survey => p.can(DataClass::Subscribers, Action::Modify),
+                affected, published,
+                can_import_affected => p.can(DataClass::Subscribers, Action::Store),
+                can_notify_affected => p.can(DataClass::Subscribers, Action::Modify),
                 incident, timeline, updates, component_names, components, names, deliveries,
                 notice => n.notice,
                 my_role => p.role,

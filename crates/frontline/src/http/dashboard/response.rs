@@ -84,6 +84,18 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::new(
             Method::POST,
+            "/incidents/{id}/affected",
+            need(Subscribers, Store),
+            import_affected,
+        ),
+        Route::new(
+            Method::POST,
+            "/incidents/{id}/affected/notify",
+            need(Subscribers, Modify),
+            notify_affected,
+        ),
+        Route::new(
+            Method::POST,
             "/signals/{id}/promote",
             need(Incidents, Store),
             promote,
@@ -363,6 +375,77 @@ async fn send_survey(
                 &[("affected", &q.affected), ("subscribers", &q.subscribers)],
             ),
             "survey-h",
+        ),
+        Err(e) => error_page(&state, e),
+    }
+}
+
+/// The affected customers pasted as CSV into the incident page.
+async fn import_affected(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let result = async {
+        let incident = crate::http::api::incidents::find(&state, &id).await?;
+        let text = field(&form, "csv").ok_or_else(|| {
+            ApiError::bad_request(
+                "paste the affected customers as CSV lines under a header line such as email,language",
+            )
+        })?;
+        let rows = crate::http::api::subscribers::parse_csv(text.as_bytes())?;
+        crate::http::api::subscribers::import_rows(&state, &p, &incident.id, &rows).await
+    }
+    .await;
+    match result {
+        Ok(r) => {
+            let mut notice = i18n::tf(
+                p.language,
+                phrase("Affected customers: {added} added, {duplicates} already on the list, {rejected} refused."),
+                &[
+                    ("added", &r.added),
+                    ("duplicates", &r.duplicates),
+                    ("rejected", &r.rejected.len()),
+                ],
+            );
+            // Which lines, and why (never the values).
+            for e in r.rejected.iter().take(5) {
+                notice.push_str(&format!(
+                    " {} {}: {}.",
+                    i18n::t(p.language, phrase("Line")),
+                    e.row,
+                    e.detail
+                ));
+            }
+            back(&id, &notice, "affected-h")
+        }
+        Err(e) => error_page(&state, e),
+    }
+}
+
+async fn notify_affected(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let result = async {
+        let incident = crate::http::api::incidents::find(&state, &id).await?;
+        let update = field(&form, "update")
+            .ok_or_else(|| ApiError::bad_request("choose a published update to send"))?;
+        crate::http::api::subscribers::notify_update(&state, &p, &incident, update).await
+    }
+    .await;
+    match result {
+        Ok(n) => back(
+            &id,
+            &i18n::tf(
+                p.language,
+                phrase("The update is on its way to {n} affected customers (those already sent it are skipped)."),
+                &[("n", &n)],
+            ),
+            "affected-h",
         ),
         Err(e) => error_page(&state, e),
     }
