@@ -393,6 +393,7 @@ async fn the_dashboard_works_by_keyboard_alone_and_fits_a_phone() {
         format!("/incidents/{incident}"),
         "/components".into(),
         "/deliveries".into(),
+        "/subscribers".into(),
         "/scorecard".into(),
         "/journey".into(),
         "/admin/users".into(),

@@ -13,7 +13,7 @@ use frontline::config::Secret;
 use frontline::notify::catcher::{header, Caught, MailCatcher};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::{json, spawn_app_with, TestApp};
 
 async fn app_with_mail(catcher: &MailCatcher) -> TestApp {
     let url = catcher.url();
@@ -1431,5 +1431,147 @@ async fn the_incident_page_imports_affected_customers_and_sends_them_an_update()
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    app.stop().await;
+}
+
+/// The Subscribers page: the communications team adds, filters, disables
+/// and (with the grant) deletes subscribers, with the API's rules.
+#[tokio::test]
+async fn the_subscribers_page_adds_filters_disables_and_deletes_with_the_apis_rules() {
+    let mail = MailCatcher::start("127.0.0.1:0", true).await.unwrap();
+    let app = app_with_mail(&mail).await;
+    let (hook, _rx) = receiver().await;
+    crate::helpers::create_user(
+        &app.store,
+        "cora@example.com",
+        "Cora Comms",
+        "communications",
+    )
+    .await;
+    let (comms, s) = app
+        .browser_session("cora@example.com", crate::helpers::PASSWORD)
+        .await;
+    assert_eq!(s, 303);
+    let get = |b: &reqwest::Client, path: &str| {
+        let req = b.get(app.url(path));
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    let page = get(&comms, "/subscribers").await;
+    assert!(
+        page.contains("No subscribers.") && page.contains("aria-current=\"page\">Subscribers</a>"),
+        "{page}"
+    );
+    let csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+    let post = |b: &reqwest::Client, path: &str, form: Vec<(&str, String)>| {
+        let req = b.post(app.url(path)).form(&form);
+        async move { req.send().await.unwrap() }
+    };
+    let form = |channel: &str, address: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("channel", channel.to_owned()),
+            ("address", address.to_owned()),
+            ("language", "fa".to_owned()),
+            ("region", "GB".to_owned()),
+        ]
+    };
+
+    // A bad address is refused, saying what is wrong, and nothing is added.
+    let r = post(&comms, "/subscribers", form("email", "not an address")).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("address"));
+
+    // Email: pending until its owner confirms the link mailed to them.
+    let r = post(&comms, "/subscribers", form("email", "parisa@example.com")).await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(!to.contains("parisa"), "no address in the URL: {to}");
+    let page = get(&comms, &to).await;
+    assert!(page.contains("confirmation link"), "{page}");
+    assert!(page.contains("p***@example.com") && !page.contains("parisa@example.com"));
+    assert_eq!(mail.wait_for(1, Duration::from_secs(20)).await, 1);
+    assert_eq!(to_of(&mail.messages()[0]), "parisa@example.com");
+
+    // A webhook: its signing secret is shown once, on the answer.
+    let r = post(&comms, "/subscribers", form("webhook", &hook)).await;
+    assert_eq!(r.status(), 200);
+    let shown = r.text().await.unwrap();
+    assert!(shown.contains("id=\"secret\">whsec_"), "{shown}");
+    // An SMS number, with its region.
+    let r = post(&comms, "/subscribers", form("sms", "07911 123456")).await;
+    assert_eq!(r.status(), 303);
+
+    let (_, list) = json(app.get("/api/v1/subscribers", &app.admin_token).await).await;
+    let list = list.as_array().unwrap().clone();
+    assert_eq!(list.len(), 3);
+    let by = |channel: &str| {
+        list.iter()
+            .find(|s| s["channel"] == channel)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by("email")["state"], "pending");
+    assert_eq!(by("sms")["language"], "fa");
+    let page = get(&comms, "/subscribers").await;
+    assert!(!page.contains("whsec_"), "the secret is not shown again");
+    // The filter.
+    let only = get(&comms, "/subscribers?channel=sms").await;
+    assert!(
+        only.contains("+44") && !only.contains("p***@example.com"),
+        "{only}"
+    );
+
+    // Disable the SMS subscriber; then enable it again.
+    let sms = by("sms")["id"].as_str().unwrap().to_owned();
+    let path = format!("/subscribers/{sms}/state");
+    let r = post(
+        &comms,
+        &path,
+        vec![("csrf", csrf.clone()), ("state", "disabled".into())],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (_, one) = json(
+        app.get(&format!("/api/v1/subscribers/{sms}"), &app.admin_token)
+            .await,
+    )
+    .await;
+    assert_eq!(one["state"], "disabled");
+    // An unconfirmed email cannot be made active by staff.
+    let email = by("email")["id"].as_str().unwrap().to_owned();
+    let r = post(
+        &comms,
+        &format!("/subscribers/{email}/state"),
+        vec![("csrf", csrf.clone()), ("state", "active".into())],
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+
+    // Communications may not delete (no subscribers:delete); an admin may.
+    let r = post(
+        &comms,
+        &format!("/subscribers/{sms}/delete"),
+        vec![("csrf", csrf.clone())],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    let (admin, _) = app
+        .browser_session(&app.admin_email, crate::helpers::PASSWORD)
+        .await;
+    let page = get(&admin, "/subscribers").await;
+    let admin_csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
+    let r = post(
+        &admin,
+        &format!("/subscribers/{sms}/delete"),
+        vec![("csrf", admin_csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (s, _) = json(
+        app.get(&format!("/api/v1/subscribers/{sms}"), &app.admin_token)
+            .await,
+    )
+    .await;
+    assert_eq!(s, 404);
     app.stop().await;
 }

@@ -306,6 +306,7 @@ async fn the_demo_story_plays_in_a_browser_with_no_third_party_assets_and_no_acc
         "/mail",
         "/deliveries",
         "/deliveries?state=sent",
+        "/subscribers",
         "/admin/users",
         "/admin/roles",
         "/admin/tokens",

@@ -158,16 +158,16 @@ mod double_option {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct ListQuery {
     #[serde(default)]
-    channel: Option<String>,
+    pub channel: Option<String>,
     #[serde(default)]
-    state: Option<String>,
+    pub state: Option<String>,
     #[serde(default)]
-    cursor: Option<String>,
+    pub cursor: Option<String>,
     #[serde(default)]
-    limit: Option<i64>,
+    pub limit: Option<i64>,
 }
 
 fn refusal(e: SubscriberRefusal) -> ApiError {
@@ -199,6 +199,14 @@ async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<Subscriber>>, ApiError> {
+    Ok(Json(list_some(&state, &q).await?))
+}
+
+/// Subscribers, newest first, addresses masked (shared with the dashboard).
+pub(crate) async fn list_some(
+    state: &AppState,
+    q: &ListQuery,
+) -> Result<Vec<Subscriber>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(DomainError::invalid("limit", "must be 1 to 500").into());
@@ -213,18 +221,16 @@ async fn list(
             .into());
         }
     }
-    Ok(Json(
-        state
-            .store
-            .list_subscribers(
-                &state.intake.ring,
-                channel,
-                q.state.as_deref(),
-                q.cursor.as_deref(),
-                limit,
-            )
-            .await?,
-    ))
+    Ok(state
+        .store
+        .list_subscribers(
+            &state.intake.ring,
+            channel,
+            q.state.as_deref(),
+            q.cursor.as_deref(),
+            limit,
+        )
+        .await?)
 }
 
 async fn create(
@@ -232,6 +238,15 @@ async fn create(
     Auth(p): Auth,
     ApiJson(body): ApiJson<NewSubscriberBody>,
 ) -> Result<(StatusCode, Json<Subscriber>), ApiError> {
+    Ok((StatusCode::CREATED, Json(add(&state, &p, body).await?)))
+}
+
+/// Adds a subscriber (shared with the dashboard).
+pub(crate) async fn add(
+    state: &AppState,
+    p: &Principal,
+    body: NewSubscriberBody,
+) -> Result<Subscriber, ApiError> {
     let channel = Channel::parse(&body.channel)?;
     let address = Address::parse(channel, &body.address, body.region.as_deref())?;
     let new = NewSubscriber {
@@ -249,7 +264,7 @@ async fn create(
         )
         .await
         .map_err(refusal)?;
-    Ok((StatusCode::CREATED, Json(s)))
+    Ok(s)
 }
 
 async fn find(state: &AppState, id: &str) -> Result<Subscriber, ApiError> {
@@ -273,7 +288,18 @@ async fn change(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ChangeSubscriberBody>,
 ) -> Result<Json<Subscriber>, ApiError> {
-    let current = find(&state, &id).await?;
+    Ok(Json(change_one(&state, &p, &id, body).await?))
+}
+
+/// Changes a subscriber's language, components or state (shared with the
+/// dashboard).
+pub(crate) async fn change_one(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    body: ChangeSubscriberBody,
+) -> Result<Subscriber, ApiError> {
+    let current = find(state, id).await?;
     let language = body
         .language
         .as_deref()
@@ -300,7 +326,7 @@ async fn change(
     state
         .store
         .change_subscriber(
-            &id,
+            id,
             language.as_deref(),
             components.as_ref().map(|c| c.as_deref()),
             body.state.as_deref(),
@@ -308,7 +334,7 @@ async fn change(
         )
         .await
         .map_err(refusal)?;
-    Ok(Json(find(&state, &id).await?))
+    find(state, id).await
 }
 
 async fn delete(
@@ -316,10 +342,16 @@ async fn delete(
     Auth(p): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    remove(&state, &p, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a subscriber (shared with the dashboard).
+pub(crate) async fn remove(state: &AppState, p: &Principal, id: &str) -> Result<(), ApiError> {
     state
         .store
         .delete_subscriber(
-            &id,
+            id,
             p.audit("subscriber.delete", DataClass::Subscribers, None),
         )
         .await
@@ -327,7 +359,7 @@ async fn delete(
             StoreError::NotFound => ApiError::NotFound("subscriber"),
             e => e.into(),
         })?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -12,6 +12,7 @@ mod overview;
 mod response;
 mod security;
 mod signals;
+mod subscribers;
 mod tickets;
 
 use std::convert::Infallible;
@@ -171,6 +172,14 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
             include_str!("../../../templates/deliveries.html"),
         ),
         (
+            "subscribers.html",
+            include_str!("../../../templates/subscribers.html"),
+        ),
+        (
+            "subscriber_secret.html",
+            include_str!("../../../templates/subscriber_secret.html"),
+        ),
+        (
             "mail_message.html",
             include_str!("../../../templates/mail_message.html"),
         ),
@@ -223,6 +232,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(admin::routes());
     routes.extend(mail::routes());
     routes.extend(deliveries::routes());
+    routes.extend(subscribers::routes());
     routes
 }
 
@@ -282,6 +292,7 @@ fn nav(p: &Principal, current: &str, mailbox: bool) -> Vec<NavItem> {
         ("/incidents", phrase("Incidents"), Some(incidents)),
         ("/components", phrase("Status page"), Some(notices)),
         ("/deliveries", phrase("Deliveries"), Some(notices)),
+        ("/subscribers", phrase("Subscribers"), Some(subscribers)),
         ("/scorecard", phrase("Scorecard"), Some(reports)),
         ("/journey", phrase("Journey"), Some(reports)),
         ("/mail", phrase("Mail sent"), Some(subscribers)),
