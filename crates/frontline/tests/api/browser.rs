@@ -394,6 +394,8 @@ async fn the_dashboard_works_by_keyboard_alone_and_fits_a_phone() {
         "/components".into(),
         "/deliveries".into(),
         "/subscribers".into(),
+        "/templates".into(),
+        "/templates/breach".into(),
         "/scorecard".into(),
         "/journey".into(),
         "/admin/users".into(),

@@ -1304,3 +1304,176 @@ async fn the_incident_page_shows_the_checklist_controls_and_the_signal_page_decl
     );
     assert!(page.contains("SMS:"));
 }
+
+/// Notice templates in the dashboard: the communications lead reads the
+/// built-in ones, writes one of their own in two languages, sees a mistake
+/// shown with what they typed kept, and an incident update is written from
+/// it.
+#[tokio::test]
+async fn notice_templates_are_written_in_the_dashboard_and_a_mistake_keeps_the_text() {
+    let app = spawn_app().await;
+    create_user(
+        &app.store,
+        "cora@example.com",
+        "Cora Comms",
+        "communications",
+    )
+    .await;
+    create_user(
+        &app.store,
+        "sam@example.com",
+        "Sam Analyst",
+        "security_analyst",
+    )
+    .await;
+    let (cora, s) = app
+        .browser_session("cora@example.com", crate::helpers::PASSWORD)
+        .await;
+    assert_eq!(s, 303);
+    let get = |b: &reqwest::Client, path: &str| {
+        let req = b.get(app.url(path));
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, list) = get(&cora, "/templates").await;
+    assert_eq!(s, 200);
+    for builtin in [
+        "/templates/breach",
+        "/templates/outage",
+        "/templates/resolved",
+    ] {
+        assert!(list.contains(builtin), "{list}");
+    }
+    let (_, breach) = get(&cora, "/templates/breach").await;
+    assert!(breach.contains("lang=\"fa\" dir=\"rtl\"") && breach.contains("ગુજરાતી"));
+    assert!(breach.contains("name=\"gu_body\""));
+    let csrf = crate::helpers::hidden_field(&breach, "csrf").unwrap();
+
+    let mut form = vec![
+        ("csrf", csrf.clone()),
+        ("slug", "phishing-warning".to_owned()),
+        ("name", "Phishing warning".to_owned()),
+        ("status", "monitoring".to_owned()),
+        (
+            "en_subject",
+            "Beware of messages pretending to be {{ company }}".to_owned(),
+        ),
+        (
+            "en_body",
+            "{{ what_happened }}\n\n{{ impact }}\n\n{{ actions }}\n\nQuestions: {{ contact }}"
+                .to_owned(),
+        ),
+        ("en_sms", "{{ headline }} {{ status_url }}".to_owned()),
+        ("fa_subject", "هشدار فیشینگ از طرف {{ company }}".to_owned()),
+        (
+            "fa_body",
+            "{{ what_happened }}\n{{ impact }}\n{{ actions }}\n{{ contact }}".to_owned(),
+        ),
+        ("fa_sms", "{{ headline }}".to_owned()),
+        ("zh_subject", String::new()),
+        ("zh_body", String::new()),
+        ("zh_sms", String::new()),
+    ];
+    // A misspelt name: refused with the language and part named, and the
+    // form comes back with everything typed.
+    form[5].1 = "{{ what_hapened }}\n\nQuestions: {{ contact }}".to_owned();
+    let r = cora
+        .post(app.url("/templates/new"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Not saved:") && page.contains("what_hapened"),
+        "{page}"
+    );
+    assert!(page.contains("en") && page.contains("body"), "{page}");
+    assert!(
+        page.contains("هشدار فیشینگ"),
+        "the other languages are kept"
+    );
+    let (s, _) = json(
+        app.get(
+            "/api/v1/notice-templates/phishing-warning",
+            &app.admin_token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 404, "nothing half-written");
+
+    form[5].1 = "{{ what_happened }}\n\n{{ impact }}\n\n{{ actions }}\n\nQuestions: {{ contact }}"
+        .to_owned();
+    let r = cora
+        .post(app.url("/templates/new"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/templates/phishing-warning?notice="));
+    let (_, t) = json(
+        app.get(
+            "/api/v1/notice-templates/phishing-warning",
+            &app.admin_token,
+        )
+        .await,
+    )
+    .await;
+    let langs: Vec<&String> = t["texts"].as_object().unwrap().keys().collect();
+    assert_eq!(langs, ["en", "fa"], "an empty language is left out");
+    assert_eq!(t["status"], "monitoring");
+
+    // An update is written from it.
+    let comms = create_token(&app.store, "communications").await;
+    let inc = declare(
+        &app,
+        &app.admin_token,
+        json!({"title": "Phishing SMS campaign", "severity": "SEV3", "impact": "minor"}),
+    )
+    .await;
+    let (s, u) = json(
+        app.post_json(
+            &format!("/api/v1/incidents/{}/updates/from-template", inc["id"].as_str().unwrap()),
+            &comms,
+            &json!({"template": "phishing-warning", "draft": true, "fields": {
+                "what_happened": {"en": "Texts pretending to be us ask for your card.", "fa": "پیامک‌هایی به نام ما کارت شما را می‌خواهند."},
+                "impact": "None of our systems were breached.",
+                "actions": "We are having the sender blocked.",
+                "contact": "security@example.com"}}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 201, "{u}");
+    let langs: Vec<&str> = u["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["language"].as_str().unwrap())
+        .collect();
+    assert_eq!(langs, ["en", "fa"]);
+
+    // Without notices:modify the page is read only and saving is refused.
+    let (sam, _) = app
+        .browser_session("sam@example.com", crate::helpers::PASSWORD)
+        .await;
+    let (s, page) = get(&sam, "/templates/phishing-warning").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("readonly") && !page.contains("Save template"));
+    let r = sam
+        .post(app.url("/templates/phishing-warning"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    app.stop().await;
+}

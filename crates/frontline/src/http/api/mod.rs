@@ -9,7 +9,7 @@ pub(crate) mod incidents;
 mod indicators;
 mod lexicon;
 mod me;
-mod playbooks;
+pub(crate) mod playbooks;
 mod reports;
 pub(crate) mod response;
 mod roles;

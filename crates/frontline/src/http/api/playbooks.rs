@@ -254,7 +254,17 @@ async fn put_template(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<TemplateBody>,
 ) -> Result<Json<NoticeTemplate>, ApiError> {
-    let slug = parse_slug("slug", &slug)?;
+    Ok(Json(save_template(&state, &p, &slug, body).await?))
+}
+
+/// Checks and saves a notice template (shared with the dashboard).
+pub(crate) async fn save_template(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    slug: &str,
+    body: TemplateBody,
+) -> Result<NoticeTemplate, ApiError> {
+    let slug = parse_slug("slug", slug)?;
     crate::response::notices::check_texts(&body.texts)?;
     let spec = TemplateSpec {
         slug,
@@ -269,7 +279,7 @@ async fn put_template(
             p.audit("notice_template.save", DataClass::Notices, None),
         )
         .await?;
-    Ok(Json(t))
+    Ok(t)
 }
 
 async fn delete_template(

@@ -13,6 +13,7 @@ mod response;
 mod security;
 mod signals;
 mod subscribers;
+mod templates;
 mod tickets;
 
 use std::convert::Infallible;
@@ -172,6 +173,14 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
             include_str!("../../../templates/deliveries.html"),
         ),
         (
+            "templates.html",
+            include_str!("../../../templates/templates.html"),
+        ),
+        (
+            "template.html",
+            include_str!("../../../templates/template.html"),
+        ),
+        (
             "subscribers.html",
             include_str!("../../../templates/subscribers.html"),
         ),
@@ -233,6 +242,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(mail::routes());
     routes.extend(deliveries::routes());
     routes.extend(subscribers::routes());
+    routes.extend(templates::routes());
     routes
 }
 
