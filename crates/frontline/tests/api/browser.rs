@@ -396,6 +396,8 @@ async fn the_dashboard_works_by_keyboard_alone_and_fits_a_phone() {
         "/subscribers".into(),
         "/templates".into(),
         "/templates/breach".into(),
+        "/playbooks".into(),
+        "/playbooks/customer-data-breach".into(),
         "/scorecard".into(),
         "/journey".into(),
         "/admin/users".into(),

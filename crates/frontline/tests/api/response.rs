@@ -1477,3 +1477,164 @@ async fn notice_templates_are_written_in_the_dashboard_and_a_mistake_keeps_the_t
     assert_eq!(r.status(), 403);
     app.stop().await;
 }
+
+/// Playbooks in the dashboard: an admin reads the built-in ones, writes
+/// one of their own with seats, and an incident declared with it gets
+/// those steps; a mistake keeps the text; built-in ones stay.
+#[tokio::test]
+async fn playbooks_are_written_in_the_dashboard_and_become_checklists() {
+    let app = spawn_app().await;
+    create_user(
+        &app.store,
+        "cora@example.com",
+        "Cora Comms",
+        "communications",
+    )
+    .await;
+    let (admin, _) = app
+        .browser_session(&app.admin_email, crate::helpers::PASSWORD)
+        .await;
+    let get = |b: &reqwest::Client, path: &str| {
+        let req = b.get(app.url(path));
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, list) = get(&admin, "/playbooks").await;
+    assert_eq!(s, 200);
+    assert!(list.contains("/playbooks/customer-data-breach"), "{list}");
+    let (_, breach) = get(&admin, "/playbooks/customer-data-breach").await;
+    assert!(
+        breach.contains("legal: "),
+        "steps with their seats in the form"
+    );
+    assert!(
+        !breach.contains("/delete\""),
+        "a built-in playbook has no delete"
+    );
+    let csrf = crate::helpers::hidden_field(&breach, "csrf").unwrap();
+
+    let steps = "incident_lead: Assemble the team\nsecurity: Find the sender and the landing page\ncommunications: Warn customers on the status page\nAsk the carrier to block the sender\n";
+    let form = |slug: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("slug", slug.to_owned()),
+            ("name", "Phishing campaign".to_owned()),
+            (
+                "description",
+                "Texts or mails pretending to be us".to_owned(),
+            ),
+            ("steps", steps.to_owned()),
+        ]
+    };
+    let r = admin
+        .post(app.url("/playbooks/new"))
+        .form(&form("Not A Slug"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Not saved:") && page.contains("slug"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Find the sender and the landing page"),
+        "the steps are kept"
+    );
+
+    let r = admin
+        .post(app.url("/playbooks/new"))
+        .form(&form("phishing-campaign"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, pb) = json(
+        app.get("/api/v1/playbooks/phishing-campaign", &app.admin_token)
+            .await,
+    )
+    .await;
+    let items: Vec<(String, Value)> = pb["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["title"].as_str().unwrap().to_owned(), i["seat"].clone()))
+        .collect();
+    assert_eq!(items.len(), 4);
+    assert_eq!(
+        items[1],
+        (
+            "Find the sender and the landing page".into(),
+            json!("security")
+        )
+    );
+    assert_eq!(items[3].1, Value::Null, "no seat named, none given");
+    // The same slug again is refused, not overwritten.
+    let r = admin
+        .post(app.url("/playbooks/new"))
+        .form(&form("phishing-campaign"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+
+    let inc = declare(
+        &app,
+        &app.admin_token,
+        json!({"title": "Phishing SMS", "severity": "SEV3", "impact": "minor", "playbook": "phishing-campaign"}),
+    )
+    .await;
+    let (_, checklist) = json(
+        app.get(
+            &format!(
+                "/api/v1/incidents/{}/checklist",
+                inc["id"].as_str().unwrap()
+            ),
+            &app.admin_token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(checklist.as_array().unwrap().len(), 4, "{checklist}");
+
+    // Without settings:modify: read only, and saving is refused.
+    let (cora, _) = app
+        .browser_session("cora@example.com", crate::helpers::PASSWORD)
+        .await;
+    let (s, page) = get(&cora, "/playbooks/phishing-campaign").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Find the sender") && !page.contains("Save playbook"));
+    let r = cora
+        .post(app.url("/playbooks/phishing-campaign"))
+        .form(&form("phishing-campaign"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Built-in ones stay; one's own goes.
+    let r = admin
+        .post(app.url("/playbooks/customer-data-breach/delete"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let r = admin
+        .post(app.url("/playbooks/phishing-campaign/delete"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (s, _) = json(
+        app.get("/api/v1/playbooks/phishing-campaign", &app.admin_token)
+            .await,
+    )
+    .await;
+    assert_eq!(s, 404);
+    app.stop().await;
+}

@@ -173,16 +173,33 @@ async fn create(
     Auth(p): Auth,
     ApiJson(body): ApiJson<PlaybookBody>,
 ) -> Result<(StatusCode, Json<Playbook>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(create_playbook(&state, &p, &body).await?),
+    ))
+}
+
+/// Creates a playbook (shared with the dashboard).
+pub(crate) async fn create_playbook(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    body: &PlaybookBody,
+) -> Result<Playbook, ApiError> {
     let slug = body
         .slug
         .clone()
         .ok_or_else(|| DomainError::invalid("slug", "name the playbook: a-z, 0-9 and -"))?;
-    let spec = spec(&slug, &body)?;
-    let pb = state
+    let spec = spec(&slug, body)?;
+    Ok(state
         .store
         .create_playbook(&spec, p.audit("playbook.create", DataClass::Settings, None))
-        .await?;
-    Ok((StatusCode::CREATED, Json(pb)))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ApiError::Conflict(format!("a playbook {slug} exists already"))
+            }
+            e => e.into(),
+        })?)
 }
 
 async fn replace(
@@ -191,17 +208,27 @@ async fn replace(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<PlaybookBody>,
 ) -> Result<Json<Playbook>, ApiError> {
-    let spec = spec(&slug, &body)?;
-    let pb = state
+    Ok(Json(replace_playbook(&state, &p, &slug, &body).await?))
+}
+
+/// Replaces a playbook's name, description and steps (shared with the
+/// dashboard).
+pub(crate) async fn replace_playbook(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    slug: &str,
+    body: &PlaybookBody,
+) -> Result<Playbook, ApiError> {
+    let spec = spec(slug, body)?;
+    state
         .store
         .update_playbook(
-            &slug,
+            slug,
             &spec,
             p.audit("playbook.update", DataClass::Settings, None),
         )
         .await
-        .map_err(store_error("playbook"))?;
-    Ok(Json(pb))
+        .map_err(store_error("playbook"))
 }
 
 async fn delete(
@@ -209,12 +236,21 @@ async fn delete(
     Auth(p): Auth,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    delete_playbook(&state, &p, &slug).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a playbook of one's own (shared with the dashboard).
+pub(crate) async fn delete_playbook(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    slug: &str,
+) -> Result<(), ApiError> {
     state
         .store
-        .delete_playbook(&slug, p.audit("playbook.delete", DataClass::Settings, None))
+        .delete_playbook(slug, p.audit("playbook.delete", DataClass::Settings, None))
         .await
-        .map_err(store_error("playbook"))?;
-    Ok(StatusCode::NO_CONTENT)
+        .map_err(store_error("playbook"))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -9,6 +9,7 @@ mod incidents;
 mod login;
 mod mail;
 mod overview;
+mod playbooks;
 mod response;
 mod security;
 mod signals;
@@ -173,6 +174,14 @@ pub fn templates() -> anyhow::Result<Environment<'static>> {
             include_str!("../../../templates/deliveries.html"),
         ),
         (
+            "playbooks.html",
+            include_str!("../../../templates/playbooks.html"),
+        ),
+        (
+            "playbook.html",
+            include_str!("../../../templates/playbook.html"),
+        ),
+        (
             "templates.html",
             include_str!("../../../templates/templates.html"),
         ),
@@ -243,6 +252,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(deliveries::routes());
     routes.extend(subscribers::routes());
     routes.extend(templates::routes());
+    routes.extend(playbooks::routes());
     routes
 }
 
