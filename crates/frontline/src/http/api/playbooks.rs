@@ -190,7 +190,7 @@ pub(crate) async fn create_playbook(
         .clone()
         .ok_or_else(|| DomainError::invalid("slug", "name the playbook: a-z, 0-9 and -"))?;
     let spec = spec(&slug, body)?;
-    Ok(state
+    state
         .store
         .create_playbook(&spec, p.audit("playbook.create", DataClass::Settings, None))
         .await
@@ -199,7 +199,7 @@ pub(crate) async fn create_playbook(
                 ApiError::Conflict(format!("a playbook {slug} exists already"))
             }
             e => e.into(),
-        })?)
+        })
 }
 
 async fn replace(
