@@ -20,7 +20,7 @@ mod tickets;
 use std::convert::Infallible;
 
 use axum::extract::State;
-use axum::http::{header, Method};
+use axum::http::{header, Method, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -331,6 +331,29 @@ fn nav(p: &Principal, current: &str, mailbox: bool) -> Vec<NavItem> {
         current: href == current,
     })
     .collect()
+}
+
+/// Sends the browser to `path` (which has no query yet) with a notice to
+/// show there; the notice is a phrase or a translated sentence, never
+/// personal data.
+pub(crate) fn redirect_with_notice(path: &str, notice: &str) -> Response {
+    let notice: String = url::form_urlencoded::byte_serialize(notice.as_bytes()).collect();
+    axum::response::Redirect::to(&format!("{path}?notice={notice}")).into_response()
+}
+
+/// Renders a page, as [`page`], with another status (a form shown again
+/// with what is wrong is a 400).
+pub(crate) fn page_with_status(
+    state: &AppState,
+    p: &Principal,
+    status: StatusCode,
+    current: &str,
+    name: &str,
+    ctx: Value,
+) -> Response {
+    let mut r = page(state, p, current, name, ctx);
+    *r.status_mut() = status;
+    r
 }
 
 /// Renders a page for a signed-in principal.

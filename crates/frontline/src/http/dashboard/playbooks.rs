@@ -7,13 +7,13 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum_extra::extract::Form;
 use minijinja::context;
 use serde::Deserialize;
 
 use super::i18n::phrase;
-use super::{error_page, page};
+use super::{error_page, page, page_with_status, redirect_with_notice};
 use crate::domain::incident::TeamRole;
 use crate::domain::{Action, DataClass, Grant};
 use crate::http::api::playbooks::{
@@ -157,9 +157,10 @@ fn form_page(
     code: StatusCode,
     ctx: minijinja::Value,
 ) -> Response {
-    let mut r = page(
+    page_with_status(
         state,
         p,
+        code,
         "/incidents",
         "playbook.html",
         context! {
@@ -167,9 +168,7 @@ fn form_page(
             can_modify => p.can(DataClass::Settings, Action::Modify),
             ..ctx
         },
-    );
-    *r.status_mut() = code;
-    r
+    )
 }
 
 async fn save(
@@ -197,12 +196,10 @@ async fn save(
         replace_playbook(&state, &p, &slug, &body).await
     };
     match saved {
-        Ok(pb) => {
-            let notice: String =
-                url::form_urlencoded::byte_serialize(phrase("Playbook saved.").as_bytes())
-                    .collect();
-            Redirect::to(&format!("/playbooks/{}?notice={notice}", pb.slug)).into_response()
-        }
+        Ok(pb) => redirect_with_notice(
+            &format!("/playbooks/{}", pb.slug),
+            phrase("Playbook saved."),
+        ),
         Err(e @ (ApiError::BadRequest { .. } | ApiError::Conflict(_))) => {
             let detail = match &e {
                 ApiError::BadRequest { detail, .. } => detail.clone(),
@@ -243,13 +240,10 @@ async fn delete(
     Path(slug): Path<String>,
 ) -> Response {
     match delete_playbook(&state, &p, &slug).await {
-        Ok(()) => {
-            let notice: String = url::form_urlencoded::byte_serialize(
-                phrase("Playbook deleted; incidents keep their checklists.").as_bytes(),
-            )
-            .collect();
-            Redirect::to(&format!("/playbooks?notice={notice}")).into_response()
-        }
+        Ok(()) => redirect_with_notice(
+            "/playbooks",
+            phrase("Playbook deleted; incidents keep their checklists."),
+        ),
         Err(e) => error_page(&state, e),
     }
 }

@@ -6,13 +6,13 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum_extra::extract::Form;
 use minijinja::context;
 use serde::Deserialize;
 
 use super::i18n::phrase;
-use super::{error_page, page};
+use super::{error_page, page, redirect_with_notice};
 use crate::domain::{Action, DataClass, Grant};
 use crate::http::api::subscribers::{
     add, change_one, list_some, remove, ChangeSubscriberBody, ListQuery, NewSubscriberBody,
@@ -117,8 +117,7 @@ async fn list(
 }
 
 fn back(notice: &str) -> Response {
-    let notice: String = url::form_urlencoded::byte_serialize(notice.as_bytes()).collect();
-    Redirect::to(&format!("/subscribers?notice={notice}")).into_response()
+    redirect_with_notice("/subscribers", notice)
 }
 
 #[derive(Deserialize)]

@@ -8,13 +8,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum_extra::extract::Form;
 use minijinja::context;
 use serde::Deserialize;
 
 use super::i18n::phrase;
-use super::{error_page, page};
+use super::{error_page, page, page_with_status, redirect_with_notice};
 use crate::domain::incident::IncidentStatus;
 use crate::domain::response::{TemplateText, NOTICE_LANGUAGES};
 use crate::domain::{Action, DataClass, Grant};
@@ -149,9 +149,10 @@ fn form_page(
     code: StatusCode,
     ctx: minijinja::Value,
 ) -> Response {
-    let mut r = page(
+    page_with_status(
         state,
         p,
+        code,
         "/incidents",
         "template.html",
         context! {
@@ -161,9 +162,7 @@ fn form_page(
             can_modify => p.can(DataClass::Notices, Action::Modify),
             ..ctx
         },
-    );
-    *r.status_mut() = code;
-    r
+    )
 }
 
 /// The form's fields: `slug` (for a new one), `name`, `status`, and
@@ -198,12 +197,7 @@ async fn save(
         texts: texts.clone(),
     };
     match save_template(&state, &p, &slug, body).await {
-        Ok(t) => {
-            let notice: String =
-                url::form_urlencoded::byte_serialize(phrase("Template saved.").as_bytes())
-                    .collect();
-            Redirect::to(&format!("/templates/{}?notice={notice}", t.slug)).into_response()
-        }
+        Ok(t) => redirect_with_notice(&format!("/templates/{}", t.slug), phrase("Template saved.")),
         // The form again, with what was typed and what is wrong.
         Err(ApiError::BadRequest { detail, .. }) => {
             let builtin = state
