@@ -17,6 +17,16 @@ use crate::storage::response::{NoticeTemplate, UpdateVariant};
 /// What every template may use besides the fields.
 const CONTEXT_NAMES: &[&str] = &["company", "incident_title", "status_url"];
 
+/// Every name a template may use: the context, then the required and the
+/// optional fields, in that order.
+pub fn template_names() -> impl Iterator<Item = &'static str> {
+    CONTEXT_NAMES
+        .iter()
+        .chain(REQUIRED_FIELDS)
+        .chain(OPTIONAL_FIELDS)
+        .copied()
+}
+
 /// The longest a rendered notice may be (as an update's body).
 const MAX_BODY: usize = 5_000;
 
@@ -65,12 +75,7 @@ pub fn check_texts(texts: &BTreeMap<String, TemplateText>) -> Result<(), DomainE
         return Err(DomainError::invalid("texts", "give at least one language"));
     }
     let env = sandbox();
-    let known: HashSet<&str> = CONTEXT_NAMES
-        .iter()
-        .chain(REQUIRED_FIELDS)
-        .chain(OPTIONAL_FIELDS)
-        .copied()
-        .collect();
+    let known: HashSet<&str> = template_names().collect();
     let sample: BTreeMap<&str, &str> = known.iter().map(|k| (*k, "sample")).collect();
     for (lang, t) in texts {
         crate::domain::response::parse_notice_language(lang)?;
@@ -100,13 +105,7 @@ pub fn check_texts(texts: &BTreeMap<String, TemplateText>) -> Result<(), DomainE
                     "texts",
                     format!(
                         "{name}: unknown name {u:?}; use {}",
-                        CONTEXT_NAMES
-                            .iter()
-                            .chain(REQUIRED_FIELDS)
-                            .chain(OPTIONAL_FIELDS)
-                            .copied()
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        template_names().collect::<Vec<_>>().join(", ")
                     ),
                 ));
             }

@@ -242,6 +242,12 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A page as `client` (a browser session) gets it: status and text.
+    pub async fn page(&self, client: &reqwest::Client, path: &str) -> (u16, String) {
+        let r = client.get(self.url(path)).send().await.expect("request");
+        (r.status().as_u16(), r.text().await.expect("body"))
+    }
+
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
         self.send_json(reqwest::Method::POST, path, token, body)
             .await

@@ -1318,11 +1318,8 @@ async fn the_incident_page_imports_affected_customers_and_sends_them_an_update()
         .browser_session("cora@example.com", crate::helpers::PASSWORD)
         .await;
     assert_eq!(s, 303);
-    let page_of = |b: reqwest::Client| {
-        let url = app.url(&format!("/incidents/{incident}"));
-        async move { b.get(url).send().await.unwrap().text().await.unwrap() }
-    };
-    let page = page_of(browser.clone()).await;
+    let incident_page = format!("/incidents/{incident}");
+    let page = app.page(&browser, &incident_page).await.1;
     assert!(
         page.contains("Affected customers") && page.contains("0 on this incident"),
         "{page}"
@@ -1352,14 +1349,7 @@ async fn the_incident_page_imports_affected_customers_and_sends_them_an_update()
         !to.contains("example.com") && !to.contains("not-a-phone"),
         "no personal data in the URL: {to}"
     );
-    let page = browser
-        .get(app.url(&to))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&browser, &to).await.1;
     assert!(
         page.contains("2 added, 1 already on the list, 1 refused") && page.contains("Line 4"),
         "{page}"
@@ -1377,14 +1367,7 @@ async fn the_incident_page_imports_affected_customers_and_sends_them_an_update()
         .unwrap();
     assert_eq!(r.status(), 303);
     let to = r.headers()["location"].to_str().unwrap().to_owned();
-    let page = browser
-        .get(app.url(&to))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&browser, &to).await.1;
     assert!(
         page.contains("on its way to 2 affected customers"),
         "{page}"
@@ -1400,14 +1383,7 @@ async fn the_incident_page_imports_affected_customers_and_sends_them_an_update()
         .await
         .unwrap();
     let to = r.headers()["location"].to_str().unwrap().to_owned();
-    let page = browser
-        .get(app.url(&to))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&browser, &to).await.1;
     assert!(
         page.contains("on its way to 0 affected customers"),
         "sent once: {page}"
@@ -1418,7 +1394,7 @@ async fn the_incident_page_imports_affected_customers_and_sends_them_an_update()
     let (analyst, _) = app
         .browser_session("sam@example.com", crate::helpers::PASSWORD)
         .await;
-    let page = page_of(analyst.clone()).await;
+    let page = app.page(&analyst, &incident_page).await.1;
     assert!(
         !page.contains("id=\"affected-h\"") && !page.contains("id=\"affected\""),
         "no list without subscribers:view"
@@ -1452,11 +1428,7 @@ async fn the_subscribers_page_adds_filters_disables_and_deletes_with_the_apis_ru
         .browser_session("cora@example.com", crate::helpers::PASSWORD)
         .await;
     assert_eq!(s, 303);
-    let get = |b: &reqwest::Client, path: &str| {
-        let req = b.get(app.url(path));
-        async move { req.send().await.unwrap().text().await.unwrap() }
-    };
-    let page = get(&comms, "/subscribers").await;
+    let page = app.page(&comms, "/subscribers").await.1;
     assert!(
         page.contains("No subscribers.") && page.contains("aria-current=\"page\">Subscribers</a>"),
         "{page}"
@@ -1486,7 +1458,7 @@ async fn the_subscribers_page_adds_filters_disables_and_deletes_with_the_apis_ru
     assert_eq!(r.status(), 303);
     let to = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(!to.contains("parisa"), "no address in the URL: {to}");
-    let page = get(&comms, &to).await;
+    let page = app.page(&comms, &to).await.1;
     assert!(page.contains("confirmation link"), "{page}");
     assert!(page.contains("p***@example.com") && !page.contains("parisa@example.com"));
     assert_eq!(mail.wait_for(1, Duration::from_secs(20)).await, 1);
@@ -1512,10 +1484,10 @@ async fn the_subscribers_page_adds_filters_disables_and_deletes_with_the_apis_ru
     };
     assert_eq!(by("email")["state"], "pending");
     assert_eq!(by("sms")["language"], "fa");
-    let page = get(&comms, "/subscribers").await;
+    let page = app.page(&comms, "/subscribers").await.1;
     assert!(!page.contains("whsec_"), "the secret is not shown again");
     // The filter.
-    let only = get(&comms, "/subscribers?channel=sms").await;
+    let only = app.page(&comms, "/subscribers?channel=sms").await.1;
     assert!(
         only.contains("+44") && !only.contains("p***@example.com"),
         "{only}"
@@ -1558,7 +1530,7 @@ async fn the_subscribers_page_adds_filters_disables_and_deletes_with_the_apis_ru
     let (admin, _) = app
         .browser_session(&app.admin_email, crate::helpers::PASSWORD)
         .await;
-    let page = get(&admin, "/subscribers").await;
+    let page = app.page(&admin, "/subscribers").await.1;
     let admin_csrf = crate::helpers::hidden_field(&page, "csrf").unwrap();
     let r = post(
         &admin,

@@ -1330,14 +1330,7 @@ async fn notice_templates_are_written_in_the_dashboard_and_a_mistake_keeps_the_t
         .browser_session("cora@example.com", crate::helpers::PASSWORD)
         .await;
     assert_eq!(s, 303);
-    let get = |b: &reqwest::Client, path: &str| {
-        let req = b.get(app.url(path));
-        async move {
-            let r = req.send().await.unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        }
-    };
-    let (s, list) = get(&cora, "/templates").await;
+    let (s, list) = app.page(&cora, "/templates").await;
     assert_eq!(s, 200);
     for builtin in [
         "/templates/breach",
@@ -1346,7 +1339,7 @@ async fn notice_templates_are_written_in_the_dashboard_and_a_mistake_keeps_the_t
     ] {
         assert!(list.contains(builtin), "{list}");
     }
-    let (_, breach) = get(&cora, "/templates/breach").await;
+    let (_, breach) = app.page(&cora, "/templates/breach").await;
     assert!(breach.contains("lang=\"fa\" dir=\"rtl\"") && breach.contains("ગુજરાતી"));
     assert!(breach.contains("name=\"gu_body\""));
     let csrf = crate::helpers::hidden_field(&breach, "csrf").unwrap();
@@ -1465,7 +1458,7 @@ async fn notice_templates_are_written_in_the_dashboard_and_a_mistake_keeps_the_t
     let (sam, _) = app
         .browser_session("sam@example.com", crate::helpers::PASSWORD)
         .await;
-    let (s, page) = get(&sam, "/templates/phishing-warning").await;
+    let (s, page) = app.page(&sam, "/templates/phishing-warning").await;
     assert_eq!(s, 200);
     assert!(page.contains("readonly") && !page.contains("Save template"));
     let r = sam
@@ -1494,17 +1487,10 @@ async fn playbooks_are_written_in_the_dashboard_and_become_checklists() {
     let (admin, _) = app
         .browser_session(&app.admin_email, crate::helpers::PASSWORD)
         .await;
-    let get = |b: &reqwest::Client, path: &str| {
-        let req = b.get(app.url(path));
-        async move {
-            let r = req.send().await.unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        }
-    };
-    let (s, list) = get(&admin, "/playbooks").await;
+    let (s, list) = app.page(&admin, "/playbooks").await;
     assert_eq!(s, 200);
     assert!(list.contains("/playbooks/customer-data-breach"), "{list}");
-    let (_, breach) = get(&admin, "/playbooks/customer-data-breach").await;
+    let (_, breach) = app.page(&admin, "/playbooks/customer-data-breach").await;
     assert!(
         breach.contains("legal: "),
         "steps with their seats in the form"
@@ -1604,7 +1590,7 @@ async fn playbooks_are_written_in_the_dashboard_and_become_checklists() {
     let (cora, _) = app
         .browser_session("cora@example.com", crate::helpers::PASSWORD)
         .await;
-    let (s, page) = get(&cora, "/playbooks/phishing-campaign").await;
+    let (s, page) = app.page(&cora, "/playbooks/phishing-campaign").await;
     assert_eq!(s, 200);
     assert!(page.contains("Find the sender") && !page.contains("Save playbook"));
     let r = cora

@@ -103,11 +103,10 @@ fn parse_steps(text: &str) -> Vec<PlaybookStep> {
         .filter(|l| !l.is_empty())
         .map(|line| {
             if let Some((head, rest)) = line.split_once(':') {
-                let head = head.trim();
-                if TeamRole::ALL.iter().any(|s| s.as_str() == head) {
+                if let Some(seat) = TeamRole::from_db(head.trim()) {
                     return PlaybookStep {
                         title: rest.trim().to_owned(),
-                        seat: Some(head.to_owned()),
+                        seat: Some(seat.as_str().to_owned()),
                     };
                 }
             }

@@ -45,21 +45,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// The names a template may use, as the sandbox allows them.
-const NAMES: &[&str] = &[
-    "company",
-    "incident_title",
-    "status_url",
-    "what_happened",
-    "impact",
-    "actions",
-    "contact",
-    "advice",
-    "remedy",
-    "next_update",
-    "headline",
-];
-
 #[derive(Deserialize, Default)]
 struct Notice {
     notice: Option<String>,
@@ -156,7 +141,7 @@ fn form_page(
         "/incidents",
         "template.html",
         context! {
-            names => NAMES,
+            names => crate::response::notices::template_names().collect::<Vec<_>>(),
             statuses => statuses(),
             languages => languages(),
             can_modify => p.can(DataClass::Notices, Action::Modify),
